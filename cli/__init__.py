@@ -1,0 +1,1 @@
+"""The ``pipelines`` and ``promote`` commands: parse, call ``promoter``, render, exit."""

@@ -1,0 +1,27 @@
+"""Entry points: ``pipelines`` (status, promote, ...) and ``promote`` (a shortcut)."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import status as _status
+
+app = typer.Typer(
+    name="pipelines",
+    help="See and promote app versions through kustomize + Flux GitOps pipelines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("status")(_status.status)
+
+
+@app.callback()
+def _root() -> None:
+    """See and promote app versions through kustomize + Flux GitOps pipelines."""
+
+
+def pipelines_main() -> None:
+    """The ``pipelines`` console script."""
+    app()

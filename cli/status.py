@@ -1,0 +1,52 @@
+"""``pipelines status``: every app's version in every stage."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cli.errors import EXIT_FAILED, handled
+from cli.options import RepoOption, repo_root
+
+
+class Output(str, Enum):
+    """Output formats of ``status``."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    tree = "tree"
+
+
+def status(
+    pipelines: Annotated[
+        list[str] | None,
+        typer.Argument(help="Pipelines to show (default: all).", show_default=False),
+    ] = None,
+    repo: RepoOption = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="Output format.")] = Output.table,
+    render: Annotated[
+        bool,
+        typer.Option(
+            "--render", help="Render every stage with kustomize instead of reading it natively."
+        ),
+    ] = False,
+) -> None:
+    """Show every app's version in every stage of every pipeline."""
+    with handled():
+        from cli import views
+        from promoter import GitOpsRepo
+
+        result = GitOpsRepo.open(repo_root(repo)).status(pipelines or (), render=render)
+        if output is Output.json:
+            views.print_json(result)
+        elif output is Output.yaml:
+            views.print_yaml(result)
+        elif output is Output.tree:
+            views.print_tree(result)
+        else:
+            views.print_tables(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,116 @@
+"""Rendering statuses for people (Rich tables, the Flux-style tree) and scripts (JSON/YAML)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
+from promoter.report import status_dict
+
+DIFFERS = "◆"
+AUTOMATED = "⟳"
+ABSENT = "—"
+
+
+def console() -> Console:
+    """A console that is plain (no colour) when stdout is not a terminal."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_json(status: RepoStatus) -> None:
+    """The stable JSON document described in the README."""
+    sys.stdout.write(json.dumps(status_dict(status), indent=2) + "\n")
+
+
+def print_yaml(status: RepoStatus) -> None:
+    """The same data as JSON, as YAML."""
+    import yaml
+
+    sys.stdout.write(yaml.safe_dump(status_dict(status), sort_keys=False, allow_unicode=True))
+
+
+def print_tree(status: RepoStatus) -> None:
+    """The overview Flux pipeline users know: pipeline, stages, ``Kind/ns/name: version``."""
+    lines: list[str] = []
+    for pipeline in status.pipelines:
+        lines.append(f"{pipeline.pipeline.name}:")
+        if pipeline.pipeline.error:
+            lines.append(f"\terror: {pipeline.pipeline.error}")
+        for stage_status in pipeline.stages:
+            stage = stage_status.stage
+            flux = stage.flux
+            lines.append(f"\t{flux.namespace}/{flux.name}" if flux else f"\t{stage.name}")
+            if stage_status.error:
+                lines.append(f"\t\terror: {stage_status.error}")
+            for app in stage_status.apps:
+                namespace = app.namespace or "default"
+                lines.append(
+                    f"\t\t{app.kind}/{namespace}/{app.rendered_name}: {app.version or '-'}"
+                )
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def print_tables(status: RepoStatus) -> None:
+    """One table per pipeline: apps as rows, stages as columns, promotable cells marked."""
+    out = console()
+    for pipeline in status.pipelines:
+        out.print(_table(pipeline))
+        for line in _problems(pipeline):
+            out.print(Text(line, style="red"))
+    out.print(
+        Text(
+            f"{DIFFERS} differs from the stage before (the next promotion carries it)   "
+            f"{AUTOMATED} kept current by Flux image automation   {ABSENT} not deployed",
+            style="dim",
+        )
+    )
+
+
+def _table(pipeline: PipelineStatus) -> Table:
+    table = Table(title=f"pipeline {pipeline.pipeline.name}", title_justify="left")
+    table.add_column("app", no_wrap=True)
+    for stage_status in pipeline.stages:
+        stage = stage_status.stage
+        table.add_column(f"{stage.name} ({stage.order})", no_wrap=True)
+    for key in pipeline.app_keys:
+        row: list[Text | str] = [key]
+        previous: App | None = None
+        for index, stage_status in enumerate(pipeline.stages):
+            app = stage_status.app(key)
+            row.append(_cell(stage_status, app, previous if index else None, index))
+            previous = app
+        table.add_row(*row)
+    return table
+
+
+def _cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
+    if stage.error is not None:
+        return Text("error", style="red")
+    if app is None:
+        return Text(ABSENT, style="dim")
+    text = Text(app.version or "(none)")
+    if index and previous is not None and previous.version != app.version:
+        text = Text(f"{DIFFERS} {app.version or '(none)'}", style="bold yellow")
+    if app.source is not None and app.source.automated:
+        text.append(f" {AUTOMATED}", style="cyan")
+    return text
+
+
+def _problems(pipeline: PipelineStatus) -> list[str]:
+    lines = []
+    if pipeline.pipeline.error:
+        lines.append(f"error: {pipeline.pipeline.error}")
+    for stage_status in pipeline.stages:
+        if stage_status.error:
+            lines.append(f"error: stage {stage_status.stage.name}: {stage_status.error}")
+        elif stage_status.unsupported and not stage_status.rendered:
+            lines.append(
+                f"note: stage {stage_status.stage.name} uses what the native reader cannot follow "
+                f"({'; '.join(stage_status.unsupported)}) and no kustomize/kubectl is on PATH"
+            )
+    return lines

@@ -1,0 +1,192 @@
+"""One Kubernetes object inside a kustomize build, with the ids kustomize matches on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+from promoter._yaml import YMap
+
+# Kinds the namespace transformer leaves alone.
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "RuntimeClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "Node",
+        "ClusterIssuer",
+    }
+)
+
+
+class ResId(NamedTuple):
+    """group, version, kind, name and namespace, as kustomize identifies an object."""
+
+    group: str
+    version: str
+    kind: str
+    name: str
+    namespace: str
+
+    def same_object(self, other: ResId) -> bool:
+        """kustomize's ``ResId.Equals``: no namespace and ``default`` are the same."""
+        return (
+            self.kind == other.kind
+            and self.group == other.group
+            and self.version == other.version
+            and self.name == other.name
+            and (self.namespace or "default") == (other.namespace or "default")
+        )
+
+    def __str__(self) -> str:
+        gv = f"{self.version}.{self.group}" if self.group else self.version
+        ns = self.namespace or "[noNs]"
+        return f"{self.kind}.{gv}/{self.name}.{ns}"
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""
+    group, sep, version = api_version.rpartition("/")
+    return (group, version) if sep else ("", api_version)
+
+
+def id_of(doc: YMap) -> ResId:
+    """The current id of a document."""
+    group, version = split_api_version(str(doc.get("apiVersion") or ""))
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return ResId(
+        group,
+        version,
+        str(doc.get("kind") or ""),
+        str(meta.get("name") or ""),
+        str(meta.get("namespace") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An object in a build: its document and every id it has had (original first)."""
+
+    doc: YMap
+    ids: tuple[ResId, ...]
+
+    @classmethod
+    def from_doc(cls, doc: YMap) -> Resource:
+        """A freshly loaded object, whose original id is its current one."""
+        return cls(doc, (id_of(doc),))
+
+    @property
+    def id(self) -> ResId:
+        """The id the object has now."""
+        return self.ids[-1]
+
+    @property
+    def original(self) -> ResId:
+        """The id as written in its source manifest."""
+        return self.ids[0]
+
+    def with_doc(self, doc: YMap) -> Resource:
+        """The same object with a new document; a changed name or namespace is recorded."""
+        new_id = id_of(doc)
+        ids = self.ids if new_id == self.ids[-1] else (*self.ids, new_id)
+        return replace(self, doc=doc, ids=ids)
+
+
+def matches_selector(resource: Resource, target: dict[str, Any]) -> bool:
+    """kustomize's patch target selection: original or current name and namespace."""
+    current, original = resource.id, resource.original
+    for key, attr in (("group", "group"), ("version", "version"), ("kind", "kind")):
+        wanted = target.get(key)
+        if wanted not in (None, "") and not _regex_match(str(wanted), getattr(current, attr)):
+            return False
+    name = target.get("name")
+    if name not in (None, "") and not (
+        _regex_match(str(name), original.name) or _regex_match(str(name), current.name)
+    ):
+        return False
+    namespace = target.get("namespace")
+    if namespace not in (None, "") and not (
+        _regex_match(str(namespace), original.namespace or "default")
+        or _regex_match(str(namespace), current.namespace or "default")
+    ):
+        return False
+    meta = resource.doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    for key, field in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+        selector = target.get(key)
+        if selector not in (None, ""):
+            values = meta.get(field)
+            if not label_selector_matches(
+                str(selector), values if isinstance(values, dict) else {}
+            ):
+                return False
+    return True
+
+
+def _regex_match(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return pattern == value
+
+
+_SET_EXPR = re.compile(r"^\s*([^\s!=,()]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+
+
+def _split_selector(selector: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def label_selector_matches(selector: str, labels: dict[str, Any]) -> bool:
+    """Kubernetes label selector syntax: ``a=b``, ``a!=b``, ``a in (x,y)``, ``!a``, ``a``."""
+    values = {str(k): str(v) for k, v in labels.items()}
+    for term in _split_selector(selector):
+        found = _SET_EXPR.match(term)
+        if found:
+            key, op, options = found.groups()
+            choices = {o.strip() for o in options.split(",") if o.strip()}
+            inside = key in values and values[key] in choices
+            if (op == "in") != inside:
+                return False
+        elif "!=" in term:
+            key, _, value = term.partition("!=")
+            if values.get(key.strip()) == value.strip():
+                return False
+        elif "=" in term:
+            key, _, value = term.replace("==", "=").partition("=")
+            if values.get(key.strip()) != value.strip():
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in values:
+                return False
+        elif term not in values:
+            return False
+    return True

@@ -1,0 +1,167 @@
+"""Strategic merge patches as kustomize applies them, on located documents.
+
+Lists of built-in Kubernetes kinds merge by their patch merge key (containers by name,
+patch elements first, then the untouched ones, as kubectl/kustomize render them); lists of
+custom resources are replaced whole.  Inputs are never mutated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promoter._yaml import Prov, YMap, YSeq
+
+# Groups whose kinds kustomize knows the OpenAPI schema of (merge keys apply there).
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "extensions",
+        "policy",
+        "autoscaling",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "certificates.k8s.io",
+    }
+)
+
+# Field name -> patch merge key, within built-in kinds.
+_MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "env": "name",
+    "imagePullSecrets": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "hostAliases": "ip",
+    "resourceClaims": "name",
+    "topologySpreadConstraints": "topologyKey",
+    "ports": "containerPort",
+}
+
+_DIRECTIVE = "$patch"
+
+
+def merge_key(field: str, kind: str, builtin: bool, depth: int) -> str | None:
+    """The patch merge key of list ``field``, or None when the list is replaced whole."""
+    if not builtin:
+        return None
+    if field == "ports" and kind == "Service" and depth == 1:
+        return "port"
+    return _MERGE_KEYS.get(field)
+
+
+def is_delete(patch: Any) -> bool:
+    """Whether a patch document or element says ``$patch: delete``."""
+    return isinstance(patch, dict) and patch.get(_DIRECTIVE) == "delete"
+
+
+def merge(dest: YMap, patch: YMap, *, kind: str, builtin: bool, mech: str) -> YMap:
+    """Return ``dest`` with strategic merge ``patch`` applied; values remember ``mech``."""
+    return _merge_map(dest, patch, kind, builtin, mech, 0)
+
+
+def _merge_map(dest: YMap, patch: YMap, kind: str, builtin: bool, mech: str, depth: int) -> YMap:
+    if patch.get(_DIRECTIVE) == "replace":
+        replaced: YMap = _stamp(_without_directives(patch), mech)
+        return replaced
+    out = dest.evolve()
+    retain = patch.get("$retainKeys")
+    for key, value in patch.items():
+        if not isinstance(key, str) or key.startswith("$"):
+            continue
+        if value is None:
+            out.pop(key, None)
+            out.prov.pop(key, None)
+            continue
+        current = out.get(key)
+        if isinstance(value, YMap) and isinstance(current, YMap):
+            out[key] = _merge_map(current, value, kind, builtin, mech, depth + 1)
+            out.prov.pop(key, None)
+        elif isinstance(value, list) and isinstance(current, list):
+            mkey = merge_key(key, kind, builtin, depth)
+            if mkey is None:
+                out[key] = _stamp(value, mech)
+            else:
+                out[key] = _merge_list(current, value, mkey, kind, builtin, mech, depth + 1)
+        else:
+            out[key] = _stamp(value, mech)
+            out.prov[key] = _origin(patch, key, mech)
+    if isinstance(retain, list):
+        for key in list(out):
+            if key not in retain:
+                del out[key]
+    return out
+
+
+def _merge_list(
+    dest: list[Any], patch: list[Any], mkey: str, kind: str, builtin: bool, mech: str, depth: int
+) -> YSeq:
+    if any(isinstance(item, dict) and item.get(_DIRECTIVE) == "replace" for item in patch):
+        return YSeq(_stamp(i, mech) for i in patch if not (isinstance(i, dict) and _DIRECTIVE in i))
+    by_key = {item.get(mkey): item for item in dest if isinstance(item, dict)}
+    deleted = {item.get(mkey) for item in patch if is_delete(item)}
+    seen: set[Any] = set()
+    merged: list[Any] = []
+    for item in patch:
+        if not isinstance(item, dict):
+            merged.append(item)
+            continue
+        key = item.get(mkey)
+        if key in deleted:
+            continue
+        seen.add(key)
+        old = by_key.get(key)
+        if isinstance(old, YMap) and isinstance(item, YMap):
+            merged.append(_merge_map(old, item, kind, builtin, mech, depth))
+        else:
+            merged.append(_stamp(item, mech))
+    merged.extend(
+        item
+        for item in dest
+        if not (isinstance(item, dict) and (item.get(mkey) in seen or item.get(mkey) in deleted))
+    )
+    return YSeq(merged)
+
+
+def _origin(patch: YMap, key: Any, mech: str) -> Prov:
+    found = patch.origin(key)
+    assert found is not None
+    return Prov(found.file, found.node, mech, found.line_offset, found.col_offset)
+
+
+def _stamp(value: Any, mech: str) -> Any:
+    """Mark a subtree taken whole from a patch as applied by ``mech``."""
+    if isinstance(value, (YMap, YSeq)) and value.mech == mech:
+        return value
+    if isinstance(value, YMap):
+        out = value.evolve()
+        out.mech = mech
+        for key, child in value.items():
+            if isinstance(child, (YMap, YSeq)):
+                out[key] = _stamp(child, mech)
+        return out
+    if isinstance(value, YSeq):
+        seq = YSeq(_stamp(child, mech) for child in value)
+        seq.file = value.file
+        seq.mech = mech
+        seq.node = value.node
+        return seq
+    return value
+
+
+def _without_directives(value: YMap) -> YMap:
+    out = value.evolve()
+    for key in [k for k in out if isinstance(k, str) and k.startswith("$")]:
+        del out[key]
+    return out

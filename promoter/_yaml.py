@@ -1,0 +1,222 @@
+"""Fast YAML reading that remembers where every mapping value was written.
+
+Reading is the hot path (thousands of small files per status run), so it uses libyaml's
+C parser through PyYAML when present.  Mappings and sequences come back as ``YMap`` and
+``YSeq``: plain ``dict``/``list`` subclasses that also keep the parser node of each
+value, so the reader can say which file, line and column set a version, and the
+promotion can later rewrite exactly that span of text.
+
+Parsed documents are cached by (path, role, content) and must be treated as immutable:
+every transformation builds new containers and shares the untouched ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from promoter.errors import ManifestError
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Prov:
+    """Where a scalar was written: the file, its parser node, and how it was applied."""
+
+    file: str
+    node: yaml.Node
+    mech: str
+    line_offset: int = 0
+    col_offset: int = 0
+
+    @property
+    def line(self) -> int:
+        """1-based line of the value in ``file``."""
+        return self.node.start_mark.line + self.line_offset + 1
+
+    @property
+    def column(self) -> int:
+        """0-based column of the value in ``file``."""
+        return self.node.start_mark.column + self.col_offset
+
+
+class YMap(dict[Any, Any]):
+    """A mapping that remembers the file, the node of each value and overridden origins."""
+
+    __slots__ = ("col_offset", "file", "line_offset", "mech", "node", "nodes", "prov")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = ""
+        self.mech = ""
+        self.line_offset = 0
+        self.col_offset = 0
+        self.nodes: dict[Any, yaml.Node] = {}
+        self.node: yaml.Node | None = None
+        self.prov: dict[Any, Prov] = {}
+
+    def origin(self, key: Any) -> Prov | None:
+        """Where the value under ``key`` was last written, or None when unknown."""
+        found = self.prov.get(key)
+        if found is not None:
+            return found
+        node = self.nodes.get(key)
+        if node is None:
+            return None
+        return Prov(self.file, node, self.mech, self.line_offset, self.col_offset)
+
+    def line_of(self, key: Any) -> int | None:
+        """1-based line of the value under ``key`` in this map's own file."""
+        node = self.nodes.get(key)
+        return None if node is None else node.start_mark.line + self.line_offset + 1
+
+    def raw(self, key: Any) -> str | None:
+        """The scalar under ``key`` as written: ``1.10`` stays ``"1.10"``, not ``1.1``."""
+        value = self.get(key)
+        if value is None or isinstance(value, (dict, list)):
+            return None
+        if isinstance(value, str):
+            return value
+        origin = self.origin(key)
+        if origin is not None and isinstance(origin.node, yaml.ScalarNode):
+            return str(origin.node.value)
+        return _scalar_text(value)
+
+    def evolve(self) -> YMap:
+        """A shallow copy that shares nodes with this map (copy-on-write)."""
+        new = YMap()
+        dict.update(new, self)
+        new.file = self.file
+        new.mech = self.mech
+        new.line_offset = self.line_offset
+        new.col_offset = self.col_offset
+        new.nodes = self.nodes
+        new.node = self.node
+        new.prov = dict(self.prov)
+        return new
+
+
+class YSeq(list[Any]):
+    """A sequence that remembers the file it was read from."""
+
+    __slots__ = ("file", "mech", "node")
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(items)
+        self.file = ""
+        self.mech = ""
+        self.node: yaml.Node | None = None
+
+
+def _scalar_text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    file = ""
+    mech = ""
+    line_offset = 0
+    col_offset = 0
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[YMap]:
+    data = YMap()
+    data.file = loader.file
+    data.mech = loader.mech
+    data.line_offset = loader.line_offset
+    data.col_offset = loader.col_offset
+    data.node = node
+    yield data
+    loader.flatten_mapping(node)
+    nodes = data.nodes
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable mapping key", key_node.start_mark
+            ) from None
+        data[key] = loader.construct_object(value_node, deep=False)
+        nodes[key] = value_node
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[YSeq]:
+    data = YSeq()
+    data.file = loader.file
+    data.mech = loader.mech
+    data.node = node
+    yield data
+    data.extend(loader.construct_object(child, deep=False) for child in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+# Timestamps stay text: kustomize and Kubernetes never read them as dates.
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),
+)
+
+
+def parse_text(
+    text: str,
+    file: str,
+    mech: str = "resource",
+    *,
+    line_offset: int = 0,
+    col_offset: int = 0,
+) -> list[Any]:
+    """Parse every document of ``text``; errors name ``file`` and the line."""
+    loader = _Loader(text)
+    loader.file = file
+    loader.mech = mech
+    loader.line_offset = line_offset
+    loader.col_offset = col_offset
+    docs: list[Any] = []
+    try:
+        while loader.check_data():
+            docs.append(loader.get_data())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + line_offset + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise ManifestError(file, f"malformed YAML: {problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError(file, f"malformed YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+_CACHE: dict[tuple[str, str, bytes], list[Any]] = {}
+_CACHE_LIMIT = 50_000
+
+
+def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
+    """Parse a file's bytes, cached by (file, role, content hash)."""
+    key = (file, mech, hashlib.blake2b(data, digest_size=16).digest())
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from None
+    docs = [doc for doc in parse_text(text, file, mech) if doc is not None]
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[key] = docs
+    return docs

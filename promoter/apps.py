@@ -1,0 +1,104 @@
+"""Turn the objects a stage renders to into apps with versions and their sources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from promoter._resource import Resource
+from promoter._yaml import Prov, YMap
+from promoter.images import ImageRef
+from promoter.kustomize import iter_containers
+from promoter.model import App, ContainerImage, SourceType, VersionSource
+
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Rollout"}
+)
+HELM_RELEASE_GROUP = "helm.toolkit.fluxcd.io"
+SETTER = re.compile(r'#\s*\{\s*"\$imagepolicy"\s*:\s*"([^"]+)"\s*\}')
+
+LineReader = Callable[[str, int], str]
+"""Returns line ``n`` (1-based) of a repo-relative file, or ``""``."""
+
+
+def is_app(resource: Resource) -> bool:
+    """Workloads and Flux HelmReleases are apps; everything else is not."""
+    rid = resource.id
+    if rid.kind == "HelmRelease":
+        return rid.group == HELM_RELEASE_GROUP
+    return rid.kind in WORKLOAD_KINDS
+
+
+def apps_of(resources: Iterable[Resource], read_line: LineReader) -> tuple[App, ...]:
+    """Every app among ``resources``, in render order."""
+    return tuple(app_of(r, read_line) for r in resources if is_app(r))
+
+
+def source_of(prov: Prov | None, read_line: LineReader) -> VersionSource | None:
+    """A public ``VersionSource`` for a provenance, with its Flux setter marker."""
+    if prov is None:
+        return None
+    line = prov.line
+    marker = SETTER.search(read_line(prov.file, line))
+    mech: SourceType = prov.mech if prov.mech in _TYPES else "resource"  # type: ignore[assignment]
+    return VersionSource(
+        prov.file, line, prov.column, mech, marker is not None, marker.group(1) if marker else None
+    )
+
+
+_TYPES = frozenset({"resource", "patch", "json6902", "images", "inline-patch"})
+
+
+def app_of(resource: Resource, read_line: LineReader) -> App:
+    """The app an object is, with its version and where that version is set."""
+    doc = resource.doc
+    rid, original = resource.id, resource.original
+    version: str | None
+    source: VersionSource | None
+    images: list[ContainerImage] = []
+    if rid.kind == "HelmRelease":
+        chart_spec = _dig(doc, "spec", "chart", "spec")
+        version = chart_spec.raw("version") if isinstance(chart_spec, YMap) else None
+        source = (
+            source_of(chart_spec.origin("version"), read_line)
+            if isinstance(chart_spec, YMap) and version is not None
+            else None
+        )
+    else:
+        for container, init in iter_containers(doc):
+            image = container.get("image")
+            images.append(
+                ContainerImage(
+                    str(container.get("name") or ""),
+                    ImageRef.parse(str(image or "")),
+                    init,
+                    source_of(container.origin("image"), read_line) if image else None,
+                )
+            )
+        primary = primary_container(images, original.name)
+        version = primary.image.version if primary is not None else None
+        source = primary.source if primary is not None else None
+    return App(
+        kind=rid.kind,
+        name=original.name,
+        api_version=f"{rid.group}/{rid.version}" if rid.group else rid.version,
+        namespace=rid.namespace or None,
+        rendered_name=rid.name,
+        version=version,
+        source=source,
+        images=tuple(images),
+    )
+
+
+def primary_container(images: Iterable[ContainerImage], app: str) -> ContainerImage | None:
+    """The container named like the app, else the first (non-init) container."""
+    regular = [i for i in images if not i.init]
+    return next((i for i in regular if i.container == app), regular[0] if regular else None)
+
+
+def _dig(doc: Any, *keys: str) -> Any:
+    node = doc
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node

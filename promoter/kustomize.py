@@ -1,0 +1,703 @@
+"""Build a kustomization natively, the way ``kustomize build`` does, keeping provenance.
+
+Only what decides which objects exist and which images and chart versions they carry is
+computed: resources (files and directories, recursively), components, generators' names,
+``patchesStrategicMerge``, ``patches`` (SMP and JSON6902, path or inline, with targets),
+``namespace``, ``namePrefix``/``nameSuffix``, labels and annotations (for later selectors),
+``patchesJson6902`` and ``images``, in kustomize's order.  What it cannot follow (remote
+bases, Helm charts, plugin generators/transformers, replacements touching images) is listed
+in ``Build.unsupported`` so the caller can fall back to a real render.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promoter import _jsonpatch, _smp
+from promoter._resource import CLUSTER_SCOPED, ResId, Resource, id_of, matches_selector
+from promoter._yaml import Prov, YMap, YSeq, parse_bytes, parse_text
+from promoter.errors import KustomizeError, ManifestError
+from promoter.images import ImageRef
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|github\.com/|gitlab\.com/|bitbucket\.org/)")
+_IMAGE_FIELDS = re.compile(r"image|containers|chart|version", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FluxLayer:
+    """What a Flux ``Kustomization`` adds on top of the build of its ``spec.path``."""
+
+    file: str
+    spec: YMap
+
+
+@dataclass(frozen=True)
+class Build:
+    """The objects a directory renders to, and what the native reader could not follow."""
+
+    resources: tuple[Resource, ...]
+    unsupported: tuple[str, ...] = ()
+
+
+@dataclass
+class _Layer:
+    """The kustomization being processed: its directory, file and parsed content."""
+
+    dir: str
+    file: str
+    k: YMap
+    text: str
+    unsupported: list[str] = field(default_factory=list)
+
+
+def find_kustomization(root: Path, rel_dir: str) -> str | None:
+    """The repo-relative path of ``rel_dir``'s kustomization file, if it has one."""
+    found = [name for name in KUSTOMIZATION_FILES if (root / rel_dir / name).is_file()]
+    if len(found) > 1:
+        raise KustomizeError(
+            rel_dir or ".", f"found multiple kustomization files: {', '.join(found)}"
+        )
+    return posixpath.join(rel_dir, found[0]) if found else None
+
+
+def is_remote(entry: str) -> bool:
+    """Whether a resources entry is a remote base (URL or git reference)."""
+    return bool(_REMOTE.match(entry)) or "?ref=" in entry or entry.startswith("oci://")
+
+
+class Builder:
+    """Builds kustomization directories of one repository, caching shared bases."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[str, ...]]] = {}
+
+    # -- files -------------------------------------------------------------------------
+
+    def read(self, rel: str, *, referrer: str | None = None, line: int | None = None) -> bytes:
+        """The bytes of a repo-relative file; errors name the file (or who referred to it)."""
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            if referrer is not None:
+                raise KustomizeError(referrer, f"{rel} does not exist", line) from None
+            raise ManifestError(rel, "does not exist") from None
+        except IsADirectoryError:
+            raise ManifestError(rel, "is a directory, expected a file") from None
+        except OSError as exc:
+            raise ManifestError(rel, f"cannot be read: {exc.strerror}") from None
+
+    def resolve(self, base_dir: str, entry: str, referrer: str, line: int | None) -> str:
+        """Join ``entry`` to ``base_dir``; refuse anything that leaves the repository."""
+        joined = posixpath.normpath(posixpath.join(base_dir, entry))
+        if joined == ".":
+            joined = ""
+        outside = joined == ".." or joined.startswith("../") or posixpath.isabs(entry)
+        if not outside:
+            real = (self.root / joined).resolve()
+            outside = real != self.root and self.root not in real.parents
+        if outside:
+            raise KustomizeError(referrer, f"path {entry!r} leaves the repository", line)
+        return joined
+
+    # -- building ----------------------------------------------------------------------
+
+    def build(self, rel_dir: str, flux: FluxLayer | None = None) -> Build:
+        """Build ``rel_dir`` (repo-relative); ``flux`` adds a Flux Kustomization's spec."""
+        if flux is None:
+            resources, unsupported = self._build_dir(rel_dir, ())
+        else:
+            resources, unsupported = self._build_uncached(rel_dir, (), flux)
+        return Build(resources, unsupported)
+
+    def _build_dir(
+        self, rel_dir: str, stack: tuple[str, ...]
+    ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+        found = self._dirs.get(rel_dir)
+        if found is None:
+            found = self._build_uncached(rel_dir, stack, None)
+            self._dirs[rel_dir] = found
+        return found
+
+    def _load_layer(self, rel_dir: str, kfile: str) -> _Layer:
+        data = self.read(kfile)
+        text = data.decode("utf-8-sig", errors="replace")
+        docs = parse_bytes(data, kfile, "kustomization")
+        if not docs:
+            return _Layer(rel_dir, kfile, _empty_map(kfile), text)
+        if len(docs) > 1 or not isinstance(docs[0], YMap):
+            raise KustomizeError(kfile, "a kustomization must be a single YAML mapping")
+        return _Layer(rel_dir, kfile, docs[0], text)
+
+    def _build_uncached(
+        self, rel_dir: str, stack: tuple[str, ...], flux: FluxLayer | None
+    ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+        if rel_dir in stack:
+            cycle = " -> ".join((*stack[stack.index(rel_dir) :], rel_dir))
+            raise KustomizeError(_kfile_or_dir(self.root, rel_dir), f"resource cycle: {cycle}")
+        kfile = find_kustomization(self.root, rel_dir)
+        if kfile is None:
+            if flux is None:
+                raise KustomizeError(
+                    rel_dir or ".", "is not a kustomization directory (no kustomization.yaml)"
+                )
+            layer = self._generated_layer(rel_dir)
+        else:
+            layer = self._load_layer(rel_dir, kfile)
+            kind = layer.k.get("kind") or "Kustomization"
+            if kind != "Kustomization":
+                raise KustomizeError(kfile, f"expected kind Kustomization, found {kind!r}")
+        acc = self._accumulate(layer, [], (*stack, rel_dir), flux)
+        return tuple(acc), tuple(layer.unsupported)
+
+    def _generated_layer(self, rel_dir: str) -> _Layer:
+        """Flux generates a kustomization for plain manifest directories; do the same."""
+        base = self.root / rel_dir
+        if not base.is_dir():
+            raise ManifestError(rel_dir or ".", "is not a directory")
+        entries: list[str] = []
+        for path in sorted(base.rglob("*")):
+            rel = path.relative_to(base).as_posix()
+            if any(part.startswith(".") for part in Path(rel).parts):
+                continue
+            parent_k = any(
+                find_kustomization(self.root, posixpath.join(rel_dir, p.as_posix())) is not None
+                for p in Path(rel).parents
+                if p.as_posix() != "."
+            )
+            if parent_k:
+                continue
+            is_kustomization = path.is_dir() and find_kustomization(
+                self.root, posixpath.join(rel_dir, rel)
+            )
+            if is_kustomization or (path.is_file() and path.suffix in (".yaml", ".yml")):
+                entries.append(rel)
+        k = _empty_map(posixpath.join(rel_dir, "kustomization.yaml"))
+        k["resources"] = YSeq(entries)
+        return _Layer(rel_dir, k.file, k, "")
+
+    # -- accumulation ------------------------------------------------------------------
+
+    def _accumulate(
+        self, layer: _Layer, acc: list[Resource], stack: tuple[str, ...], flux: FluxLayer | None
+    ) -> list[Resource]:
+        k = layer.k
+        for entry, line in _entries(k, "resources") + _entries(k, "bases"):
+            if is_remote(entry):
+                layer.unsupported.append(f"{layer.file}:{line}: remote resource {entry}")
+                continue
+            target = self.resolve(layer.dir, entry, layer.file, line)
+            if (self.root / target).is_dir():
+                sub_resources, sub_unsupported = self._build_dir(target, stack)
+                layer.unsupported.extend(sub_unsupported)
+                for resource in sub_resources:
+                    _add(acc, resource, layer.file, line)
+            else:
+                self._check_under(layer, target, entry, line)
+                data = self.read(target, referrer=layer.file, line=line)
+                for doc in _objects(parse_bytes(data, target, "resource"), target):
+                    _add(acc, Resource.from_doc(doc), layer.file, line)
+        components = _entries(k, "components")
+        if flux is not None:
+            components += [
+                (c, flux.spec.line_of("components") or 0) for c in _strings(flux.spec, "components")
+            ]
+        for entry, line in components:
+            acc = self._component(layer, entry, line, acc, stack)
+        self._generate(layer, acc)
+        for name in ("helmCharts", "helmChartInflationGenerator", "generators", "transformers"):
+            if k.get(name):
+                layer.unsupported.append(f"{layer.file}:{k.line_of(name)}: {name}")
+        return self._transform(layer, acc, flux)
+
+    def _component(
+        self, layer: _Layer, entry: str, line: int, acc: list[Resource], stack: tuple[str, ...]
+    ) -> list[Resource]:
+        if is_remote(entry):
+            layer.unsupported.append(f"{layer.file}:{line}: remote component {entry}")
+            return acc
+        target = self.resolve(layer.dir, entry, layer.file, line)
+        if target in stack:
+            cycle = " -> ".join((*stack[stack.index(target) :], target))
+            raise KustomizeError(layer.file, f"resource cycle: {cycle}", line)
+        kfile = find_kustomization(self.root, target)
+        if kfile is None:
+            raise KustomizeError(layer.file, f"component {entry!r} has no kustomization.yaml", line)
+        sub = self._load_layer(target, kfile)
+        if sub.k.get("kind") != "Component":
+            raise KustomizeError(kfile, "expected kind Component for a path listed in components")
+        acc = self._accumulate(sub, list(acc), (*stack, target), None)
+        layer.unsupported.extend(sub.unsupported)
+        return acc
+
+    def _check_under(self, layer: _Layer, target: str, entry: str, line: int) -> None:
+        """kustomize only loads files inside the kustomization's own directory."""
+        if layer.dir and not (target + "/").startswith(layer.dir.rstrip("/") + "/"):
+            raise KustomizeError(
+                layer.file,
+                f"file {entry!r} is outside the kustomization directory {layer.dir} "
+                "(kustomize refuses it)",
+                line,
+            )
+
+    def _generate(self, layer: _Layer, acc: list[Resource]) -> None:
+        for gen, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            for spec in _maps(layer.k, gen):
+                if spec.get("behavior", "create") != "create" or not spec.get("name"):
+                    continue
+                doc = _empty_map(layer.file)
+                doc.update(apiVersion="v1", kind=kind)
+                meta = _empty_map(layer.file)
+                meta["name"] = str(spec["name"])
+                if spec.get("namespace"):
+                    meta["namespace"] = str(spec["namespace"])
+                doc["metadata"] = meta
+                acc.append(Resource.from_doc(doc))
+
+    # -- transformers, in kustomize's order ----------------------------------------------
+
+    def _transform(
+        self, layer: _Layer, acc: list[Resource], flux: FluxLayer | None
+    ) -> list[Resource]:
+        k = layer.k
+        for raw, line in _items(k, "patchesStrategicMerge"):
+            if isinstance(raw, str) and "\n" not in raw.strip() and ":" not in raw:
+                target = self.resolve(layer.dir, raw, layer.file, line)
+                self._check_under(layer, target, raw, line)
+                docs = parse_bytes(
+                    self.read(target, referrer=layer.file, line=line), target, "patch"
+                )
+            elif isinstance(raw, str):
+                docs = self._inline(layer, k["patchesStrategicMerge"], raw, line)
+            else:
+                raise KustomizeError(layer.file, "patchesStrategicMerge entries are strings", line)
+            for doc in docs:
+                acc = _apply_smp(acc, doc, None, layer.file, line)
+        patches: list[tuple[YMap, _Layer, str]] = [(p, layer, "patch") for p in _maps(k, "patches")]
+        if flux is not None:
+            flux_layer = _Layer(layer.dir, flux.file, flux.spec, self._text(flux.file))
+            patches += [(p, flux_layer, "patch") for p in _maps(flux.spec, "patches")]
+        for spec, owner, _ in patches:
+            acc = self._apply_patch(owner, spec, acc, json6902_only=False)
+        namespace = _opt_str(k, "namespace")
+        if flux is not None and _opt_str(flux.spec, "targetNamespace"):
+            namespace = _opt_str(flux.spec, "targetNamespace")
+        if namespace:
+            acc = [_set_namespace(r, namespace) for r in acc]
+        prefix, suffix = _opt_str(k, "namePrefix"), _opt_str(k, "nameSuffix")
+        if flux is not None:
+            prefix = (_opt_str(flux.spec, "namePrefix") or "") + (prefix or "")
+            suffix = (suffix or "") + (_opt_str(flux.spec, "nameSuffix") or "")
+        if prefix or suffix:
+            acc = [_rename(r, prefix or "", suffix or "") for r in acc]
+        labels = _labels(k)
+        if labels:
+            acc = [_add_meta(r, "labels", labels) for r in acc]
+        annotations = k.get("commonAnnotations")
+        if isinstance(annotations, dict) and annotations:
+            acc = [_add_meta(r, "annotations", dict(annotations)) for r in acc]
+        for spec in _maps(k, "patchesJson6902"):
+            acc = self._apply_patch(layer, spec, acc, json6902_only=True)
+        images = [(entry, layer.file) for entry in _maps(k, "images")]
+        if flux is not None:
+            images += [(entry, flux.file) for entry in _maps(flux.spec, "images")]
+        for entry, _ in images:
+            acc = _apply_image(acc, entry)
+        self._check_replacements(layer)
+        return acc
+
+    def _text(self, rel: str) -> str:
+        return self.read(rel).decode("utf-8-sig", errors="replace")
+
+    def _inline(self, layer: _Layer, owner: Any, raw: str, line: int) -> list[Any]:
+        """Parse an inline patch string so its values keep their real file position."""
+        node = _node_for(owner, raw)
+        line_offset, col_offset = line - 1, 0
+        if node is not None and node.style in ("|", ">"):
+            line_offset = node.start_mark.line + 1
+            col_offset = _block_indent(layer.text, line_offset)
+        mech = "inline-patch"
+        docs = parse_text(raw, layer.file, mech, line_offset=line_offset, col_offset=col_offset)
+        return [doc for doc in docs if doc is not None]
+
+    def _apply_patch(
+        self, layer: _Layer, spec: YMap, acc: list[Resource], *, json6902_only: bool
+    ) -> list[Resource]:
+        line = spec.node.start_mark.line + 1 if spec.node is not None else 0
+        target = spec.get("target")
+        if target is not None and not isinstance(target, dict):
+            raise KustomizeError(layer.file, "patch target must be a mapping", line)
+        if spec.get("path") is not None:
+            entry = str(spec["path"])
+            rel = self.resolve(layer.dir, entry, layer.file, line)
+            self._check_under(layer, rel, entry, line)
+            data = self.read(rel, referrer=layer.file, line=line)
+            docs = parse_bytes(data, rel, "patch")
+            if len(docs) == 1 and isinstance(docs[0], list):
+                docs = parse_bytes(data, rel, "json6902")
+            where = rel
+        elif isinstance(spec.get("patch"), str):
+            docs = self._inline(layer, spec, spec["patch"], spec.line_of("patch") or line)
+            where = layer.file
+        else:
+            raise KustomizeError(layer.file, "a patch needs 'path' or 'patch'", line)
+        if len(docs) == 1 and isinstance(docs[0], list):
+            if target is None:
+                raise KustomizeError(layer.file, "a JSON6902 patch needs a target", line)
+            return self._apply_json6902(acc, docs[0], target, where)
+        if json6902_only:
+            raise KustomizeError(layer.file, "patchesJson6902 entries must be JSON patches", line)
+        for doc in docs:
+            acc = _apply_smp(acc, doc, target, where, line)
+        return acc
+
+    def _apply_json6902(
+        self, acc: list[Resource], ops: list[Any], target: dict[str, Any], where: str
+    ) -> list[Resource]:
+        out = []
+        for resource in acc:
+            if matches_selector(resource, target):
+                try:
+                    resource = resource.with_doc(_jsonpatch.apply_ops(resource.doc, ops))
+                except _jsonpatch.JsonPatchError as exc:
+                    line = _first_line(ops)
+                    raise KustomizeError(
+                        where, f"JSON6902 patch on {resource.id}: {exc}", line
+                    ) from None
+            out.append(resource)
+        return out
+
+    def _check_replacements(self, layer: _Layer) -> None:
+        for raw, line in _items(layer.k, "replacements"):
+            if not isinstance(raw, dict) or "path" in raw or _touches_images(raw):
+                layer.unsupported.append(f"{layer.file}:{line}: replacements")
+        if layer.k.get("vars"):
+            layer.unsupported.append(f"{layer.file}:{layer.k.line_of('vars')}: vars")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _empty_map(file: str) -> YMap:
+    m = YMap()
+    m.file = file
+    m.mech = "resource"
+    return m
+
+
+def _kfile_or_dir(root: Path, rel_dir: str) -> str:
+    try:
+        return find_kustomization(root, rel_dir) or rel_dir
+    except KustomizeError:
+        return rel_dir
+
+
+def _items(k: YMap, key: str) -> list[tuple[Any, int]]:
+    value = k.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, YSeq):
+        raise KustomizeError(k.file, f"'{key}' must be a list", k.line_of(key))
+    return [
+        (item, node.start_mark.line + 1 + k.line_offset if node is not None else 0)
+        for item, node in zip(value, _child_nodes(value), strict=False)
+    ]
+
+
+def _child_nodes(seq: YSeq) -> Iterator[Any]:
+    if seq.node is not None:
+        yield from seq.node.value
+    else:
+        while True:
+            yield None
+
+
+def _entries(k: YMap, key: str) -> list[tuple[str, int]]:
+    out = []
+    for item, line in _items(k, key):
+        if not isinstance(item, str):
+            raise KustomizeError(k.file, f"'{key}' entries must be strings", line)
+        out.append((item, line))
+    return out
+
+
+def _strings(spec: YMap, key: str) -> list[str]:
+    value = spec.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _maps(k: YMap, key: str) -> list[YMap]:
+    out = []
+    for item, line in _items(k, key):
+        if not isinstance(item, YMap):
+            raise KustomizeError(k.file, f"'{key}' entries must be mappings", line)
+        out.append(item)
+    return out
+
+
+def _opt_str(k: YMap, key: str) -> str | None:
+    value = k.get(key)
+    return None if value is None else str(value)
+
+
+def _objects(docs: list[Any], file: str) -> Iterator[YMap]:
+    for doc in docs:
+        if not isinstance(doc, YMap):
+            raise ManifestError(file, "a resource must be a YAML mapping")
+        if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            yield from (item for item in doc["items"] if isinstance(item, YMap))
+            continue
+        if not doc.get("kind") or not isinstance(doc.get("metadata"), dict):
+            line = doc.node.start_mark.line + 1 if doc.node is not None else None
+            raise ManifestError(file, "a resource needs kind and metadata.name", line)
+        yield doc
+
+
+def _add(acc: list[Resource], resource: Resource, referrer: str, line: int) -> None:
+    new = resource.id
+    for existing in acc:
+        if existing.id.same_object(new):
+            raise KustomizeError(
+                referrer, f"may not add resource with an already registered id: {new}", line
+            )
+    acc.append(resource)
+
+
+def _node_for(owner: Any, raw: str) -> Any:
+    if isinstance(owner, YMap):
+        node = owner.nodes.get("patch")
+        return node if node is not None and node.value == raw else None
+    if isinstance(owner, YSeq) and owner.node is not None:
+        for child in owner.node.value:
+            if getattr(child, "value", None) == raw:
+                return child
+    return None
+
+
+def _block_indent(text: str, line_index: int) -> int:
+    lines = text.splitlines()
+    for candidate in lines[line_index:]:
+        if candidate.strip():
+            return len(candidate) - len(candidate.lstrip(" "))
+    return 0
+
+
+def _first_line(ops: list[Any]) -> int | None:
+    for op in ops:
+        if isinstance(op, YMap) and op.node is not None:
+            return int(op.node.start_mark.line) + op.line_offset + 1
+    return None
+
+
+def _apply_smp(
+    acc: list[Resource], patch: Any, target: dict[str, Any] | None, where: str, line: int
+) -> list[Resource]:
+    if not isinstance(patch, YMap):
+        raise KustomizeError(where, "a strategic merge patch must be a mapping", line)
+    mech = patch.mech
+    if target is not None:
+        chosen = [matches_selector(r, target) for r in acc]
+    else:
+        wanted = id_of(patch)
+        chosen = [any(wanted.same_object(i) for i in r.ids) for r in acc]
+        count = sum(chosen)
+        if count != 1:
+            patch_line = patch.node.start_mark.line + 1 + patch.line_offset if patch.node else line
+            problem = "no resource matches" if count == 0 else "several resources match"
+            raise KustomizeError(where, f"{problem} strategic merge patch {wanted}", patch_line)
+    out = []
+    for resource, hit in zip(acc, chosen, strict=True):
+        if not hit:
+            out.append(resource)
+            continue
+        if _smp.is_delete(patch):
+            continue
+        builtin = resource.id.group in _smp.BUILTIN_GROUPS
+        merged = _smp.merge(
+            resource.doc,
+            _retarget(patch, resource.id),
+            kind=resource.id.kind,
+            builtin=builtin,
+            mech=mech,
+        )
+        out.append(resource.with_doc(merged))
+    return out
+
+
+def _retarget(patch: YMap, rid: ResId) -> YMap:
+    """A targeted SMP applies to each selected object whatever name the patch carries."""
+    meta = patch.get("metadata")
+    if not isinstance(meta, YMap):
+        return patch
+    new_meta = meta.evolve()
+    new_meta.pop("name", None)
+    new_meta.pop("namespace", None)
+    out = patch.evolve()
+    out["metadata"] = new_meta
+    out.pop("kind", None)
+    out.pop("apiVersion", None)
+    return out
+
+
+def _edit_meta(resource: Resource, change: Callable[[YMap], None]) -> Resource:
+    doc = resource.doc.evolve()
+    meta = doc.get("metadata")
+    meta = meta.evolve() if isinstance(meta, YMap) else _empty_map(doc.file)
+    change(meta)
+    doc["metadata"] = meta
+    return resource.with_doc(doc)
+
+
+def _set_namespace(resource: Resource, namespace: str) -> Resource:
+    if resource.id.kind in CLUSTER_SCOPED or resource.id.namespace == namespace:
+        return resource
+    return _edit_meta(resource, lambda meta: meta.__setitem__("namespace", namespace))
+
+
+def _rename(resource: Resource, prefix: str, suffix: str) -> Resource:
+    if resource.id.kind in ("CustomResourceDefinition", "Namespace"):
+        return resource
+    new_name = f"{prefix}{resource.id.name}{suffix}"
+    return _edit_meta(resource, lambda meta: meta.__setitem__("name", new_name))
+
+
+def _labels(k: YMap) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    common = k.get("commonLabels")
+    if isinstance(common, dict):
+        out.update(common)
+    for entry in k.get("labels") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
+            out.update(entry["pairs"])
+    return out
+
+
+def _add_meta(resource: Resource, field_name: str, values: dict[str, Any]) -> Resource:
+    def change(meta: YMap) -> None:
+        current = meta.get(field_name)
+        merged = current.evolve() if isinstance(current, YMap) else _empty_map(meta.file)
+        merged.update(values)
+        meta[field_name] = merged
+
+    return _edit_meta(resource, change)
+
+
+def _touches_images(replacement: dict[str, Any]) -> bool:
+    for target in replacement.get("targets") or []:
+        if not isinstance(target, dict):
+            return True
+        for path in target.get("fieldPaths") or []:
+            if _IMAGE_FIELDS.search(str(path)):
+                return True
+    return False
+
+
+# -- images: transformer --------------------------------------------------------------
+
+
+def image_matches(image: str, name: str) -> bool:
+    """Whether an ``images:`` entry named ``name`` applies to ``image``."""
+    return ImageRef.parse(image).name == name
+
+
+def _apply_image(acc: list[Resource], entry: YMap) -> list[Resource]:
+    name = entry.raw("name")
+    if not name:
+        raise KustomizeError(entry.file, "an images entry needs a name", _map_line(entry))
+    new_name, new_tag, digest = entry.raw("newName"), entry.raw("newTag"), entry.raw("digest")
+    if (new_tag and digest) or new_tag:
+        prov = entry.origin("newTag")
+    elif digest:
+        prov = entry.origin("digest")
+    else:
+        prov = None
+    if prov is not None:
+        prov = Prov(prov.file, prov.node, "images", prov.line_offset, prov.col_offset)
+
+    def update(container: YMap) -> YMap | None:
+        image = container.get("image")
+        if not isinstance(image, str) or not image_matches(image, name):
+            return None
+        ref = ImageRef.parse(image)
+        if new_name:
+            ref = ImageRef(new_name, ref.tag, ref.digest)
+        if new_tag or digest:
+            ref = ref.with_version(new_tag or None, digest or None)
+        out = container.evolve()
+        out["image"] = str(ref)
+        if prov is not None:
+            out.prov["image"] = prov
+        return out
+
+    return [_map_containers(r, update) for r in acc]
+
+
+def _map_line(entry: YMap) -> int | None:
+    return entry.node.start_mark.line + 1 + entry.line_offset if entry.node is not None else None
+
+
+def _map_containers(resource: Resource, update: Callable[[YMap], YMap | None]) -> Resource:
+    new_doc = _walk_containers(resource.doc, update)
+    return resource if new_doc is None else resource.with_doc(new_doc)
+
+
+def _walk_containers(node: Any, update: Callable[[YMap], YMap | None]) -> Any:
+    """Rewrite every element of any ``containers``/``initContainers`` list; None if none."""
+    if isinstance(node, dict):
+        changed: dict[Any, Any] = {}
+        for key, value in node.items():
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                new_list = [update(c) if isinstance(c, YMap) else None for c in value]
+                if any(item is not None for item in new_list):
+                    seq = YSeq(
+                        n if n is not None else o for n, o in zip(new_list, value, strict=True)
+                    )
+                    changed[key] = seq
+            elif isinstance(value, (dict, list)):
+                sub = _walk_containers(value, update)
+                if sub is not None:
+                    changed[key] = sub
+        if not changed:
+            return None
+        out = node.evolve() if isinstance(node, YMap) else dict(node)
+        out.update(changed)
+        return out
+    if isinstance(node, list):
+        subs = [_walk_containers(item, update) for item in node]
+        if all(s is None for s in subs):
+            return None
+        return YSeq(s if s is not None else o for s, o in zip(subs, node, strict=True))
+    return None
+
+
+def iter_containers(doc: Any) -> Iterable[tuple[YMap, bool]]:
+    """Every container of a workload document, with whether it is an init container."""
+    spec = pod_spec(doc)
+    if spec is None:
+        return
+    for key, init in (("initContainers", True), ("containers", False)):
+        for container in spec.get(key) or []:
+            if isinstance(container, YMap):
+                yield container, init
+
+
+def pod_spec(doc: Any) -> YMap | None:
+    """The pod spec of a workload (Deployment, CronJob, Pod, Rollout, ...)."""
+    kind = doc.get("kind")
+    path: tuple[str, ...]
+    if kind == "Pod":
+        path = ("spec",)
+    elif kind == "CronJob":
+        path = ("spec", "jobTemplate", "spec", "template", "spec")
+    else:
+        path = ("spec", "template", "spec")
+    node: Any = doc
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, YMap) else None

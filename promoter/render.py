@@ -1,0 +1,63 @@
+"""Real renders with ``kustomize build`` or ``kubectl kustomize``: the ground truth."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from promoter._resource import Resource
+from promoter._yaml import YMap, parse_text
+from promoter.errors import RenderError
+
+TOOL_ENV = "PROMOTER_KUSTOMIZE"
+"""Environment variable naming the command to render with (``kustomize`` or ``kubectl``)."""
+
+
+def find_tool() -> list[str] | None:
+    """The command that renders a directory, or None when neither tool is on PATH."""
+    chosen = os.environ.get(TOOL_ENV)
+    candidates = [chosen] if chosen else ["kustomize", "kubectl"]
+    for name in candidates:
+        found = shutil.which(name)
+        if found is None:
+            continue
+        if Path(found).name.startswith("kubectl"):
+            return [found, "kustomize"]
+        return [found, "build"]
+    return None
+
+
+def render_text(directory: Path, timeout: float = 120.0) -> str:
+    """The YAML kustomize renders for ``directory``."""
+    tool = find_tool()
+    if tool is None:
+        raise RenderError("cannot render: neither kustomize nor kubectl is on PATH")
+    try:
+        done = subprocess.run(
+            [*tool, str(directory)], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"{directory}: {Path(tool[0]).name} failed: {exc}") from None
+    if done.returncode != 0:
+        message = _last_error_line(done.stderr) or f"exit code {done.returncode}"
+        raise RenderError(f"{directory}: {Path(tool[0]).name} {tool[1]} failed: {message}")
+    return done.stdout
+
+
+def render(directory: Path, label: str) -> tuple[Resource, ...]:
+    """The objects kustomize renders for ``directory``, parsed; ``label`` names it in errors."""
+    docs = parse_text(render_text(directory), label, "render")
+    return tuple(Resource.from_doc(d) for d in docs if isinstance(d, YMap))
+
+
+def _last_error_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    marker = 'err="'
+    if marker in line:
+        line = line.split(marker, 1)[1].rstrip('"')
+    return line.replace('\\"', '"')

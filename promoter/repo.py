@@ -1,0 +1,203 @@
+"""``GitOpsRepo``: open a repository, list its pipelines, read what every stage deploys."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+
+from promoter import render as _render
+from promoter._resource import Resource
+from promoter._yaml import YMap
+from promoter.apps import apps_of, is_app
+from promoter.discovery import discover
+from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
+from promoter.kustomize import Build, Builder, FluxLayer
+from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
+
+_FLUX_BUILD_FIELDS = (
+    "images",
+    "patches",
+    "targetNamespace",
+    "namePrefix",
+    "nameSuffix",
+    "components",
+)
+
+
+class GitOpsRepo:
+    """A GitOps repository of kustomize pipelines, read from a directory on disk."""
+
+    def __init__(
+        self, root: Path, pipelines: tuple[Pipeline, ...], flux: dict[tuple[str, str], YMap]
+    ):
+        self.root = root
+        self.pipelines = pipelines
+        self._flux = flux
+        self._builder = Builder(root)
+        self._lines: dict[str, list[str]] = {}
+
+    @classmethod
+    def open(cls, path: str | Path) -> GitOpsRepo:
+        """Discover the pipelines of the repository at ``path``."""
+        root = Path(path)
+        if not root.is_dir():
+            raise RepoError(f"{path}: not a directory")
+        found = discover(root.resolve())
+        return cls(root.resolve(), found.pipelines, found.flux_specs)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def pipeline(self, name: str) -> Pipeline:
+        """The pipeline called ``name``."""
+        for pipeline in self.pipelines:
+            if pipeline.name == name:
+                return pipeline
+        raise LookupFailed.from_choices("pipeline", name, (p.name for p in self.pipelines))
+
+    def stage(self, pipeline: str, name: str) -> Stage:
+        """Stage ``name`` of ``pipeline``."""
+        found = self.pipeline(pipeline)
+        for stage in found.stages:
+            if stage.name == name:
+                return stage
+        raise LookupFailed.from_choices(
+            f"stage of pipeline {pipeline!r}", name, (s.name for s in found.stages)
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def status(self, pipelines: Sequence[str] = (), *, render: bool = False) -> RepoStatus:
+        """Every app's version in every stage of the named pipelines (all by default)."""
+        chosen = [self.pipeline(n) for n in pipelines] if pipelines else list(self.pipelines)
+        return RepoStatus(
+            tuple(
+                PipelineStatus(p, tuple(self.stage_status(s, render=render) for s in p.stages))
+                for p in chosen
+            )
+        )
+
+    def stage_status(self, stage: Stage, *, render: bool = False) -> StageStatus:
+        """What ``stage`` deploys; natively, or rendered when asked or when needed."""
+        if stage.error is not None:
+            return StageStatus(stage, error=stage.error)
+        native: Build | None = None
+        native_error: str | None = None
+        try:
+            native = self.build(stage)
+        except PromoterError as exc:
+            native_error = str(exc)
+        unsupported = native.unsupported if native is not None else ()
+        if render or unsupported:
+            if _render.find_tool() is not None:
+                try:
+                    rendered = self.render(stage)
+                except RenderError as exc:
+                    return StageStatus(
+                        stage, error=native_error or str(exc), unsupported=unsupported
+                    )
+                apps = self._merge_render(rendered, native)
+                return StageStatus(stage, apps, None, unsupported, rendered=True)
+            if render:
+                return StageStatus(
+                    stage,
+                    error=str(
+                        RenderError("cannot render: neither kustomize nor kubectl is on PATH")
+                    ),
+                )
+        if native is None:
+            return StageStatus(stage, error=native_error)
+        return StageStatus(stage, apps_of(native.resources, self.read_line), None, unsupported)
+
+    def build(self, stage: Stage) -> Build:
+        """The native build of a stage, Flux Kustomization additions included."""
+        return self._builder.build(stage.path, self.flux_layer(stage))
+
+    def flux_layer(self, stage: Stage) -> FluxLayer | None:
+        """What the stage's Flux Kustomization adds to the build, if anything."""
+        spec = self._flux.get((stage.pipeline, stage.name))
+        if spec is None or stage.flux is None:
+            return None
+        if not any(spec.get(f) for f in _FLUX_BUILD_FIELDS):
+            return None
+        return FluxLayer(stage.flux.file, spec)
+
+    def render(self, stage: Stage) -> tuple[Resource, ...]:
+        """The objects ``kustomize build`` renders for a stage (Flux additions on top)."""
+        directory = self.root / stage.path
+        spec = self._flux.get((stage.pipeline, stage.name))
+        extra = {
+            f: spec[f]
+            for f in ("images", "patches", "namePrefix", "nameSuffix")
+            if spec is not None and spec.get(f)
+        }
+        if spec is not None and spec.get("targetNamespace"):
+            extra["namespace"] = spec["targetNamespace"]
+        if not extra:
+            return _render.render(directory, stage.path)
+        import yaml  # only here: wrapping a stage in a temporary overlay
+
+        with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
+            body = {"resources": [str(directory)], **{k: _plain(v) for k, v in extra.items()}}
+            (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+            return _render.render(Path(tmp), stage.path)
+
+    def read_line(self, file: str, line: int) -> str:
+        """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""
+        lines = self._lines.get(file)
+        if lines is None:
+            try:
+                lines = (self.root / file).read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            self._lines[file] = lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def _merge_render(self, rendered: Iterable[Resource], native: Build | None) -> tuple[App, ...]:
+        """Apps of a real render, named and sourced from the native build where they agree."""
+        by_id = {}
+        if native is not None:
+            by_id = {(r.id.kind, r.id.name, r.id.namespace): r for r in native.resources}
+        apps = []
+        for resource in rendered:
+            if not is_app(resource):
+                continue
+            twin = by_id.get((resource.id.kind, resource.id.name, resource.id.namespace))
+            if twin is not None:
+                resource = Resource(resource.doc, (twin.original, resource.id))
+            (app,) = apps_of([resource], self.read_line)
+            if twin is not None:
+                app = _sourced(app, apps_of([twin], self.read_line)[0])
+            apps.append(app)
+        return tuple(apps)
+
+    @cached_property
+    def apps(self) -> tuple[str, ...]:
+        """Every app key deployed in any readable stage (for name suggestions)."""
+        keys: dict[str, None] = {}
+        for pipeline in self.status().pipelines:
+            for key in pipeline.app_keys:
+                keys.setdefault(key, None)
+        return tuple(keys)
+
+
+def _sourced(rendered: App, native: App) -> App:
+    images = tuple(
+        replace(image, source=twin.source)
+        if (twin := next((n for n in native.images if n.container == image.container), None))
+        and twin.image == image.image
+        else image
+        for image in rendered.images
+    )
+    source = native.source if native.version == rendered.version else None
+    return replace(rendered, images=images, source=source)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
