@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli import promote as _promote
 from cli import status as _status
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("status")(_status.status)
+app.command("promote")(_promote.promote)
 
 
 @app.callback()
@@ -22,6 +24,20 @@ def _root() -> None:
     """See and promote app versions through kustomize + Flux GitOps pipelines."""
 
 
+promote_app = typer.Typer(
+    name="promote",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+promote_app.command()(_promote.promote)
+
+
 def pipelines_main() -> None:
     """The ``pipelines`` console script."""
     app()
+
+
+def promote_main() -> None:
+    """The ``promote`` console script (same as ``pipelines promote``)."""
+    promote_app()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ class Build:
 
     resources: tuple[Resource, ...]
     unsupported: tuple[str, ...] = ()
+    files: frozenset[str] = frozenset()
+    """Every repo file the build read: what the stage depends on."""
 
 
 @dataclass
@@ -74,14 +76,20 @@ def is_remote(entry: str) -> bool:
 class Builder:
     """Builds kustomization directories of one repository, caching shared bases."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, overrides: Mapping[str, bytes] | None = None) -> None:
         self.root = root.resolve()
-        self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[str, ...]]] = {}
+        self._overrides = dict(overrides or {})
+        self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[str, ...], frozenset[str]]] = {}
+        self._reading: list[set[str]] = []
 
     # -- files -------------------------------------------------------------------------
 
     def read(self, rel: str, *, referrer: str | None = None, line: int | None = None) -> bytes:
         """The bytes of a repo-relative file; errors name the file (or who referred to it)."""
+        for files in self._reading:
+            files.add(rel)
+        if rel in self._overrides:
+            return self._overrides[rel]
         try:
             return (self.root / rel).read_bytes()
         except FileNotFoundError:
@@ -110,20 +118,33 @@ class Builder:
 
     def build(self, rel_dir: str, flux: FluxLayer | None = None) -> Build:
         """Build ``rel_dir`` (repo-relative); ``flux`` adds a Flux Kustomization's spec."""
-        if flux is None:
-            resources, unsupported = self._build_dir(rel_dir, ())
-        else:
-            resources, unsupported = self._build_uncached(rel_dir, (), flux)
-        return Build(resources, unsupported)
+        self._reading.append(set())
+        try:
+            if flux is None:
+                resources, unsupported = self._build_dir(rel_dir, ())
+            else:
+                resources, unsupported = self._build_uncached(rel_dir, (), flux)
+        finally:
+            files = self._reading.pop()
+        if flux is not None:
+            files.add(flux.file)
+        return Build(resources, unsupported, frozenset(files))
 
     def _build_dir(
         self, rel_dir: str, stack: tuple[str, ...]
     ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
         found = self._dirs.get(rel_dir)
         if found is None:
-            found = self._build_uncached(rel_dir, stack, None)
+            self._reading.append(set())
+            try:
+                resources, unsupported = self._build_uncached(rel_dir, stack, None)
+            finally:
+                files = self._reading.pop()
+            found = (resources, unsupported, frozenset(files))
             self._dirs[rel_dir] = found
-        return found
+        for reading in self._reading:
+            reading.update(found[2])
+        return found[0], found[1]
 
     def _load_layer(self, rel_dir: str, kfile: str) -> _Layer:
         data = self.read(kfile)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promoter import render as _render
 from promoter._resource import Resource
@@ -16,6 +17,9 @@ from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
 from promoter.kustomize import Build, Builder, FluxLayer
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
+
+if TYPE_CHECKING:
+    from promoter.promotion import PromotionPlan
 
 _FLUX_BUILD_FIELDS = (
     "images",
@@ -31,13 +35,19 @@ class GitOpsRepo:
     """A GitOps repository of kustomize pipelines, read from a directory on disk."""
 
     def __init__(
-        self, root: Path, pipelines: tuple[Pipeline, ...], flux: dict[tuple[str, str], YMap]
+        self,
+        root: Path,
+        pipelines: tuple[Pipeline, ...],
+        flux: dict[tuple[str, str], YMap],
+        overrides: Mapping[str, bytes] | None = None,
     ):
         self.root = root
         self.pipelines = pipelines
         self._flux = flux
-        self._builder = Builder(root)
+        self._overrides = dict(overrides or {})
+        self._builder = Builder(root, self._overrides)
         self._lines: dict[str, list[str]] = {}
+        self._files: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> GitOpsRepo:
@@ -47,6 +57,57 @@ class GitOpsRepo:
             raise RepoError(f"{path}: not a directory")
         found = discover(root.resolve())
         return cls(root.resolve(), found.pipelines, found.flux_specs)
+
+    def with_overrides(self, overrides: Mapping[str, bytes]) -> GitOpsRepo:
+        """The same repository as if some files had other contents (nothing is written)."""
+        return GitOpsRepo(self.root, self.pipelines, self._flux, {**self._overrides, **overrides})
+
+    def read_text(self, file: str) -> str | None:
+        """A repo file's text (with overrides), or None when it does not exist."""
+        data = self._overrides.get(file)
+        if data is None:
+            try:
+                data = (self.root / file).read_bytes()
+            except OSError:
+                return None
+        return data.decode("utf-8-sig")
+
+    def stage_files(self, stage: Stage) -> frozenset[str]:
+        """Every file the stage's build reads (empty when it cannot be built)."""
+        key = (stage.pipeline, stage.name)
+        if key not in self._files:
+            try:
+                self._files[key] = self.build(stage).files if stage.error is None else frozenset()
+            except PromoterError:
+                self._files[key] = frozenset()
+        return self._files[key]
+
+    def plan_promotion(
+        self,
+        apps: str | Sequence[str] | None,
+        source: str,
+        target: str,
+        *,
+        pipeline: str | None = None,
+        skip_stages: bool = False,
+        allow_downgrade: bool = False,
+        render: bool | None = None,
+    ) -> PromotionPlan:
+        """Plan moving ``apps`` (names, ``Kind/name``s, or None for every app that differs)
+        from stage ``source`` to stage ``target``; see ``promoter.planner``."""
+        from promoter.planner import plan_promotion
+
+        names = [apps] if isinstance(apps, str) else apps
+        return plan_promotion(
+            self,
+            names,
+            source,
+            target,
+            pipeline=pipeline,
+            skip_stages=skip_stages,
+            allow_downgrade=allow_downgrade,
+            render=render,
+        )
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -124,9 +185,10 @@ class GitOpsRepo:
             return None
         return FluxLayer(stage.flux.file, spec)
 
-    def render(self, stage: Stage) -> tuple[Resource, ...]:
-        """The objects ``kustomize build`` renders for a stage (Flux additions on top)."""
-        directory = self.root / stage.path
+    def render(self, stage: Stage, root: Path | None = None) -> tuple[Resource, ...]:
+        """The objects ``kustomize build`` renders for a stage (Flux additions on top);
+        ``root`` renders the same stage in a copy of the repository."""
+        directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name))
         extra = {
             f: spec[f]
@@ -149,8 +211,8 @@ class GitOpsRepo:
         lines = self._lines.get(file)
         if lines is None:
             try:
-                lines = (self.root / file).read_text(encoding="utf-8-sig").splitlines()
-            except (OSError, UnicodeDecodeError):
+                lines = (self.read_text(file) or "").splitlines()
+            except UnicodeDecodeError:
                 lines = []
             self._lines[file] = lines
         return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -1,0 +1,236 @@
+"""Pull requests on GitHub: a narrow interface, and its PyGithub implementation.
+
+Conventions of GitHub Actions and the gh CLI: the repository comes from ``--github-repo``,
+else ``GITHUB_REPOSITORY``, else the remote URL; the token from ``GITHUB_TOKEN`` or
+``GH_TOKEN``; the API from ``GITHUB_API_URL`` (GitHub Enterprise: ``https://HOST/api/v3``).
+PyGithub's exceptions never leave this module: they become ``GitHubError``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from promoter.errors import GitHubError
+
+if TYPE_CHECKING:
+    from github.PullRequest import PullRequest
+    from github.Repository import Repository
+
+PUBLIC_API = "https://api.github.com"
+_URL_FORMS = (
+    re.compile(
+        r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<slug>[^/]+/[^/]+?)(?:\.git)?/?$"
+    ),
+    re.compile(r"^(?:[^@/]+@)?(?P<host>[^/:]+):(?P<slug>[^/]+/[^/]+?)(?:\.git)?/?$"),
+)
+
+
+@dataclass(frozen=True)
+class PullRequestInfo:
+    """A pull request as the tool reports it."""
+
+    number: int
+    url: str
+    created: bool
+
+
+class PullRequests(Protocol):
+    """What promotion needs from a code host: find, open and update pull requests."""
+
+    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
+        """The open pull request from branch ``head`` into ``base``, if any."""
+
+    def create(
+        self, *, title: str, body: str, head: str, base: str, draft: bool
+    ) -> PullRequestInfo:
+        """Open a pull request."""
+
+    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
+        """Change an open pull request's title and body."""
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels to a pull request."""
+
+    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
+        """Ask people (``login``) or teams (``org/team``) to review."""
+
+
+def parse_remote_url(url: str) -> tuple[str, str] | None:
+    """``(host, "owner/name")`` of a GitHub-style remote URL (https, ssh, scp forms)."""
+    for form in _URL_FORMS:
+        found = form.match(url.strip())
+        if found:
+            return found.group("host"), found.group("slug")
+    return None
+
+
+def find_repository(
+    explicit: str | None, remote_url: str, env: Mapping[str, str] = os.environ
+) -> tuple[str, str]:
+    """``(owner/name, api_url)`` for the pull request."""
+    host = None
+    slug = explicit or env.get("GITHUB_REPOSITORY")
+    parsed = parse_remote_url(remote_url)
+    if parsed is not None:
+        host = parsed[0]
+        slug = slug or parsed[1]
+    if not slug or not re.fullmatch(r"[\w.-]+/[\w.-]+", slug):
+        raise GitHubError(
+            f"cannot tell the GitHub repository from remote URL {remote_url!r}; "
+            "pass --github-repo OWNER/NAME or set GITHUB_REPOSITORY"
+        )
+    api = env.get("GITHUB_API_URL")
+    if not api:
+        api = (
+            PUBLIC_API
+            if host in (None, "github.com", "www.github.com")
+            else f"https://{host}/api/v3"
+        )
+    return slug, api.rstrip("/")
+
+
+def find_token(env: Mapping[str, str] = os.environ) -> str:
+    """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``."""
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if not token:
+        raise GitHubError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or use --no-pr)")
+    return token
+
+
+class GitHubPulls:
+    """``PullRequests`` over PyGithub, with retries and backoff for 5xx answers."""
+
+    def __init__(
+        self,
+        slug: str,
+        token: str,
+        api_url: str = PUBLIC_API,
+        *,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.slug = slug
+        self.api_url = api_url
+        self._token = token
+        self._retries = retries
+        self._backoff = backoff
+        self._repo: Repository | None = None
+
+    def _repository(self) -> Repository:
+        if self._repo is None:
+            from github import Auth, Github, GithubRetry
+
+            client = Github(
+                base_url=self.api_url,
+                auth=Auth.Token(self._token),
+                retry=GithubRetry(
+                    total=self._retries,
+                    backoff_factor=self._backoff,
+                    status_forcelist=(500, 502, 503, 504),
+                ),
+                timeout=30,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+            )
+            self._repo = self._call(lambda: client.get_repo(self.slug))
+        return self._repo
+
+    def _call(self, action: Any) -> Any:
+        from github import BadCredentialsException, GithubException, UnknownObjectException
+        from requests.exceptions import RequestException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            return action()
+        except BadCredentialsException:
+            raise GitHubError(
+                f"GitHub rejected the token (401 Bad credentials) at {self.api_url}"
+            ) from None
+        except UnknownObjectException:
+            raise GitHubError(
+                f"GitHub repository {self.slug} not found at {self.api_url} "
+                "(or the token cannot see it)"
+            ) from None
+        except GithubException as exc:
+            raise GitHubError(
+                f"GitHub API error {exc.status} for {self.slug}: {_message(exc.data)}"
+            ) from None
+        except (RequestException, HTTPError, OSError) as exc:
+            raise GitHubError(
+                f"cannot reach the GitHub API at {self.api_url}: {type(exc).__name__}"
+            ) from None
+
+    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
+        """The open pull request from ``head`` into ``base``."""
+        repo = self._repository()
+        owner = self.slug.split("/")[0]
+
+        def find() -> PullRequestInfo | None:
+            for pr in repo.get_pulls(state="open", head=f"{owner}:{head}", base=base):
+                if pr.head.ref == head:
+                    return _info(pr, created=False)
+            return None
+
+        result: PullRequestInfo | None = self._call(find)
+        return result
+
+    def create(
+        self, *, title: str, body: str, head: str, base: str, draft: bool
+    ) -> PullRequestInfo:
+        """Open a pull request."""
+        repo = self._repository()
+        pr = self._call(
+            lambda: repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
+        )
+        return _info(pr, created=True)
+
+    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
+        """Edit an open pull request's title and body."""
+        repo = self._repository()
+
+        def edit() -> PullRequestInfo:
+            pr = repo.get_pull(number)
+            pr.edit(title=title, body=body)
+            return _info(pr, created=False)
+
+        result: PullRequestInfo = self._call(edit)
+        return result
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels."""
+        if labels:
+            repo = self._repository()
+            self._call(lambda: repo.get_pull(number).add_to_labels(*labels))
+
+    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
+        """Request reviews from users and ``org/team`` teams."""
+        if not reviewers:
+            return
+        repo = self._repository()
+        users = [r for r in reviewers if "/" not in r]
+        teams = [r.split("/", 1)[1] for r in reviewers if "/" in r]
+        self._call(
+            lambda: repo.get_pull(number).create_review_request(
+                reviewers=users, team_reviewers=teams
+            )
+        )
+
+
+def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:
+    return PullRequestInfo(pr.number, pr.html_url, created)
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, dict):
+        details = [
+            str(e.get("message") or e.get("code"))
+            for e in data.get("errors") or []
+            if isinstance(e, dict)
+        ]
+        base = str(data.get("message") or "")
+        return "; ".join([base, *details]) if details else base or "no details"
+    return str(data) if data else "no details"

@@ -1,0 +1,344 @@
+"""``plan_promotion``: decide, edit in memory, verify; the steps behind ``promote``."""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from promoter import render as _render
+from promoter.errors import LookupFailed, PromotionError, RenderError
+from promoter.images import ImageRef
+from promoter.kustomize import find_kustomization
+from promoter.model import App, Stage, StageStatus
+from promoter.promotion import (
+    AppMove,
+    FileEdit,
+    PromotionPlan,
+    check_order,
+    choose_pipeline,
+    container_changes,
+    resolve_apps,
+)
+from promoter.rewrite import Original, Rewriter
+from promoter.versions import is_downgrade
+
+if TYPE_CHECKING:
+    from promoter.repo import GitOpsRepo
+
+_Expected = dict[str, dict[tuple[str, bool], ImageRef] | str]
+"""App key -> its containers' planned images, or a HelmRelease's planned chart version."""
+
+
+def plan_promotion(
+    repo: GitOpsRepo,
+    apps: Sequence[str] | None,
+    source: str,
+    target: str,
+    *,
+    pipeline: str | None = None,
+    skip_stages: bool = False,
+    allow_downgrade: bool = False,
+    render: bool | None = None,
+) -> PromotionPlan:
+    """Plan moving ``apps`` (None: every app that differs) from ``source`` to ``target``.
+
+    ``render``: verify with a real kustomize render (True requires it, None uses it when
+    kustomize or kubectl is on PATH, False skips it).
+    """
+    deploys = _deploying(repo, apps, source, target) if pipeline is None else {}
+    chosen = choose_pipeline(repo.pipelines, source, target, pipeline, deploys)
+    if chosen.error is not None:
+        raise PromotionError(f"pipeline {chosen.name} is misdeclared: {chosen.error}")
+    src, dst = repo.stage(chosen.name, source), repo.stage(chosen.name, target)
+    check_order(chosen, src, dst, skip_stages=skip_stages)
+    src_status, dst_status = _readable(repo, src), _readable(repo, dst)
+    selected = resolve_apps(apps, src_status, dst_status)
+
+    rewriter = Rewriter(
+        read_text=repo.read_text,
+        stage_path=dst.path,
+        kustomization=find_kustomization(repo.root, dst.path),
+        owned=lambda file: _owned(repo, dst, file),
+    )
+    moves: list[AppMove] = []
+    unchanged: list[str] = []
+    expected: _Expected = {}
+    originals = _originals(repo, dst)
+    for app in selected:
+        current = dst_status.app(app.key)
+        if current is None:
+            raise PromotionError(
+                f"{app.key} is not deployed in stage {dst.name}; promotion changes versions of "
+                "apps a stage already deploys"
+            )
+        if app.version is None:
+            raise PromotionError(
+                f"{app.key} has no version in stage {src.name} (no spec.chart.spec.version); "
+                "there is nothing to promote"
+            )
+        if not allow_downgrade and is_downgrade(current.version, app.version):
+            raise PromotionError(
+                f"promoting {app.key} would downgrade {dst.name} from {current.version} to "
+                f"{app.version}; pass --allow-downgrade to do it anyway"
+            )
+        original = originals.get(app.key, Original(current.api_version, None))
+        if app.kind == "HelmRelease":
+            if current.version == app.version:
+                unchanged.append(app.key)
+                continue
+            rewriter.set_chart(current, app.version, original)
+            expected[app.key] = app.version
+        else:
+            planned = container_changes(app, current)
+            if not planned:
+                unchanged.append(app.key)
+                continue
+            for container, new in planned:
+                rewriter.set_image(current, container, new, original)
+            expected[app.key] = {(c.container, c.init): new for c, new in planned}
+        moves.append(AppMove(app.kind, app.name, current.version, app.version))
+    edits = tuple(rewriter.edits())
+    plan = PromotionPlan(
+        root=repo.root,
+        pipeline=chosen.name,
+        source=src,
+        target=dst,
+        moves=tuple(moves),
+        changes=tuple(rewriter.changes),
+        edits=edits,
+        unchanged=tuple(unchanged),
+    )
+    if not edits:
+        return plan
+    verify_native(repo, dst, dst_status, edits, expected)
+    use_render = render if render is not None else _render.find_tool() is not None
+    if use_render:
+        return _with_render(plan, verify_render(repo, dst, edits, expected))
+    return plan
+
+
+def _with_render(plan: PromotionPlan, rendered_diff: str) -> PromotionPlan:
+    from dataclasses import replace
+
+    return replace(plan, rendered_diff=rendered_diff)
+
+
+def _deploying(
+    repo: GitOpsRepo, apps: Sequence[str] | None, source: str, target: str
+) -> dict[str, set[str]]:
+    """Pipelines (having both stages) whose source stage deploys every named app; an app
+    that no such pipeline deploys is an unknown name."""
+    if not apps:
+        return {}
+    found: dict[str, set[str]] = {}
+    known: set[str] = set()
+    for pipeline in repo.pipelines:
+        names = {s.name for s in pipeline.stages}
+        if not {source, target} <= names:
+            continue
+        status = repo.stage_status(repo.stage(pipeline.name, source))
+        keys = {a.key for a in status.apps} | {a.name for a in status.apps}
+        known |= keys
+        found[pipeline.name] = {a for a in apps if a in keys}
+        if len(found[pipeline.name]) != len(set(apps)):
+            found[pipeline.name] = set()
+    for app in apps:
+        if found and app not in known:
+            raise LookupFailed.from_choices("app", app, known)
+    return found
+
+
+def _readable(repo: GitOpsRepo, stage: Stage) -> StageStatus:
+    status = repo.stage_status(stage)
+    if status.error is not None:
+        raise PromotionError(f"stage {stage.name} cannot be read: {status.error}")
+    return status
+
+
+def _owned(repo: GitOpsRepo, stage: Stage, file: str) -> bool:
+    """A file belongs to ``stage`` alone: inside its directory and read by no other stage."""
+    prefix = f"{stage.path}/" if stage.path else ""
+    if not file.startswith(prefix):
+        return False
+    for pipeline in repo.pipelines:
+        for other in pipeline.stages:
+            if (other.pipeline, other.name) == (stage.pipeline, stage.name):
+                continue
+            if file in repo.stage_files(other):
+                return False
+    return True
+
+
+def _originals(repo: GitOpsRepo, stage: Stage) -> dict[str, Original]:
+    out: dict[str, Original] = {}
+    for resource in repo.build(stage).resources:
+        original = resource.original
+        api_version = f"{original.group}/{original.version}" if original.group else original.version
+        out[f"{original.kind}/{original.name}"] = Original(api_version, original.namespace or None)
+    return out
+
+
+# -- verification ----------------------------------------------------------------------
+
+
+def verify_native(
+    repo: GitOpsRepo,
+    target: Stage,
+    before: StageStatus,
+    edits: Sequence[FileEdit],
+    expected: _Expected,
+) -> None:
+    """Re-read every affected stage with the edits applied: the target has exactly the
+    planned versions, nothing else changed anywhere."""
+    view = repo.with_overrides({e.path: e.after.encode("utf-8") for e in edits})
+    after = view.stage_status(target)
+    if after.error is not None:
+        raise PromotionError(f"after the edit stage {target.name} would not build: {after.error}")
+    for app in before.apps:
+        new = after.app(app.key)
+        if new is None:
+            raise PromotionError(f"after the edit {app.key} would disappear from {target.name}")
+        want = _expected_images(app, expected.get(app.key))
+        have = {(i.container, i.init): str(i.image) for i in new.images}
+        if app.kind == "HelmRelease":
+            wanted_version = expected.get(app.key, app.version)
+            if new.version != wanted_version:
+                raise PromotionError(
+                    f"verification failed: {app.key} in {target.name} would have chart version "
+                    f"{new.version} instead of {wanted_version}; nothing written"
+                )
+        elif want != have:
+            raise PromotionError(
+                f"verification failed: {app.key} in {target.name} would run {_fmt(have)} instead "
+                f"of {_fmt(want)}; nothing written"
+            )
+    if {a.key for a in after.apps} != {a.key for a in before.apps}:
+        raise PromotionError(f"verification failed: the apps of {target.name} would change")
+    touched = {e.path for e in edits}
+    for pipeline in repo.pipelines:
+        for other in pipeline.stages:
+            if other == target or not touched & repo.stage_files(other):
+                continue
+            if repo.stage_status(other).apps != view.stage_status(other).apps:
+                raise PromotionError(
+                    f"verification failed: the edit would also change stage {other.name} of "
+                    f"pipeline {pipeline.name}; nothing written"
+                )
+
+
+def _expected_images(app: App, planned: Any) -> dict[tuple[str, bool], str]:
+    out = {(i.container, i.init): str(i.image) for i in app.images}
+    if isinstance(planned, dict):
+        out.update({key: str(new) for key, new in planned.items()})
+    return out
+
+
+def _fmt(images: dict[tuple[str, bool], str]) -> str:
+    return ", ".join(f"{name}={image}" for (name, _), image in sorted(images.items()))
+
+
+def verify_render(
+    repo: GitOpsRepo, target: Stage, edits: Sequence[FileEdit], expected: _Expected
+) -> str:
+    """Render the target before and after with kustomize; the only differences must be the
+    planned versions.  Returns the unified diff of the two renders."""
+    before_text = _render_text(repo, target, None)
+    with tempfile.TemporaryDirectory(prefix="promoter-verify-") as tmp:
+        copy = Path(tmp)
+        _copy_files(repo, target, copy, edits)
+        try:
+            after_text = _render_text(repo, target, copy)
+        except RenderError:
+            shutil.rmtree(copy)
+            shutil.copytree(repo.root, copy, ignore=shutil.ignore_patterns(".git"))
+            _write_edits(copy, edits)
+            after_text = _render_text(repo, target, copy)
+    before_docs = [d for d in yaml.safe_load_all(before_text) if d]
+    after_docs = [d for d in yaml.safe_load_all(after_text) if d]
+    wanted = [_substitute(doc, expected, repo, target) for doc in before_docs]
+    if wanted != after_docs:
+        raise PromotionError(
+            f"verification failed: kustomize renders {target.name} differently than planned "
+            "after the edit; nothing written"
+        )
+    diff = difflib.unified_diff(
+        before_text.splitlines(keepends=True),
+        after_text.splitlines(keepends=True),
+        f"{target.path} (before)",
+        f"{target.path} (after)",
+    )
+    return "".join(diff)
+
+
+def _render_text(repo: GitOpsRepo, stage: Stage, root: Path | None) -> str:
+    resources = repo.render(stage, root)
+    docs = [_plain(r.doc) for r in resources]
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _copy_files(repo: GitOpsRepo, stage: Stage, copy: Path, edits: Sequence[FileEdit]) -> None:
+    files = set(repo.stage_files(stage))
+    for rel in files:
+        dest = copy / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        source = repo.root / rel
+        if source.is_file():
+            shutil.copy2(source, dest)
+    (copy / stage.path).mkdir(parents=True, exist_ok=True)
+    _write_edits(copy, edits)
+
+
+def _write_edits(copy: Path, edits: Sequence[FileEdit]) -> None:
+    for edit in edits:
+        dest = copy / edit.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(edit.after, encoding="utf-8")
+
+
+def _substitute(doc: Any, expected: _Expected, repo: GitOpsRepo, stage: Stage) -> Any:
+    """A rendered object as it should look after the promotion."""
+    if not isinstance(doc, dict):
+        return doc
+    status = repo.stage_status(stage)
+    kind = doc.get("kind")
+    name = (doc.get("metadata") or {}).get("name")
+    app = next((a for a in status.apps if a.kind == kind and a.rendered_name == name), None)
+    if app is None or app.key not in expected:
+        return doc
+    planned = expected[app.key]
+    out = _plain(doc)
+    if isinstance(planned, str):
+        out["spec"]["chart"]["spec"]["version"] = planned
+        return out
+    spec = _pod_spec_plain(out)
+    for key, init in (("initContainers", True), ("containers", False)):
+        for container in (spec or {}).get(key) or []:
+            new = planned.get((container.get("name"), init))
+            if new is not None:
+                container["image"] = str(new)
+    return out
+
+
+def _pod_spec_plain(doc: dict[str, Any]) -> dict[str, Any] | None:
+    kind = doc.get("kind")
+    path = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}.get(
+        str(kind), ("spec", "template", "spec")
+    )
+    node: Any = doc
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None

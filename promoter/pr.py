@@ -1,0 +1,88 @@
+"""Pull request and commit texts for a promotion."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from promoter.promotion import PromotionPlan
+
+BODY_LIMIT = 65_536
+"""GitHub refuses pull request bodies longer than this many characters."""
+BRANCH_LIMIT = 120
+
+
+def branch_name(plan: PromotionPlan) -> str:
+    """``promote/<pipeline>/<to>/<app>-<version>`` (several apps joined by ``+``),
+    sanitised for git and capped in length (a hash keeps capped names unique)."""
+    apps = "+".join(f"{m.name}-{m.new_version}" for m in plan.moves)
+    raw = f"promote/{plan.pipeline}/{plan.target.name}/{apps}"
+    clean = re.sub(r"[^A-Za-z0-9._/+-]+", "-", raw)
+    clean = re.sub(r"\.{2,}|/{2,}|@\{", "-", clean).replace(".lock/", "-lock/")
+    clean = "/".join(part.strip(".-") or "x" for part in clean.split("/"))
+    if len(clean) > BRANCH_LIMIT:
+        digest = hashlib.sha1(raw.encode()).hexdigest()[:10]
+        clean = clean[: BRANCH_LIMIT - 11].rstrip("./-") + "-" + digest
+    return clean
+
+
+def commit_message(plan: PromotionPlan) -> str:
+    """The title, one line per app, and the ``Promoted-*`` trailers."""
+    lines = [plan.title, ""]
+    for move in plan.moves:
+        lines.append(f"{move.key}: {move.old_version or 'none'} -> {move.new_version}")
+    lines += [
+        "",
+        f"Promoted-Pipeline: {plan.pipeline}",
+        f"Promoted-From: {plan.source.name}",
+        f"Promoted-To: {plan.target.name}",
+    ]
+    for move in plan.moves:
+        lines.append(f"Promoted-App: {move.key}")
+        lines.append(f"Promoted-Version: {move.new_version}")
+    return "\n".join(lines) + "\n"
+
+
+def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
+    """What moves where, the exact edits, and the rendered diff (collapsed, size-capped)."""
+    lines = [
+        f"Promotes pipeline **{plan.pipeline}** from `{plan.source.name}` to `{plan.target.name}`.",
+        "",
+        "| App | From | To | Version |",
+        "| --- | --- | --- | --- |",
+    ]
+    for move in plan.moves:
+        lines.append(
+            f"| `{move.key}` | {plan.source.name} | {plan.target.name} | "
+            f"`{move.old_version or 'none'}` → `{move.new_version}` |"
+        )
+    lines += ["", f"Source: `{base}` at `{base_commit}`, stage `{plan.source.path}`.", ""]
+    lines.append("Edits:")
+    for change in plan.changes:
+        what = change.container or "chart version"
+        where = f"{change.file}:{change.line}" if change.line else change.file
+        lines.append(
+            f"- `{where}` ({change.how}): {change.app} {what} `{change.old}` → `{change.new}`"
+        )
+    lines += [
+        "",
+        f"<!-- kustomize-promoter: {plan.pipeline} {plan.source.name} -> {plan.target.name} -->",
+    ]
+    body = "\n".join(lines) + "\n"
+    if plan.rendered_diff:
+        body += _details(plan.rendered_diff, plan.target.name, BODY_LIMIT - len(body))
+    return body
+
+
+def _details(diff: str, stage: str, room: int) -> str:
+    head = f"\n<details><summary>Rendered diff of {stage} (kustomize)</summary>\n\n```diff\n"
+    tail = "```\n</details>\n"
+    cut_note = "... (diff cut to fit GitHub's size limit)\n"
+    space = room - len(head) - len(tail) - len(cut_note) - 1
+    if space <= 0:
+        return ""
+    if len(diff) > space:
+        diff = diff[:space].rsplit("\n", 1)[0] + "\n" + cut_note
+    elif not diff.endswith("\n"):
+        diff += "\n"
+    return head + diff + tail

@@ -1,0 +1,155 @@
+"""``promote``: plan in a temporary worktree at the remote tip, commit, push, pull request.
+
+The user's working tree, index and current branch are never touched.  A push that loses a
+race with another writer is retried on the new tip (re-planned from scratch) a bounded
+number of times; running the same promotion again updates its open pull request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from promoter import git
+from promoter.errors import GitHubError, PromoterError
+from promoter.github import GitHubPulls, PullRequestInfo, PullRequests, find_repository, find_token
+from promoter.pr import branch_name, commit_message, pull_request_body
+from promoter.promotion import PromotionPlan
+from promoter.repo import GitOpsRepo
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """What to promote: apps (None for all that differ), from which stage to which."""
+
+    apps: Sequence[str] | None
+    source: str
+    target: str
+    pipeline: str | None = None
+    skip_stages: bool = False
+    allow_downgrade: bool = False
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """Where and how far to take a promotion."""
+
+    remote: str = "origin"
+    base: str | None = None
+    push: bool = True
+    pull_request: bool = True
+    github_repo: str | None = None
+    labels: tuple[str, ...] = ("promotion",)
+    reviewers: tuple[str, ...] = ()
+    draft: bool = False
+    attempts: int = 3
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """What a promotion did."""
+
+    plan: PromotionPlan
+    base: str
+    base_commit: str
+    branch: str | None = None
+    commit: str | None = None
+    pushed: bool = False
+    pull_request: PullRequestInfo | None = None
+
+
+class PullRequestFailed(GitHubError):
+    """The branch was pushed but the pull request could not be opened or updated."""
+
+    def __init__(self, message: str, branch: str) -> None:
+        super().__init__(message)
+        self.branch = branch
+
+
+PullsFactory = Callable[[str, str, str], PullRequests]
+"""Builds the pull request client from (owner/name, token, api_url)."""
+
+
+def promote(
+    path: Path,
+    request: PromotionRequest,
+    options: PublishOptions = PublishOptions(),
+    *,
+    pulls_factory: PullsFactory = GitHubPulls,
+    env: Mapping[str, str] = os.environ,
+) -> PromotionResult:
+    """Promote in a temporary worktree of the git repository containing ``path``."""
+    repo = git.open_repo(path)
+    top = git.toplevel(repo)
+    try:
+        sub = Path(path).resolve().relative_to(top)
+    except ValueError:
+        raise PromoterError(f"{path} is not inside {top}") from None
+    remote = git.remote(repo, options.remote)
+    pulls: PullRequests | None = None
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+    if options.push and options.pull_request:
+        slug, api = find_repository(options.github_repo, remote.url, env)
+        token = find_token(env)
+        pulls = pulls_factory(slug, token, api)
+    with git.credentials(token, remote.url) as genv:
+        base = options.base or git.default_branch(repo, remote.name, genv)
+        for attempt in range(1, options.attempts + 1):
+            base_commit = git.fetch(repo, remote.name, base, genv)
+            with git.worktree(repo, base_commit) as tree:
+                gitops = GitOpsRepo.open(git.toplevel(tree) / sub)
+                plan = gitops.plan_promotion(
+                    request.apps,
+                    request.source,
+                    request.target,
+                    pipeline=request.pipeline,
+                    skip_stages=request.skip_stages,
+                    allow_downgrade=request.allow_downgrade,
+                )
+                if plan.is_noop:
+                    return PromotionResult(plan, base, base_commit)
+                branch = branch_name(plan)
+                plan.write()
+                files = [(sub / edit.path).as_posix() for edit in plan.edits]
+                sha = git.commit(tree, branch, commit_message(plan), files)
+                if not options.push:
+                    return PromotionResult(plan, base, base_commit, branch, sha)
+                expected = git.remote_sha(repo, remote.name, branch, genv)
+                try:
+                    git.push(tree, remote.name, branch, expected, genv)
+                except git.PushRejected:
+                    if attempt == options.attempts:
+                        raise
+                    continue
+            break
+    result = PromotionResult(plan, base, base_commit, branch, sha, pushed=True)
+    if pulls is None:
+        return result
+    try:
+        pr = open_pull_request(pulls, plan, branch, base, base_commit, options)
+    except GitHubError as exc:
+        raise PullRequestFailed(f"branch {branch} was pushed, but {exc}", branch) from None
+    return PromotionResult(plan, base, base_commit, branch, sha, True, pr)
+
+
+def open_pull_request(
+    pulls: PullRequests,
+    plan: PromotionPlan,
+    branch: str,
+    base: str,
+    base_commit: str,
+    options: PublishOptions,
+) -> PullRequestInfo:
+    """Open the pull request for ``branch``, or update the one already open."""
+    title = plan.title
+    body = pull_request_body(plan, base, base_commit)
+    existing = pulls.find_open(branch, base)
+    if existing is None:
+        pr = pulls.create(title=title, body=body, head=branch, base=base, draft=options.draft)
+    else:
+        pr = pulls.update(existing.number, title=title, body=body)
+    pulls.add_labels(pr.number, options.labels)
+    pulls.request_reviewers(pr.number, options.reviewers)
+    return pr

@@ -1,0 +1,179 @@
+"""Pure, byte-preserving edits of YAML text: change one scalar, add one list item.
+
+Every function takes the file's text and returns new text in which only the named span
+changed: comments (Flux ``$imagepolicy`` setters included), quoting, indentation, blank
+lines, document separators and line endings stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import yaml
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./@:+~-]+$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A scalar token in a text: ``[start, end)`` offsets and its quoting style."""
+
+    start: int
+    end: int
+    style: str  # "" plain, "'" single, '"' double
+
+    def value(self, text: str) -> str:
+        """The scalar's value, unquoted."""
+        token = text[self.start : self.end]
+        if self.style == '"':
+            return str(json.loads(token)) if _json_safe(token) else str(yaml.safe_load(token))
+        if self.style == "'":
+            return token[1:-1].replace("''", "'")
+        return token
+
+
+def _json_safe(token: str) -> bool:
+    try:
+        json.loads(token)
+    except ValueError:
+        return False
+    return True
+
+
+def newline_of(text: str) -> str:
+    """The file's line ending: ``\\r\\n`` when it uses them, else ``\\n``."""
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line begins (lines end at ``\\n``)."""
+    starts = [0]
+    starts.extend(match.end() for match in re.finditer("\n", text))
+    return starts
+
+
+def offset_of(text: str, line: int, column: int) -> int:
+    """The offset of 1-based ``line`` and 0-based ``column``."""
+    starts = line_starts(text)
+    if not 0 < line <= len(starts):
+        raise ValueError(f"line {line} is outside the file")
+    return starts[line - 1] + column
+
+
+def scalar_at(text: str, line: int, column: int) -> Span:
+    """The scalar token starting at ``line``:``column``."""
+    start = offset_of(text, line, column)
+    if start >= len(text):
+        raise ValueError(f"no scalar at line {line}, column {column}")
+    quote = text[start]
+    if quote in "'\"":
+        index = start + 1
+        while index < len(text):
+            char = text[index]
+            if quote == '"' and char == "\\":
+                index += 2
+                continue
+            if char == quote:
+                if quote == "'" and text[index + 1 : index + 2] == "'":
+                    index += 2
+                    continue
+                return Span(start, index + 1, quote)
+            if char == "\n":
+                break
+            index += 1
+        raise ValueError(f"unterminated quoted scalar at line {line}")
+    end = text.find("\n", start)
+    end = len(text) if end == -1 else end
+    token = text[start:end]
+    comment = re.search(r"[ \t]#", token)
+    if comment:
+        token = token[: comment.start()]
+    if _in_flow(text, start):
+        flow_end = re.search(r"[,\]}]", token)
+        if flow_end:
+            token = token[: flow_end.start()]
+    token = token.rstrip(" \t\r")
+    if not token:
+        raise ValueError(f"no scalar at line {line}, column {column}")
+    return Span(start, start + len(token), "")
+
+
+def _in_flow(text: str, offset: int) -> bool:
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = text[line_start:offset]
+    return before.count("[") + before.count("{") > before.count("]") + before.count("}")
+
+
+def quote_like(value: str, style: str) -> str:
+    """``value`` written in ``style``; plain values that YAML would not read back as the
+    same string get double quotes."""
+    if style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if style == '"':
+        return json.dumps(value)
+    if _PLAIN_SAFE.match(value) and isinstance(yaml.safe_load(value), str):
+        return value
+    return json.dumps(value)
+
+
+def replace_scalar(text: str, line: int, column: int, value: str) -> str:
+    """Replace the scalar at ``line``:``column`` with ``value``, keeping its quoting."""
+    span = scalar_at(text, line, column)
+    return text[: span.start] + quote_like(value, span.style) + text[span.end :]
+
+
+def indent_of(line: str) -> int:
+    """Leading spaces of a line."""
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def append_block_item(text: str, first_item_line: int, last_item_line: int, item: list[str]) -> str:
+    """Add ``item`` (lines without indentation, the first one ``- ...``) to a block sequence.
+
+    ``first_item_line`` and ``last_item_line`` are the 1-based lines where the sequence's first
+    and last items start; the new item gets the first item's dash column and is placed right
+    after the last item's last line.
+    """
+    lines = text.split("\n")
+    first = lines[first_item_line - 1]
+    dash = first.index("-", indent_of(first)) if "-" in first else indent_of(first)
+    end = last_item_line - 1
+    index = end + 1
+    while index < len(lines):
+        candidate = lines[index]
+        if not _is_blank_or_comment(candidate) and indent_of(candidate) <= dash:
+            break
+        if not _is_blank_or_comment(candidate):
+            end = index
+        index += 1
+    eol = "\r" if first.endswith("\r") else ""
+    new_lines = [" " * dash + part + eol for part in item]
+    return "\n".join([*lines[: end + 1], *new_lines, *lines[end + 1 :]])
+
+
+def append_top_level(text: str, block: list[str]) -> str:
+    """Append lines (``key:`` and its items) at the end of the document."""
+    eol = newline_of(text)
+    body = text if text.endswith("\n") or not text else text + eol
+    return body + eol.join(block) + eol
+
+
+def delete_line(text: str, line: int) -> str:
+    """Remove 1-based ``line`` entirely."""
+    lines = text.split("\n")
+    del lines[line - 1]
+    return "\n".join(lines)
+
+
+def insert_after_line(text: str, line: int, new_lines: list[str]) -> str:
+    """Insert ``new_lines`` after 1-based ``line``, with the file's line ending."""
+    lines = text.split("\n")
+    eol = "\r" if lines[line - 1].endswith("\r") else ""
+    return "\n".join([*lines[:line], *(n + eol for n in new_lines), *lines[line:]])
