@@ -2,6 +2,7 @@
 
 Exit codes: 0 success, 1 a known problem (``PromoterError``, or a stage that could not be
 read), 2 bad usage (Typer/Click), 3 an unexpected bug, 130 interrupted (Ctrl-C).
+Every message is exactly one line; a traceback is shown only with ``PROMOTER_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import typer
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -20,8 +23,8 @@ EXIT_INTERRUPTED = 130
 
 
 def fail(message: str) -> None:
-    """Print one line on stderr."""
-    print(f"error: {message}", file=sys.stderr)
+    """Print ``message`` on stderr as one line (newlines and runs of blanks collapsed)."""
+    print(f"error: {_one_line(message)}", file=sys.stderr)
 
 
 @contextmanager
@@ -32,23 +35,37 @@ def handled() -> Iterator[None]:
     try:
         yield
     except PromoterError as exc:
-        fail(_one_line(str(exc)))
+        fail(str(exc))
         raise SystemExit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         fail("interrupted")
         raise SystemExit(EXIT_INTERRUPTED) from None
-    except (SystemExit, GeneratorExit):
+    except (SystemExit, GeneratorExit, typer.Exit, typer.Abort, typer.TyperException):
+        # Typer's own exits and usage errors keep their exit codes (0, 1, 2).
         raise
+    except BrokenPipeError:
+        # Whoever read stdout went away (`pipelines status -o json | head`): stop quietly.
+        _silence_stdout()
+        raise SystemExit(EXIT_FAILED) from None
     except Exception as exc:
         if os.environ.get("PROMOTER_DEBUG"):
             traceback.print_exc()
-        detail = _one_line(str(exc))
-        fail(f"unexpected {type(exc).__name__}: {detail} (PROMOTER_DEBUG=1 shows the traceback)")
+        fail(f"unexpected {type(exc).__name__}: {exc} (PROMOTER_DEBUG=1 shows the traceback)")
         raise SystemExit(EXIT_BUG) from None
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (tests) or already closed
+        pass
 
 
 def run(main: Callable[[], object]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from cli import check as _check
+from cli import diff as _diff
 from cli import promote as _promote
 from cli import status as _status
 
@@ -17,6 +19,8 @@ app = typer.Typer(
 )
 app.command("status")(_status.status)
 app.command("promote")(_promote.promote)
+app.command("check")(_check.check)
+app.command("diff")(_diff.diff)
 
 
 @app.callback()

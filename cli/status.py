@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
 
-from cli.errors import EXIT_FAILED, handled
+from cli.errors import EXIT_FAILED, fail, handled
 from cli.options import RepoOption, repo_root
 
 
@@ -23,7 +24,9 @@ class Output(str, Enum):
 def status(
     pipelines: Annotated[
         list[str] | None,
-        typer.Argument(help="Pipelines to show (default: all).", show_default=False),
+        typer.Argument(
+            metavar="PIPELINE", help="Pipelines to show (default: all).", show_default=False
+        ),
     ] = None,
     repo: RepoOption = None,
     output: Annotated[Output, typer.Option("--output", "-o", help="Output format.")] = Output.table,
@@ -38,8 +41,18 @@ def status(
     with handled():
         from cli import views
         from promoter import GitOpsRepo
+        from promoter.errors import RepoError
 
-        result = GitOpsRepo.open(repo_root(repo)).status(pipelines or (), render=render)
+        root = repo_root(repo)
+        gitops = GitOpsRepo.open(root)
+        if not gitops.pipelines:
+            raise RepoError(
+                f"{root}: no pipelines found; label Flux Kustomizations with "
+                "pipelines.weave.works/name and pipelines.weave.works/stage, "
+                "or declare them in promoter.yaml"
+            )
+        chosen = tuple(dict.fromkeys(pipelines or ()))
+        result = gitops.status(chosen, render=render)
         if output is Output.json:
             views.print_json(result)
         elif output is Output.yaml:
@@ -48,5 +61,10 @@ def status(
             views.print_tree(result)
         else:
             views.print_tables(result)
-    if not result.ok:
+        sys.stdout.flush()
+        problems = views.problem_lines(result)
+    # The output above still shows every readable stage; each problem also gets one line here.
+    for line in problems:
+        fail(line)
+    if problems or not result.ok:
         raise typer.Exit(EXIT_FAILED)

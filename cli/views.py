@@ -17,9 +17,38 @@ AUTOMATED = "⟳"
 ABSENT = "—"
 
 
+PLAIN_WIDTH = 10_000
+"""Width of plain output: tables are never squeezed or truncated when stdout is a pipe."""
+
+
 def console() -> Console:
-    """A console that is plain (no colour) when stdout is not a terminal."""
-    return Console(highlight=False, soft_wrap=False)
+    """A console that is plain (no colour, no width limit) when stdout is not a terminal."""
+    out = Console(highlight=False, soft_wrap=False)
+    if out.is_terminal:
+        return out
+    return Console(highlight=False, soft_wrap=False, width=PLAIN_WIDTH)
+
+
+def problem_lines(status: RepoStatus) -> list[str]:
+    """One line per distinct problem (a broken pipeline, or a stage that cannot be read).
+
+    A broken base shared by several stages is reported once, naming every stage it breaks.
+    """
+    lines: list[str] = []
+    stages: dict[str, list[str]] = {}
+    for pipeline in status.pipelines:
+        name = pipeline.pipeline.name
+        error = pipeline.pipeline.error
+        if error is not None:
+            lines.append(error if f"pipeline {name!r}" in error else f"{error} (pipeline {name})")
+        for stage_status in pipeline.stages:
+            if stage_status.error is not None:
+                label = f"{name}/{stage_status.stage.name}"
+                stages.setdefault(stage_status.error, []).append(label)
+    for message, labels in stages.items():
+        noun = "stage" if len(labels) == 1 else "stages"
+        lines.append(f"{message} ({noun} {', '.join(labels)})")
+    return lines
 
 
 def print_json(status: RepoStatus) -> None:
@@ -59,9 +88,11 @@ def print_tables(status: RepoStatus) -> None:
     """One table per pipeline: apps as rows, stages as columns, promotable cells marked."""
     out = console()
     for pipeline in status.pipelines:
+        # The title is printed on its own: a table title is padded with blanks to its width.
+        out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
         out.print(_table(pipeline))
         for line in _problems(pipeline):
-            out.print(Text(line, style="red"))
+            out.print(Text(line, style="yellow"))
     out.print(
         Text(
             f"{DIFFERS} differs from the stage before (the next promotion carries it)   "
@@ -72,7 +103,7 @@ def print_tables(status: RepoStatus) -> None:
 
 
 def _table(pipeline: PipelineStatus) -> Table:
-    table = Table(title=f"pipeline {pipeline.pipeline.name}", title_justify="left")
+    table = Table()
     table.add_column("app", no_wrap=True)
     for stage_status in pipeline.stages:
         stage = stage_status.stage
@@ -102,13 +133,10 @@ def _cell(stage: StageStatus, app: App | None, previous: App | None, index: int)
 
 
 def _problems(pipeline: PipelineStatus) -> list[str]:
+    """Notes under a table; errors go to stderr (see ``problem_lines``)."""
     lines = []
-    if pipeline.pipeline.error:
-        lines.append(f"error: {pipeline.pipeline.error}")
     for stage_status in pipeline.stages:
-        if stage_status.error:
-            lines.append(f"error: stage {stage_status.stage.name}: {stage_status.error}")
-        elif stage_status.unsupported and not stage_status.rendered:
+        if stage_status.error is None and stage_status.unsupported and not stage_status.rendered:
             lines.append(
                 f"note: stage {stage_status.stage.name} uses what the native reader cannot follow "
                 f"({'; '.join(stage_status.unsupported)}) and no kustomize/kubectl is on PATH"

@@ -41,9 +41,11 @@ def _apply_one(doc: YMap, op: YMap) -> YMap:
     if kind in ("move", "copy"):
         source = split_pointer(_text(op, "from"))
         value = _get(doc, source)
+        parent = _get(doc, source[:-1]) if source else None
+        prov = parent.origin(source[-1]) if isinstance(parent, YMap) else None
         if kind == "move":
             doc = _remove(doc, source)
-        return _set(doc, path, value, None, insert=True)
+        return _set(doc, path, value, prov, insert=True)
     if kind == "test":
         if _get(doc, path) != op.get("value"):
             raise JsonPatchError(f"test at {op.get('path')} failed")
@@ -73,13 +75,19 @@ def _get(doc: Any, path: list[str]) -> Any:
 
 
 def _index(token: str, size: int, path: list[str], *, insert: bool = False) -> int:
+    """A list index as kustomize's JSON patch library reads it (``-`` and ``-N`` too)."""
     if insert and token == "-":
         return size
-    if not token.isdigit():
+    digits = token[1:] if token.startswith("-") else token
+    if not digits.isdigit():
         raise JsonPatchError(f"path /{'/'.join(path)}: {token!r} is not a list index")
     index = int(token)
-    if index > size or (index == size and not insert):
-        raise JsonPatchError(f"path /{'/'.join(path)}: index {index} is out of range")
+    bound = size + 1 if insert else size
+    if index < 0:
+        # evanphx/json-patch counts negative indices from the end.
+        index += bound
+    if not 0 <= index < bound:
+        raise JsonPatchError(f"path /{'/'.join(path)}: index {token} is out of range")
     return index
 
 
@@ -112,11 +120,15 @@ def _set(doc: YMap, path: list[str], value: Any, prov: Prov | None, *, insert: b
         parent = child
     last = path[-1]
     if isinstance(parent, YMap):
-        if not insert and last not in parent:
-            raise JsonPatchError(f"path /{'/'.join(path)} does not exist")
+        # kustomize's JSON patch library lets "replace" add a missing key of a mapping.
         parent[last] = value
         if prov is not None:
             parent.prov[last] = prov
+        else:
+            # The value's origin is unknown: forget the node of the value it replaced.
+            parent.prov.pop(last, None)
+            if last in parent.nodes:
+                parent.nodes = {k: n for k, n in parent.nodes.items() if k != last}
     elif isinstance(parent, list):
         index = _index(last, len(parent), path, insert=insert)
         if insert:

@@ -73,22 +73,41 @@ def remote(repo: git.Repo, name: str) -> Remote:
 
 
 def _run(repo: git.Repo, args: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    status, out, err = _execute(repo, args, env)
+    if status != 0:
+        raise GitError(f"git {args[0]} failed: {_message(err or out, status, env)}")
+    return out
+
+
+def _execute(
+    repo: git.Repo, args: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run git; its exit status, stdout and stderr (never raises for a failing command)."""
     import git
 
     try:
         with repo.git.custom_environment(**(env or {})):
-            return str(repo.git.execute(["git", *args]))
-    except git.GitCommandError as exc:
-        raise GitError(f"git {args[0]} failed: {_stderr(exc, env)}") from None
+            status, out, err = repo.git.execute(
+                ["git", *args], with_extended_output=True, with_exceptions=False
+            )
+    except git.GitCommandNotFound:
+        raise GitError("git is not installed (or not on PATH)") from None
+    return int(status or 0), str(out), str(err)
 
 
-def _stderr(exc: git.GitCommandError, env: Mapping[str, str] | None) -> str:
-    text = str(exc.stderr or exc.stdout or exc).strip()
-    text = re.sub(r"^stderr: '?|'$", "", text, flags=re.MULTILINE).strip()
+def _message(text: str, status: int, env: Mapping[str, str] | None) -> str:
+    """The last lines git printed, as one line, any token masked."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    message = "; ".join(lines[-3:]) if lines else f"exit code {exc.status}"
+    message = "; ".join(lines[-3:]) if lines else f"exit code {status}"
+    return _scrub(message, env)
+
+
+def _scrub(text: str, env: Mapping[str, str] | None) -> str:
     token = (env or {}).get(_TOKEN_ENV)
-    return message.replace(token, "***") if token else message
+    if token:
+        text = text.replace(token, "***")
+    # Credentials a user wrote into a remote URL (https://user:secret@host/...) are masked too.
+    return re.sub(r"(?<=://)[^/@\s:]*:[^/@\s]*@", "***@", text)
 
 
 def default_branch(repo: git.Repo, remote_name: str, env: Mapping[str, str] | None = None) -> str:
@@ -116,8 +135,15 @@ def fetch(
     repo: git.Repo, remote_name: str, branch: str, env: Mapping[str, str] | None = None
 ) -> str:
     """Fetch ``branch`` from the remote; returns the fetched commit."""
-    _run(repo, ["fetch", "--quiet", "--no-tags", remote_name, f"refs/heads/{branch}"], env)
-    return _run(repo, ["rev-parse", "FETCH_HEAD^{commit}"]).strip()
+    ref = f"refs/heads/{branch}"
+    status, out, err = _execute(repo, ["fetch", "--quiet", "--no-tags", remote_name, ref], env)
+    if status != 0:
+        if "couldn't find remote ref" in err:
+            raise GitError(
+                f"branch {branch!r} does not exist on remote {remote_name!r}; use --base"
+            )
+        raise GitError(f"git fetch failed: {_message(err or out, status, env)}")
+    return _run(repo, ["rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}"]).strip()
 
 
 @contextmanager
@@ -129,7 +155,11 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
     path = parent / "worktree"
     try:
         _run(repo, ["worktree", "add", "--detach", "--quiet", str(path), commit])
-        yield git.Repo(path)
+        tree = git.Repo(path)
+        try:
+            yield tree
+        finally:
+            tree.close()
     finally:
         with suppress(GitError):
             _run(repo, ["worktree", "remove", "--force", str(path)])
@@ -138,20 +168,33 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
             _run(repo, ["worktree", "prune"])
 
 
-def commit(tree: git.Repo, branch: str, message: str, paths: Sequence[str]) -> str:
-    """Create (or reset) local ``branch`` at HEAD of ``tree``, commit ``paths``; the sha."""
-    _run(tree, ["checkout", "--quiet", "-B", branch])
+def commit(tree: git.Repo, message: str, paths: Sequence[str]) -> str:
+    """Commit ``paths`` on the (detached) HEAD of ``tree``; the new commit's sha.
+
+    The author and committer are git's own: ``user.name``/``user.email`` from the
+    configuration, overridden by ``GIT_AUTHOR_*``/``GIT_COMMITTER_*`` when set."""
     _run(tree, ["add", "--", *paths])
-    try:
-        _run(tree, ["commit", "--quiet", "--no-verify", "-m", message])
-    except GitError as exc:
-        if "tell me who you are" in str(exc) or "user.email" in str(exc):
+    status, out, err = _execute(tree, ["commit", "--quiet", "--no-verify", "-m", message])
+    if status != 0:
+        if any(hint in err for hint in ("Please tell me who you are", "identity", "user.email")):
             raise GitError(
                 "git has no author identity: set user.name and user.email "
                 "(git config) or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL"
-            ) from None
-        raise
+            )
+        raise GitError(f"git commit failed: {_message(err or out, status, None)}")
     return _run(tree, ["rev-parse", "HEAD"]).strip()
+
+
+def set_branch(repo: git.Repo, branch: str, sha: str) -> None:
+    """Point local ``branch`` at ``sha`` (created, or moved when it exists)."""
+    _run(repo, ["branch", "--force", "--no-track", branch, sha])
+
+
+class PushRaced(PushRejected):
+    """The remote branch moved since it was read: another writer won the race."""
+
+
+_RACED = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref")
 
 
 def push(
@@ -161,30 +204,42 @@ def push(
     expected: str | None,
     env: Mapping[str, str] | None = None,
 ) -> None:
-    """Push HEAD to ``branch``, only if the remote branch is still at ``expected``."""
+    """Push HEAD to ``branch``, only if the remote branch is still at ``expected`` (None:
+    only if it does not exist).  ``PushRaced`` when it moved meanwhile, ``PushRejected``
+    when the remote refuses (no rights, a hook, protection rules)."""
     lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-    try:
-        _run(
-            tree,
-            ["push", "--quiet", "--porcelain", lease, remote_name, f"HEAD:refs/heads/{branch}"],
-            env,
-        )
-    except GitError as exc:
-        text = str(exc)
-        if any(
-            word in text for word in ("rejected", "stale info", "non-fast-forward", "denied", "403")
-        ):
-            raise PushRejected(
-                f"push of {branch} to {remote_name} was rejected: {text.split(': ', 1)[-1]}"
-            ) from None
-        raise
+    args = ["push", "--porcelain", lease, remote_name, f"HEAD:refs/heads/{branch}"]
+    status, out, err = _execute(tree, args, env)
+    if status == 0:
+        return
+    # --porcelain reports each ref on stdout: "!<TAB>src:dst<TAB>[rejected] (reason)".
+    refused = [line.split("\t")[-1].strip() for line in out.splitlines() if line.startswith("!\t")]
+    remote_says = [
+        line.strip()[len("remote:") :].strip()
+        for line in err.splitlines()
+        if line.strip().startswith("remote:") and line.strip() != "remote:"
+    ]
+    where = f"push of {branch} to {remote_name}"
+    if refused:
+        reason = "; ".join(refused + remote_says[-2:])
+        if any(word in reason for word in _RACED):
+            raise PushRaced(f"{where} lost a race with another writer: {_scrub(reason, env)}")
+        raise PushRejected(f"{where} was rejected: {_scrub(reason, env)}")
+    text = err or out
+    if any(word in text for word in ("denied", "403", "Permission", "not allowed")):
+        raise PushRejected(f"{where} was rejected: {_message(text, status, env)}")
+    raise GitError(f"{where} failed: {_message(text, status, env)}")
+
+
+_CREDENTIAL_HELPER_RESET = "credential.helper"
 
 
 @contextmanager
 def credentials(token: str | None, remote_url: str) -> Iterator[dict[str, str]]:
     """Environment for git commands that talk to the remote; for HTTPS remotes with a
     token, an askpass helper (a temporary script) that hands git the token from the
-    environment, deleted on exit."""
+    environment, deleted on exit.  Credential helpers are switched off for those
+    commands so that no helper stores (or shadows) the token."""
     env = {"GIT_TERMINAL_PROMPT": "0"}
     if not token or not remote_url.startswith(("https://", "http://")):
         yield env
@@ -194,9 +249,27 @@ def credentials(token: str | None, remote_url: str) -> Iterator[dict[str, str]]:
     try:
         script.write_text(_ASKPASS, encoding="utf-8")
         script.chmod(stat.S_IRWXU)
-        yield {**env, "GIT_ASKPASS": str(script), _TOKEN_ENV: token}
+        yield {
+            **env,
+            **_extra_config(_CREDENTIAL_HELPER_RESET, ""),
+            "GIT_ASKPASS": str(script),
+            _TOKEN_ENV: token,
+        }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _extra_config(key: str, value: str) -> dict[str, str]:
+    """``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` variables adding one setting after the user's."""
+    try:
+        count = max(int(os.environ.get("GIT_CONFIG_COUNT", "0") or "0"), 0)
+    except ValueError:
+        count = 0
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": key,
+        f"GIT_CONFIG_VALUE_{count}": value,
+    }
 
 
 def author_env() -> dict[str, str]:

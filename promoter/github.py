@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from promoter.errors import GitHubError
 
 if TYPE_CHECKING:
+    from github import Github
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
 PUBLIC_API = "https://api.github.com"
+_PUBLIC_HOSTS = (None, "github.com", "www.github.com", "ssh.github.com")
 _URL_FORMS = (
     re.compile(
         r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<slug>[^/]+/[^/]+?)(?:\.git)?/?$"
@@ -36,6 +38,10 @@ class PullRequestInfo:
     number: int
     url: str
     created: bool
+
+
+class PullRequestExists(GitHubError):
+    """GitHub refused to open a pull request: one is already open for the branch."""
 
 
 class PullRequests(Protocol):
@@ -76,21 +82,24 @@ def find_repository(
     slug = explicit or env.get("GITHUB_REPOSITORY")
     parsed = parse_remote_url(remote_url)
     if parsed is not None:
-        host = parsed[0]
+        host = parsed[0].lower()
         slug = slug or parsed[1]
     if not slug or not re.fullmatch(r"[\w.-]+/[\w.-]+", slug):
-        raise GitHubError(
-            f"cannot tell the GitHub repository from remote URL {remote_url!r}; "
-            "pass --github-repo OWNER/NAME or set GITHUB_REPOSITORY"
+        where = (
+            f"{slug!r} is not OWNER/NAME"
+            if slug
+            else (f"cannot tell the GitHub repository from remote URL {redact_url(remote_url)!r}")
         )
+        raise GitHubError(f"{where}; pass --github-repo OWNER/NAME or set GITHUB_REPOSITORY")
     api = env.get("GITHUB_API_URL")
     if not api:
-        api = (
-            PUBLIC_API
-            if host in (None, "github.com", "www.github.com")
-            else f"https://{host}/api/v3"
-        )
+        api = PUBLIC_API if host in _PUBLIC_HOSTS else f"https://{host}/api/v3"
     return slug, api.rstrip("/")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the password or token a user may have written into it."""
+    return re.sub(r"(?<=://)[^/@\s]*@", "***@", url) if "://" in url else url
 
 
 def find_token(env: Mapping[str, str] = os.environ) -> str:
@@ -102,7 +111,8 @@ def find_token(env: Mapping[str, str] = os.environ) -> str:
 
 
 class GitHubPulls:
-    """``PullRequests`` over PyGithub, with retries and backoff for 5xx answers."""
+    """``PullRequests`` over PyGithub, with retries and backoff for 5xx answers and
+    connection errors (``retries`` more attempts, waiting ``backoff`` * 2**n seconds)."""
 
     def __init__(
         self,
@@ -112,37 +122,60 @@ class GitHubPulls:
         *,
         retries: int = 3,
         backoff: float = 0.5,
+        timeout: int = 30,
     ) -> None:
         self.slug = slug
         self.api_url = api_url
         self._token = token
         self._retries = retries
         self._backoff = backoff
+        self._timeout = timeout
+        self._client: Github | None = None
         self._repo: Repository | None = None
 
     def _repository(self) -> Repository:
         if self._repo is None:
             from github import Auth, Github, GithubRetry
 
-            client = Github(
-                base_url=self.api_url,
-                auth=Auth.Token(self._token),
-                retry=GithubRetry(
-                    total=self._retries,
-                    backoff_factor=self._backoff,
-                    status_forcelist=(500, 502, 503, 504),
-                ),
-                timeout=30,
-                seconds_between_requests=None,
-                seconds_between_writes=None,
-            )
+            if self._client is None:
+                self._client = Github(
+                    base_url=self.api_url,
+                    auth=Auth.Token(self._token),
+                    retry=GithubRetry(
+                        total=self._retries,
+                        backoff_factor=self._backoff,
+                        # a list: GithubRetry appends 403 (for rate limits) to it
+                        status_forcelist=[500, 502, 503, 504],
+                    ),
+                    timeout=self._timeout,
+                    seconds_between_requests=None,
+                    seconds_between_writes=None,
+                )
+            client = self._client
             self._repo = self._call(lambda: client.get_repo(self.slug))
         return self._repo
 
+    def close(self) -> None:
+        """Close the HTTP connections (a later call opens new ones)."""
+        client, self._client, self._repo = self._client, None, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> GitHubPulls:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _call(self, action: Any) -> Any:
-        from github import BadCredentialsException, GithubException, UnknownObjectException
-        from requests.exceptions import RequestException
-        from urllib3.exceptions import HTTPError
+        from github import (
+            BadCredentialsException,
+            GithubException,
+            RateLimitExceededException,
+            UnknownObjectException,
+        )
+        from requests.exceptions import RetryError
+        from urllib3.exceptions import MaxRetryError, ResponseError
 
         try:
             return action()
@@ -155,11 +188,26 @@ class GitHubPulls:
                 f"GitHub repository {self.slug} not found at {self.api_url} "
                 "(or the token cannot see it)"
             ) from None
+        except RateLimitExceededException:
+            raise GitHubError(f"GitHub API rate limit exceeded at {self.api_url}") from None
         except GithubException as exc:
+            message = f"GitHub API error {exc.status} for {self.slug}: {_message(exc.data)}"
+            if exc.status == 422 and "already exists" in message:
+                raise PullRequestExists(message) from None
+            raise GitHubError(message) from None
+        except (RetryError, MaxRetryError) as exc:
+            reason = exc.args[0] if exc.args else exc
+            reason = getattr(reason, "reason", reason)
+            if isinstance(reason, ResponseError):
+                raise GitHubError(
+                    f"the GitHub API at {self.api_url} kept failing after "
+                    f"{self._retries} retries ({_too_many(reason)})"
+                ) from None
             raise GitHubError(
-                f"GitHub API error {exc.status} for {self.slug}: {_message(exc.data)}"
+                f"cannot reach the GitHub API at {self.api_url} (after {self._retries} retries)"
             ) from None
-        except (RequestException, HTTPError, OSError) as exc:
+        except (OSError, ValueError) as exc:
+            # requests' and urllib3's connection errors are OSErrors; bad JSON a ValueError
             raise GitHubError(
                 f"cannot reach the GitHub API at {self.api_url}: {type(exc).__name__}"
             ) from None
@@ -234,3 +282,8 @@ def _message(data: Any) -> str:
         base = str(data.get("message") or "")
         return "; ".join([base, *details]) if details else base or "no details"
     return str(data) if data else "no details"
+
+
+def _too_many(reason: Exception) -> str:
+    found = re.search(r"too many (\d+) error responses", str(reason))
+    return f"HTTP {found.group(1)}" if found else str(reason)

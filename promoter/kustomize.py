@@ -11,18 +11,23 @@ in ``Build.unsupported`` so the caller can fall back to a real render.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from promoter import _jsonpatch, _smp
 from promoter._resource import CLUSTER_SCOPED, ResId, Resource, id_of, matches_selector
 from promoter._yaml import Prov, YMap, YSeq, parse_bytes, parse_text
 from promoter.errors import KustomizeError, ManifestError
 from promoter.images import ImageRef
+from promoter.tree import DiskSource, FileSource
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|github\.com/|gitlab\.com/|bitbucket\.org/)")
@@ -58,9 +63,12 @@ class _Layer:
     unsupported: list[str] = field(default_factory=list)
 
 
-def find_kustomization(root: Path, rel_dir: str) -> str | None:
+def find_kustomization(root: Path | FileSource, rel_dir: str) -> str | None:
     """The repo-relative path of ``rel_dir``'s kustomization file, if it has one."""
-    found = [name for name in KUSTOMIZATION_FILES if (root / rel_dir / name).is_file()]
+    source = DiskSource(root) if isinstance(root, Path) else root
+    found = [
+        name for name in KUSTOMIZATION_FILES if source.is_file(posixpath.join(rel_dir, name))
+    ]
     if len(found) > 1:
         raise KustomizeError(
             rel_dir or ".", f"found multiple kustomization files: {', '.join(found)}"
@@ -76,11 +84,24 @@ def is_remote(entry: str) -> bool:
 class Builder:
     """Builds kustomization directories of one repository, caching shared bases."""
 
-    def __init__(self, root: Path, overrides: Mapping[str, bytes] | None = None) -> None:
-        self.root = root.resolve()
+    def __init__(
+        self, root: Path | FileSource, overrides: Mapping[str, bytes] | None = None
+    ) -> None:
+        self.source: FileSource = DiskSource(root) if isinstance(root, Path) else root
         self._overrides = dict(overrides or {})
         self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[str, ...], frozenset[str]]] = {}
         self._reading: list[set[str]] = []
+
+    def invalidate(self, source: FileSource, changed: set[str]) -> None:
+        """Switch to another snapshot of the repository where ``changed`` files differ;
+        cached directory builds that read (or contain) a changed file are dropped."""
+        self.source = source
+        self._overrides = {}
+        for rel_dir in list(self._dirs):
+            prefix = f"{rel_dir}/" if rel_dir else ""
+            files = self._dirs[rel_dir][2]
+            if changed & files or any(path.startswith(prefix) for path in changed):
+                del self._dirs[rel_dir]
 
     # -- files -------------------------------------------------------------------------
 
@@ -91,7 +112,7 @@ class Builder:
         if rel in self._overrides:
             return self._overrides[rel]
         try:
-            return (self.root / rel).read_bytes()
+            return self.source.read_bytes(rel)
         except FileNotFoundError:
             if referrer is not None:
                 raise KustomizeError(referrer, f"{rel} does not exist", line) from None
@@ -108,8 +129,7 @@ class Builder:
             joined = ""
         outside = joined == ".." or joined.startswith("../") or posixpath.isabs(entry)
         if not outside:
-            real = (self.root / joined).resolve()
-            outside = real != self.root and self.root not in real.parents
+            outside = not self.source.inside(joined)
         if outside:
             raise KustomizeError(referrer, f"path {entry!r} leaves the repository", line)
         return joined
@@ -161,8 +181,8 @@ class Builder:
     ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
         if rel_dir in stack:
             cycle = " -> ".join((*stack[stack.index(rel_dir) :], rel_dir))
-            raise KustomizeError(_kfile_or_dir(self.root, rel_dir), f"resource cycle: {cycle}")
-        kfile = find_kustomization(self.root, rel_dir)
+            raise KustomizeError(_kfile_or_dir(self.source, rel_dir), f"resource cycle: {cycle}")
+        kfile = find_kustomization(self.source, rel_dir)
         if kfile is None:
             if flux is None:
                 raise KustomizeError(
@@ -179,25 +199,25 @@ class Builder:
 
     def _generated_layer(self, rel_dir: str) -> _Layer:
         """Flux generates a kustomization for plain manifest directories; do the same."""
-        base = self.root / rel_dir
-        if not base.is_dir():
+        if not self.source.is_dir(rel_dir):
             raise ManifestError(rel_dir or ".", "is not a directory")
+        prefix = f"{rel_dir}/" if rel_dir else ""
         entries: list[str] = []
-        for path in sorted(base.rglob("*")):
-            rel = path.relative_to(base).as_posix()
-            if any(part.startswith(".") for part in Path(rel).parts):
-                continue
-            parent_k = any(
-                find_kustomization(self.root, posixpath.join(rel_dir, p.as_posix())) is not None
-                for p in Path(rel).parents
-                if p.as_posix() != "."
+        for path in self.source.files(rel_dir):
+            rel = path[len(prefix) :]
+            parts = rel.split("/")
+            nested = next(
+                (
+                    "/".join(parts[:depth])
+                    for depth in range(1, len(parts))
+                    if find_kustomization(self.source, prefix + "/".join(parts[:depth]))
+                ),
+                None,
             )
-            if parent_k:
-                continue
-            is_kustomization = path.is_dir() and find_kustomization(
-                self.root, posixpath.join(rel_dir, rel)
-            )
-            if is_kustomization or (path.is_file() and path.suffix in (".yaml", ".yml")):
+            if nested is not None:
+                if nested not in entries:
+                    entries.append(nested)
+            elif rel.endswith((".yaml", ".yml")):
                 entries.append(rel)
         k = _empty_map(posixpath.join(rel_dir, "kustomization.yaml"))
         k["resources"] = YSeq(entries)
@@ -214,7 +234,7 @@ class Builder:
                 layer.unsupported.append(f"{layer.file}:{line}: remote resource {entry}")
                 continue
             target = self.resolve(layer.dir, entry, layer.file, line)
-            if (self.root / target).is_dir():
+            if self.source.is_dir(target):
                 sub_resources, sub_unsupported = self._build_dir(target, stack)
                 layer.unsupported.extend(sub_unsupported)
                 for resource in sub_resources:
@@ -247,7 +267,7 @@ class Builder:
         if target in stack:
             cycle = " -> ".join((*stack[stack.index(target) :], target))
             raise KustomizeError(layer.file, f"resource cycle: {cycle}", line)
-        kfile = find_kustomization(self.root, target)
+        kfile = find_kustomization(self.source, target)
         if kfile is None:
             raise KustomizeError(layer.file, f"component {entry!r} has no kustomization.yaml", line)
         sub = self._load_layer(target, kfile)
@@ -359,12 +379,15 @@ class Builder:
             rel = self.resolve(layer.dir, entry, layer.file, line)
             self._check_under(layer, rel, entry, line)
             data = self.read(rel, referrer=layer.file, line=line)
+            _check_json(data.decode("utf-8-sig", errors="replace"), rel, None)
             docs = parse_bytes(data, rel, "patch")
             if len(docs) == 1 and isinstance(docs[0], list):
                 docs = parse_bytes(data, rel, "json6902")
             where = rel
         elif isinstance(spec.get("patch"), str):
-            docs = self._inline(layer, spec, spec["patch"], spec.line_of("patch") or line)
+            patch_line = spec.line_of("patch") or line
+            _check_json(spec["patch"], layer.file, patch_line)
+            docs = self._inline(layer, spec, spec["patch"], patch_line)
             where = layer.file
         else:
             raise KustomizeError(layer.file, "a patch needs 'path' or 'patch'", line)
@@ -412,7 +435,7 @@ def _empty_map(file: str) -> YMap:
     return m
 
 
-def _kfile_or_dir(root: Path, rel_dir: str) -> str:
+def _kfile_or_dir(root: FileSource, rel_dir: str) -> str:
     try:
         return find_kustomization(root, rel_dir) or rel_dir
     except KustomizeError:
@@ -507,6 +530,20 @@ def _block_indent(text: str, line_index: int) -> int:
         if candidate.strip():
             return len(candidate) - len(candidate.lstrip(" "))
     return 0
+
+
+def _check_json(text: str, where: str, line: int | None) -> None:
+    """kustomize reads a patch that starts with ``[`` as strict JSON, not as YAML."""
+    if not text.lstrip().startswith("["):
+        return
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KustomizeError(
+            where,
+            f"unable to parse SM or JSON patch: starts with '[' but is not JSON: {exc.msg}",
+            line if line is not None else exc.lineno,
+        ) from None
 
 
 def _first_line(ops: list[Any]) -> int | None:
@@ -628,10 +665,11 @@ def image_matches(image: str, name: str) -> bool:
 
 
 def _apply_image(acc: list[Resource], entry: YMap) -> list[Resource]:
-    name = entry.raw("name")
+    name = _string_field(entry, "name")
     if not name:
         raise KustomizeError(entry.file, "an images entry needs a name", _map_line(entry))
-    new_name, new_tag, digest = entry.raw("newName"), entry.raw("newTag"), entry.raw("digest")
+    new_name, new_tag = _string_field(entry, "newName"), _string_field(entry, "newTag")
+    digest = _string_field(entry, "digest")
     if (new_tag and digest) or new_tag:
         prov = entry.origin("newTag")
     elif digest:
@@ -722,3 +760,135 @@ def pod_spec(doc: Any) -> YMap | None:
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, YMap) else None
+
+
+# -- scalars as kustomize prints them --------------------------------------------------------
+
+_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)")
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:[Tt ]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?"
+)
+_V2_NON_STRINGS = frozenset(
+    (
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"),
+        *("on", "On", "ON", "off", "Off", "OFF"),
+        *("true", "True", "TRUE", "false", "False", "FALSE"),
+        *(".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"),
+        *(".nan", ".NaN", ".NAN"),
+    )
+)
+_INT64 = range(-(2**63), 2**64)
+
+
+def rendered_scalar(mapping: YMap, key: Any) -> str | None:
+    """The scalar under ``key`` as ``kustomize build`` prints it (None when absent).
+
+    kustomize reads resources with YAML 1.2 rules and sends every object through JSON, so
+    an unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and ``2022-01-15`` as
+    ``2022-01-15T00:00:00Z``; quoted and block scalars stay exactly as written.
+    """
+    value = mapping.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    origin = mapping.origin(key)
+    node = origin.node if origin is not None else None
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is not None and isinstance(value, str):
+            return value
+        return _render_plain(str(node.value))
+    return value if isinstance(value, str) else _render_plain(_text_of(value))
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _render_plain(text: str) -> str | None:
+    """A plain scalar through kustomize: YAML 1.2 resolution, then a JSON round trip."""
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return text.lower()
+    if not text or text[0] not in "0123456789+-.":
+        return text
+    stamp = _TIMESTAMP.fullmatch(text)
+    if stamp is not None:
+        return _rfc3339(stamp)
+    plain = text.replace("_", "")
+    if _GO_INT.fullmatch(plain):
+        number = _go_int(plain)
+        if number in _INT64:
+            return str(number)
+        return _go_float(float(number))
+    if _YAML_FLOAT.fullmatch(plain):
+        return _go_float(float(plain))
+    return text
+
+
+def _go_int(text: str) -> int:
+    """Go's ``strconv.ParseInt(text, 0, 64)`` value (``0x``, ``0o``, ``0b``, ``017``)."""
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("+-").lower()
+    if body.startswith(("0x", "0o", "0b")):
+        return sign * int(body[2:], {"x": 16, "o": 8, "b": 2}[body[1]])
+    if len(body) > 1 and body.startswith("0"):
+        return sign * int(body, 8)
+    return sign * int(body)
+
+
+def _go_float(number: float) -> str:
+    """A float through Go's JSON encoder and back through YAML, as kustomize prints it."""
+    if number != number or number in (float("inf"), float("-inf")):
+        return str(number)
+    if number.is_integer() and abs(number) < 1e21 and int(number) in _INT64:
+        return str(int(number))
+    return _format_g(number)
+
+
+def _format_g(number: float) -> str:
+    """Go's ``strconv.FormatFloat(number, 'g', -1, 64)``."""
+    sign = "-" if number < 0 else ""
+    parts = Decimal(repr(abs(number))).normalize().as_tuple()
+    digits = "".join(str(d) for d in parts.digits)
+    exp = len(digits) + int(parts.exponent) - 1
+    if exp < -4 or exp >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return sign + format(Decimal(repr(abs(number))).normalize(), "f")
+
+
+def _rfc3339(stamp: re.Match[str]) -> str:
+    year, month, day, hour, minute, second, fraction, zone = stamp.groups()
+    text = f"{int(year):04d}-{int(month):02d}-{int(day):02d}T"
+    text += f"{int(hour or 0):02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
+    if fraction and fraction.rstrip("0") != ".":
+        text += fraction.rstrip("0")
+    return text + ("Z" if zone in (None, "Z", "+00:00") else zone)
+
+
+def _string_field(entry: YMap, key: str) -> str | None:
+    """A kustomization string field; kustomize (YAML 1.1) refuses numbers and booleans."""
+    value = entry.get(key)
+    if value is None:
+        return None
+    node = entry.nodes.get(key)
+    if isinstance(node, yaml.ScalarNode) and node.style is not None and isinstance(value, str):
+        return value
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else _text_of(value)
+    plain = text.replace("_", "")
+    if (
+        not isinstance(value, (str, int, float))
+        or text in _V2_NON_STRINGS
+        or _GO_INT.fullmatch(plain)
+        or _YAML_FLOAT.fullmatch(plain)
+    ):
+        raise KustomizeError(
+            entry.file,
+            f"images entry: {key} {text!r} must be a string (quote it)",
+            entry.line_of(key),
+        )
+    return text

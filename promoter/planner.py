@@ -65,6 +65,7 @@ def plan_promotion(
         stage_path=dst.path,
         kustomization=find_kustomization(repo.root, dst.path),
         owned=lambda file: _owned(repo, dst, file),
+        stage_apps=dst_status.apps,
     )
     moves: list[AppMove] = []
     unchanged: list[str] = []
@@ -78,24 +79,25 @@ def plan_promotion(
                 "apps a stage already deploys"
             )
         if app.version is None:
+            what = "no spec.chart.spec.version" if app.kind == "HelmRelease" else "no containers"
             raise PromotionError(
-                f"{app.key} has no version in stage {src.name} (no spec.chart.spec.version); "
+                f"{app.key} has no version in stage {src.name} ({what}); "
                 "there is nothing to promote"
-            )
-        if not allow_downgrade and is_downgrade(current.version, app.version):
-            raise PromotionError(
-                f"promoting {app.key} would downgrade {dst.name} from {current.version} to "
-                f"{app.version}; pass --allow-downgrade to do it anyway"
             )
         original = originals.get(app.key, Original(current.api_version, None))
         if app.kind == "HelmRelease":
+            _check_downgrade(app.key, dst, current.version, app.version, allow_downgrade)
             if current.version == app.version:
                 unchanged.append(app.key)
                 continue
             rewriter.set_chart(current, app.version, original)
             expected[app.key] = app.version
         else:
+            _check_downgrade(app.key, dst, current.version, app.version, allow_downgrade)
             planned = container_changes(app, current)
+            for container, new in planned:
+                label = f"{app.key} (container {container.container})"
+                _check_downgrade(label, dst, container.image.version, new.version, allow_downgrade)
             if not planned:
                 unchanged.append(app.key)
                 continue
@@ -121,6 +123,16 @@ def plan_promotion(
     if use_render:
         return _with_render(plan, verify_render(repo, dst, edits, expected))
     return plan
+
+
+def _check_downgrade(
+    what: str, stage: Stage, current: str | None, proposed: str | None, allowed: bool
+) -> None:
+    if not allowed and is_downgrade(current, proposed):
+        raise PromotionError(
+            f"promoting {what} would downgrade {stage.name} from {current} to "
+            f"{proposed}; pass --allow-downgrade to do it anyway"
+        )
 
 
 def _with_render(plan: PromotionPlan, rendered_diff: str) -> PromotionPlan:
@@ -306,7 +318,8 @@ def _write_edits(copy: Path, edits: Sequence[FileEdit]) -> None:
     for edit in edits:
         dest = copy / edit.path
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(edit.after, encoding="utf-8")
+        with dest.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(edit.after)
 
 
 def _substitute(doc: Any, expected: _Expected, repo: GitOpsRepo, stage: Stage) -> Any:

@@ -18,12 +18,20 @@ def branch_name(plan: PromotionPlan) -> str:
     apps = "+".join(f"{m.name}-{m.new_version}" for m in plan.moves)
     raw = f"promote/{plan.pipeline}/{plan.target.name}/{apps}"
     clean = re.sub(r"[^A-Za-z0-9._/+-]+", "-", raw)
-    clean = re.sub(r"\.{2,}|/{2,}|@\{", "-", clean).replace(".lock/", "-lock/")
-    clean = "/".join(part.strip(".-") or "x" for part in clean.split("/"))
+    clean = re.sub(r"\.{2,}", ".", clean)
+    clean = "/".join(_component(part) for part in clean.split("/") if part)
     if len(clean) > BRANCH_LIMIT:
         digest = hashlib.sha1(raw.encode()).hexdigest()[:10]
         clean = clean[: BRANCH_LIMIT - 11].rstrip("./-") + "-" + digest
     return clean
+
+
+def _component(part: str) -> str:
+    """One ``/``-separated piece of a ref name: no leading or trailing dot, not ``.lock``."""
+    part = part.strip(".-")
+    if part.endswith(".lock"):
+        part = part[: -len(".lock")] + "-lock"
+    return part or "x"
 
 
 def commit_message(plan: PromotionPlan) -> str:
@@ -69,14 +77,19 @@ def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
         f"<!-- kustomize-promoter: {plan.pipeline} {plan.source.name} -> {plan.target.name} -->",
     ]
     body = "\n".join(lines) + "\n"
+    if len(body) > BODY_LIMIT:
+        note = "\n... (cut to fit GitHub's size limit)\n"
+        return body[: BODY_LIMIT - len(note)].rsplit("\n", 1)[0] + note
     if plan.rendered_diff:
         body += _details(plan.rendered_diff, plan.target.name, BODY_LIMIT - len(body))
     return body
 
 
 def _details(diff: str, stage: str, room: int) -> str:
-    head = f"\n<details><summary>Rendered diff of {stage} (kustomize)</summary>\n\n```diff\n"
-    tail = "```\n</details>\n"
+    # A fence longer than any run of backticks in the diff, so the diff cannot close it.
+    fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", diff))])
+    head = f"\n<details><summary>Rendered diff of {stage} (kustomize)</summary>\n\n{fence}diff\n"
+    tail = f"{fence}\n</details>\n"
     cut_note = "... (diff cut to fit GitHub's size limit)\n"
     space = room - len(head) - len(tail) - len(cut_note) - 1
     if space <= 0:

@@ -9,6 +9,7 @@ Nothing is written until ``PromotionPlan.write``.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
 import tempfile
@@ -98,10 +99,18 @@ class PromotionPlan:
         """Write every edit atomically: all files are staged first, then renamed into place,
         and nothing is written when any file changed since the plan was made."""
         base = root or self.root
+        boms: dict[str, bool] = {}
         for edit in self.edits:
             dest = base / edit.path
-            current = dest.read_text(encoding="utf-8") if dest.exists() else None
-            if current != edit.before:
+            current: str | None = None
+            if dest.exists():
+                data = dest.read_bytes()
+                boms[edit.path] = data.startswith(codecs.BOM_UTF8)
+                try:
+                    current = data.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    current = None
+            if dest.exists() if edit.before is None else current != edit.before:
                 raise PromotionError(f"{edit.path} changed since the promotion was planned")
         staged: list[tuple[Path, Path]] = []
         try:
@@ -112,7 +121,7 @@ class PromotionPlan:
                 tmp = Path(name)
                 staged.append((tmp, dest))
                 with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(edit.after)
+                    handle.write(("\ufeff" if boms.get(edit.path) else "") + edit.after)
                 tmp.chmod(dest.stat().st_mode & 0o7777 if dest.exists() else 0o644)
         except BaseException:
             for tmp, _ in staged:
@@ -212,7 +221,9 @@ def resolve_apps(
 def _signature(app: App) -> tuple[object, ...]:
     if app.kind == "HelmRelease":
         return (app.version,)
-    return tuple(sorted((i.container, i.image.tag, i.image.digest) for i in app.images))
+    return tuple(
+        sorted((i.container, i.init, i.image.tag or "", i.image.digest or "") for i in app.images)
+    )
 
 
 def container_changes(source: App, target: App) -> list[tuple[ContainerImage, ImageRef]]:

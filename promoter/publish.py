@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promoter import git
 from promoter.errors import GitHubError, PromoterError
-from promoter.github import GitHubPulls, PullRequestInfo, PullRequests, find_repository, find_token
+from promoter.github import (
+    GitHubPulls,
+    PullRequestExists,
+    PullRequestInfo,
+    PullRequests,
+    find_repository,
+    find_token,
+)
 from promoter.pr import branch_name, commit_message, pull_request_body
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
+
+if TYPE_CHECKING:
+    from git import Repo
 
 
 @dataclass(frozen=True)
@@ -71,32 +82,75 @@ class PullRequestFailed(GitHubError):
 PullsFactory = Callable[[str, str, str], PullRequests]
 """Builds the pull request client from (owner/name, token, api_url)."""
 
+BACKOFF_ENV = "PROMOTER_GITHUB_BACKOFF"
+"""Seconds of the first wait between retries of a failed GitHub API call (default 0.5;
+each later wait doubles); tests set it to 0."""
+
+
+def github_pulls(env: Mapping[str, str] = os.environ) -> PullsFactory:
+    """The default ``PullsFactory``: PyGithub, its backoff from ``PROMOTER_GITHUB_BACKOFF``."""
+    try:
+        backoff = max(float(env.get(BACKOFF_ENV) or 0.5), 0.0)
+    except ValueError:
+        raise PromoterError(f"{BACKOFF_ENV} must be a number of seconds") from None
+
+    def build(slug: str, token: str, api: str) -> PullRequests:
+        return GitHubPulls(slug, token, api, backoff=backoff)
+
+    return build
+
 
 def promote(
     path: Path,
     request: PromotionRequest,
     options: PublishOptions = PublishOptions(),
     *,
-    pulls_factory: PullsFactory = GitHubPulls,
+    pulls_factory: PullsFactory | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> PromotionResult:
-    """Promote in a temporary worktree of the git repository containing ``path``."""
+    """Promote in a temporary worktree of the git repository containing ``path``.
+
+    Everything that can be checked before pushing is: the remote, the GitHub repository,
+    the token (and, with a pull request, that GitHub accepts it).  The branch is pushed
+    with a lease; a push that loses a race is re-planned on the new tip and retried up to
+    ``options.attempts`` times.  With ``push=False`` the commit lands on a local branch."""
     repo = git.open_repo(path)
-    top = git.toplevel(repo)
     try:
-        sub = Path(path).resolve().relative_to(top)
-    except ValueError:
-        raise PromoterError(f"{path} is not inside {top}") from None
-    remote = git.remote(repo, options.remote)
-    pulls: PullRequests | None = None
-    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
-    if options.push and options.pull_request:
-        slug, api = find_repository(options.github_repo, remote.url, env)
-        token = find_token(env)
-        pulls = pulls_factory(slug, token, api)
+        top = git.toplevel(repo)
+        try:
+            sub = Path(path).resolve().relative_to(top)
+        except ValueError:
+            raise PromoterError(f"{path} is not inside {top}") from None
+        remote = git.remote(repo, options.remote)
+        pulls: PullRequests | None = None
+        token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+        if options.push and options.pull_request:
+            slug, api = find_repository(options.github_repo, remote.url, env)
+            token = find_token(env)
+            pulls = (pulls_factory or github_pulls(env))(slug, token, api)
+        try:
+            return _promote(repo, sub, remote, token, pulls, request, options)
+        finally:
+            close = getattr(pulls, "close", None)
+            if callable(close):
+                close()
+    finally:
+        repo.close()
+
+
+def _promote(
+    repo: Repo,
+    sub: Path,
+    remote: git.Remote,
+    token: str | None,
+    pulls: PullRequests | None,
+    request: PromotionRequest,
+    options: PublishOptions,
+) -> PromotionResult:
+    attempts = max(options.attempts, 1)
     with git.credentials(token, remote.url) as genv:
         base = options.base or git.default_branch(repo, remote.name, genv)
-        for attempt in range(1, options.attempts + 1):
+        for attempt in range(1, attempts + 1):
             base_commit = git.fetch(repo, remote.name, base, genv)
             with git.worktree(repo, base_commit) as tree:
                 gitops = GitOpsRepo.open(git.toplevel(tree) / sub)
@@ -113,25 +167,30 @@ def promote(
                 branch = branch_name(plan)
                 plan.write()
                 files = [(sub / edit.path).as_posix() for edit in plan.edits]
-                sha = git.commit(tree, branch, commit_message(plan), files)
+                sha = git.commit(tree, commit_message(plan), files)
                 if not options.push:
+                    git.set_branch(repo, branch, sha)
                     return PromotionResult(plan, base, base_commit, branch, sha)
+                # Before pushing: GitHub answers and accepts the token (nothing half-done).
+                existing = pulls.find_open(branch, base) if pulls is not None else None
                 expected = git.remote_sha(repo, remote.name, branch, genv)
                 try:
                     git.push(tree, remote.name, branch, expected, genv)
-                except git.PushRejected:
-                    if attempt == options.attempts:
-                        raise
-                    continue
+                except git.PushRaced as exc:
+                    if attempt < attempts:
+                        continue
+                    raise git.PushRaced(f"{exc} (gave up after {attempts} attempts)") from None
             break
     result = PromotionResult(plan, base, base_commit, branch, sha, pushed=True)
     if pulls is None:
         return result
     try:
-        pr = open_pull_request(pulls, plan, branch, base, base_commit, options)
+        pr = open_pull_request(pulls, plan, branch, base, base_commit, options, existing)
     except GitHubError as exc:
-        raise PullRequestFailed(f"branch {branch} was pushed, but {exc}", branch) from None
-    return PromotionResult(plan, base, base_commit, branch, sha, True, pr)
+        raise PullRequestFailed(
+            f"branch {branch} was pushed, but the pull request failed: {exc}", branch
+        ) from None
+    return replace(result, pull_request=pr)
 
 
 def open_pull_request(
@@ -141,14 +200,22 @@ def open_pull_request(
     base: str,
     base_commit: str,
     options: PublishOptions,
+    existing: PullRequestInfo | None = None,
 ) -> PullRequestInfo:
     """Open the pull request for ``branch``, or update the one already open."""
     title = plan.title
     body = pull_request_body(plan, base, base_commit)
-    existing = pulls.find_open(branch, base)
     if existing is None:
-        pr = pulls.create(title=title, body=body, head=branch, base=base, draft=options.draft)
-    else:
+        existing = pulls.find_open(branch, base)
+    if existing is None:
+        try:
+            pr = pulls.create(title=title, body=body, head=branch, base=base, draft=options.draft)
+        except PullRequestExists:
+            # Someone opened it since we looked: update theirs.
+            existing = pulls.find_open(branch, base)
+            if existing is None:
+                raise
+    if existing is not None:
         pr = pulls.update(existing.number, title=title, body=body)
     pulls.add_labels(pr.number, options.labels)
     pulls.request_reviewers(pr.number, options.reviewers)

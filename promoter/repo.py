@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -17,6 +18,7 @@ from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
 from promoter.kustomize import Build, Builder, FluxLayer
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
+from promoter.tree import DiskSource, FileSource
 
 if TYPE_CHECKING:
     from promoter.promotion import PromotionPlan
@@ -40,12 +42,18 @@ class GitOpsRepo:
         pipelines: tuple[Pipeline, ...],
         flux: dict[tuple[str, str], YMap],
         overrides: Mapping[str, bytes] | None = None,
+        *,
+        source: FileSource | None = None,
+        builder: Builder | None = None,
     ):
         self.root = root
         self.pipelines = pipelines
+        self.source: FileSource = source or DiskSource(root)
         self._flux = flux
         self._overrides = dict(overrides or {})
-        self._builder = Builder(root, self._overrides)
+        self._builder = builder or Builder(self.source, self._overrides)
+        # Only a repository on disk can be rendered by kustomize (not a commit of history).
+        self._renderable = isinstance(self.source, DiskSource)
         self._lines: dict[str, list[str]] = {}
         self._files: dict[tuple[str, str], frozenset[str]] = {}
 
@@ -58,16 +66,36 @@ class GitOpsRepo:
         found = discover(root.resolve())
         return cls(root.resolve(), found.pipelines, found.flux_specs)
 
+    @classmethod
+    def from_source(cls, source: FileSource, root: Path) -> GitOpsRepo:
+        """Discover the pipelines of a repository snapshot (a commit, for history)."""
+        found = discover(source)
+        return cls(root, found.pipelines, found.flux_specs, source=source)
+
+    def with_source(self, source: FileSource, changed: set[str]) -> GitOpsRepo:
+        """The same pipelines over another snapshot where only ``changed`` files differ;
+        builds of directories that did not change are reused."""
+        self._builder.invalidate(source, changed)
+        return GitOpsRepo(
+            self.root, self.pipelines, self._flux, source=source, builder=self._builder
+        )
+
     def with_overrides(self, overrides: Mapping[str, bytes]) -> GitOpsRepo:
         """The same repository as if some files had other contents (nothing is written)."""
-        return GitOpsRepo(self.root, self.pipelines, self._flux, {**self._overrides, **overrides})
+        return GitOpsRepo(
+            self.root,
+            self.pipelines,
+            self._flux,
+            {**self._overrides, **overrides},
+            source=self.source,
+        )
 
     def read_text(self, file: str) -> str | None:
         """A repo file's text (with overrides), or None when it does not exist."""
         data = self._overrides.get(file)
         if data is None:
             try:
-                data = (self.root / file).read_bytes()
+                data = self.source.read_bytes(file)
             except OSError:
                 return None
         return data.decode("utf-8-sig")
@@ -151,7 +179,7 @@ class GitOpsRepo:
         except PromoterError as exc:
             native_error = str(exc)
         unsupported = native.unsupported if native is not None else ()
-        if render or unsupported:
+        if (render or unsupported) and self._renderable:
             if _render.find_tool() is not None:
                 try:
                     rendered = self.render(stage)
@@ -189,7 +217,7 @@ class GitOpsRepo:
         """The objects ``kustomize build`` renders for a stage (Flux additions on top);
         ``root`` renders the same stage in a copy of the repository."""
         directory = (root or self.root) / stage.path
-        spec = self._flux.get((stage.pipeline, stage.name))
+        spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
         extra = {
             f: spec[f]
             for f in ("images", "patches", "namePrefix", "nameSuffix")
@@ -202,7 +230,9 @@ class GitOpsRepo:
         import yaml  # only here: wrapping a stage in a temporary overlay
 
         with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
-            body = {"resources": [str(directory)], **{k: _plain(v) for k, v in extra.items()}}
+            # kustomize refuses absolute resource paths: point at the stage relatively.
+            relative = os.path.relpath(directory, tmp)
+            body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
             (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
             return _render.render(Path(tmp), stage.path)
 
@@ -218,11 +248,14 @@ class GitOpsRepo:
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def _merge_render(self, rendered: Iterable[Resource], native: Build | None) -> tuple[App, ...]:
-        """Apps of a real render, named and sourced from the native build where they agree."""
+        """Apps of a real render, named and sourced from the native build where they agree,
+        in the native build's order (kustomize sorts by kind)."""
         by_id = {}
+        order: dict[tuple[str, str, str], int] = {}
         if native is not None:
             by_id = {(r.id.kind, r.id.name, r.id.namespace): r for r in native.resources}
-        apps = []
+            order = {key: index for index, key in enumerate(by_id)}
+        apps: list[tuple[int, App]] = []
         for resource in rendered:
             if not is_app(resource):
                 continue
@@ -232,8 +265,9 @@ class GitOpsRepo:
             (app,) = apps_of([resource], self.read_line)
             if twin is not None:
                 app = _sourced(app, apps_of([twin], self.read_line)[0])
-            apps.append(app)
-        return tuple(apps)
+            key = (resource.id.kind, resource.id.name, resource.id.namespace)
+            apps.append((order.get(key, len(order) + len(apps)), app))
+        return tuple(app for _, app in sorted(apps, key=lambda item: item[0]))
 
     @cached_property
     def apps(self) -> tuple[str, ...]:

@@ -113,9 +113,19 @@ def quote_like(value: str, style: str) -> str:
         return "'" + value.replace("'", "''") + "'"
     if style == '"':
         return json.dumps(value)
-    if _PLAIN_SAFE.match(value) and isinstance(yaml.safe_load(value), str):
+    if _PLAIN_SAFE.match(value) and _reads_back(value):
         return value
     return json.dumps(value)
+
+
+def _reads_back(value: str) -> bool:
+    """Whether plain ``value`` is read by YAML as the same string (not a number, bool,
+    null, date, or an error such as a reserved indicator)."""
+    try:
+        loaded = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return False
+    return bool(loaded == value)
 
 
 def replace_scalar(text: str, line: int, column: int, value: str) -> str:
@@ -177,3 +187,35 @@ def insert_after_line(text: str, line: int, new_lines: list[str]) -> str:
     lines = text.split("\n")
     eol = "\r" if lines[line - 1].endswith("\r") else ""
     return "\n".join([*lines[:line], *(n + eol for n in new_lines), *lines[line:]])
+
+
+def append_flow_item(text: str, line: int, column: int, item: str) -> str:
+    """Add ``item`` to the flow sequence or mapping whose closing bracket is at 1-based
+    ``line``, 0-based ``column``: ``[a]`` -> ``[a, item]``, ``[]`` -> ``[item]``, and a
+    trailing comma (``[a,]``) stays a trailing comma."""
+    close = offset_of(text, line, column)
+    if close >= len(text) or text[close] not in "]}":
+        raise ValueError(f"no closing bracket at line {line}, column {column}")
+    head = text[:close]
+    body = head.rstrip(" \t\r\n")
+    gap = head[len(body) :]
+    if body.endswith(("[", "{")):
+        return body + item + gap + text[close:]
+    if body.endswith(","):
+        return body + " " + item + "," + gap + text[close:]
+    return body + ", " + item + gap + text[close:]
+
+
+def remove_flow_entry(text: str, start: tuple[int, int], end: tuple[int, int]) -> str:
+    """Remove the entry of a flow collection spanning ``start`` to ``end`` (1-based line,
+    0-based column pairs; ``end`` is exclusive) together with one separating comma."""
+    first = offset_of(text, *start)
+    last = offset_of(text, *end)
+    before = text[:first].rstrip(" \t")
+    if before.endswith(","):
+        return before[:-1] + text[last:]
+    after = text[last:]
+    stripped = after.lstrip(" \t")
+    if stripped.startswith(","):
+        return text[:first] + stripped[1:].lstrip(" \t")
+    return text[:first] + after

@@ -1,0 +1,135 @@
+"""``pipelines check``: validate the whole repository for CI; exit 1 on any finding."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.errors import EXIT_FAILED, handled
+from cli.options import RepoOption, repo_root
+
+if TYPE_CHECKING:
+    from promoter.checks import Finding
+
+
+class Output(str, Enum):
+    """Output formats of ``check``."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def check(
+    repo: RepoOption = None,
+    output: Annotated[
+        Output,
+        typer.Option("--output", "-o", help="text, json, or github (workflow error annotations)."),
+    ] = Output.text,
+    render: Annotated[
+        bool,
+        typer.Option(
+            "--render",
+            help="Also render every stage with kustomize and compare its versions.",
+        ),
+    ] = False,
+) -> None:
+    """Validate every pipeline and stage of the repository (for CI); exit 1 on any finding."""
+    with handled():
+        from promoter.checks import check_repo, discovery_failure
+        from promoter.errors import ManifestError, PromoterError
+        from promoter.repo import GitOpsRepo
+
+        root = repo_root(repo)
+        try:
+            try:
+                gitops = GitOpsRepo.open(root)
+            except ManifestError as exc:
+                findings, scope = discovery_failure(root, exc), "the repository"
+            else:
+                findings = check_repo(gitops, render=render)
+                stages = sum(len(p.stages) for p in gitops.pipelines)
+                scope = f"{_count(len(gitops.pipelines), 'pipeline')}, {_count(stages, 'stage')}"
+        except PromoterError as exc:
+            if output is Output.github:
+                print(f"::error::{_escape_data(str(exc))}", flush=True)
+            raise
+        if output is Output.json:
+            print(json.dumps(json_report(findings), indent=2))
+        elif output is Output.github:
+            base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+            for finding in findings:
+                print(github_line(finding, root, base))
+            print(summary(findings, scope))
+        else:
+            for finding in findings:
+                print(text_line(finding))
+            print(summary(findings, scope))
+    if findings:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def text_line(finding: Finding) -> str:
+    """``file:line: [rule] message`` (the location left out when unknown)."""
+    where = f"{finding.location}: " if finding.location else ""
+    return f"{where}[{finding.rule}] {_one_line(finding.message)}"
+
+
+def json_report(findings: tuple[Finding, ...]) -> dict[str, object]:
+    """``{"findings": [{"file", "line", "rule", "message"}], "ok": bool}``."""
+    return {
+        "findings": [
+            {"file": f.file, "line": f.line, "rule": f.rule, "message": f.message} for f in findings
+        ],
+        "ok": not findings,
+    }
+
+
+def github_line(finding: Finding, root: Path, base: Path) -> str:
+    """A GitHub Actions ``::error`` workflow command; ``file`` is made relative to ``base``
+    (the workspace) so annotations land on the right file when ``--repo`` is a subdir."""
+    message = _escape_data(f"[{finding.rule}] {finding.message}")
+    if finding.file is None:
+        return f"::error::{message}"
+    props = f"file={_escape_property(_workspace_path(finding.file, root, base))}"
+    if finding.line is not None:
+        props += f",line={finding.line}"
+    return f"::error {props}::{message}"
+
+
+def summary(findings: tuple[Finding, ...], scope: str) -> str:
+    """The last line of text and github output."""
+    if not findings:
+        return f"pipelines check: no findings ({scope})"
+    by_rule = Counter(f.rule for f in findings)
+    rules = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+    return f"pipelines check: {_count(len(findings), 'finding')} ({rules}) in {scope}"
+
+
+def _workspace_path(file: str, root: Path, base: Path) -> str:
+    try:
+        return (root.resolve() / file).relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return file
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,78 @@
+"""``pipelines diff FROM TO``: the rendered difference between two stages."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.errors import handled
+from cli.options import RepoOption, repo_root
+
+if TYPE_CHECKING:
+    from promoter.stagediff import StageDiff
+
+
+class DiffOutput(str, Enum):
+    """Output formats of ``diff``."""
+
+    text = "text"
+    json = "json"
+
+
+def diff(
+    source: Annotated[
+        str, typer.Argument(metavar="FROM", help="The stage a promotion would come from.")
+    ],
+    target: Annotated[str, typer.Argument(metavar="TO", help="The stage a promotion would go to.")],
+    pipeline: Annotated[
+        str | None,
+        typer.Option("--pipeline", "-p", help="Pipeline, when stage names are ambiguous."),
+    ] = None,
+    repo: RepoOption = None,
+    output: Annotated[
+        DiffOutput, typer.Option("--output", "-o", help="Output format.")
+    ] = DiffOutput.text,
+) -> None:
+    """Show the rendered difference between two stages (kustomize), object by object:
+    version changes first (what a promotion carries), then what stays stage-specific."""
+    with handled():
+        from promoter import GitOpsRepo
+        from promoter.stagediff import diff_stages
+
+        gitops = GitOpsRepo.open(repo_root(repo))
+        result = diff_stages(gitops, source, target, pipeline)
+        if output is DiffOutput.json:
+            import json
+
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        else:
+            _print_text(result)
+        sys.stdout.flush()
+
+
+_STYLES = {
+    "header": "bold",
+    "add": "green",
+    "remove": "red",
+    "hunk": "cyan",
+    "dim": "dim",
+}
+
+
+def _print_text(result: StageDiff) -> None:
+    """Plain text; coloured with Rich only when stdout is a terminal."""
+    from promoter.stagediff import text_lines
+
+    lines = list(text_lines(result))
+    if not sys.stdout.isatty():
+        sys.stdout.write("".join(f"{line}\n" for line, _ in lines))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    for line, style in lines:
+        console.print(Text(line, style=_STYLES.get(style, "")))

@@ -1,0 +1,778 @@
+"""``pipelines check``: validate a whole GitOps repository for CI.
+
+Every problem is a ``Finding`` with a stable ``rule`` id:
+
+``pipeline``
+    discovery problems: a bad ``pipelines.weave.works/*`` label, two stages with one name,
+    a stage path that does not exist, a broken promoter.yaml, labels that promoter.yaml
+    contradicts, no pipelines at all.
+``stage``
+    a stage the native reader cannot build (missing file, a patch that matches nothing, ...).
+``patch``
+    a patch with a ``target`` that selects no object: kustomize silently applies nothing.
+``unsupported``
+    a stage uses what the native reader cannot follow (status and promote render it instead).
+``render``
+    with ``render=True``: kustomize cannot render a stage, or renders other versions than
+    the native reader reads.
+``shared-override``
+    a version override (a patch, a JSON6902 op, an ``images:`` entry, an inline patch) in a
+    file that several stages read: promoting one stage would move the others.  Versions
+    inherited unchanged from a base (``resource``) are fine.
+``marker``
+    a malformed Flux ``$imagepolicy`` setter marker, one whose suffix does not fit its field,
+    or a marker that sets a version of a stage after the first of its pipeline.
+``version``
+    a version without an order (``latest``, no tag, a branch name) and no digest.
+``gates``
+    ``promoter.gates`` (when installed) cannot load the repository's gates.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promoter import render as _render
+from promoter._resource import Resource, matches_selector
+from promoter._yaml import YMap, parse_bytes
+from promoter.apps import SETTER, apps_of
+from promoter.discovery import CONFIG_FILE, NAME_LABEL, STAGE_LABEL
+from promoter.errors import ManifestError, PromoterError, RenderError
+from promoter.kustomize import KUSTOMIZATION_FILES, Build, Builder, find_kustomization
+from promoter.model import App, Pipeline, Stage, VersionSource
+from promoter.repo import GitOpsRepo
+from promoter.versions import compare_versions
+
+RULES = (
+    "pipeline",
+    "stage",
+    "patch",
+    "unsupported",
+    "render",
+    "shared-override",
+    "marker",
+    "version",
+    "gates",
+)
+"""Every rule id, in the order the checks run."""
+
+_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?"
+MARKER = re.compile(
+    rf'#\s*\{{\s*"\$imagepolicy"\s*:\s*"({_LABEL}):({_SUBDOMAIN})(?::(tag|name|digest))?"\s*\}}\s*'
+)
+"""A well-formed setter comment (``_MARKER_HINT``); groups: namespace, policy, suffix."""
+
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
+_MARKER_HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'
+_LOCATED = re.compile(r"^(?P<file>[^\s:;][^:;]*?):(?P<line>[0-9]+): (?P<message>.*)$", re.DOTALL)
+_PROBLEM_SPLIT = re.compile(r"; (?=[^\s:;][^:;]*?:[0-9]+: |pipeline ')")
+_TRAILING_FILES = re.compile(r"\(([^()]+)\)$")
+_COMMENT = re.compile(r"(?:^|\s)(#.*)$")
+_FIELD = re.compile(r"""^\s*(?:-\s+)?["']?([A-Za-z0-9_.-]+)["']?\s*:\s*(\S.*?)?\s*$""")
+_MARKER_ATTEMPT = re.compile(r'\{\s*"?\$imagepolicy')
+_SUFFIX_FOR_FIELD = {"newTag": "tag", "newName": "name", "digest": "digest"}
+_SUFFIX_WRITES = {
+    None: "the whole image reference",
+    "tag": "only the tag",
+    "name": "only the image name",
+    "digest": "only the digest",
+}
+_OVERRIDE_NAMES = {
+    "patch": "a patch",
+    "json6902": "a JSON6902 patch",
+    "images": "an images: entry",
+    "inline-patch": "an inline patch",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is (repo-relative file, 1-based line, when known) and what."""
+
+    file: str | None
+    line: int | None
+    rule: str
+    message: str
+
+    @property
+    def location(self) -> str:
+        """``file:line``, ``file`` or ``""``."""
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+def check_path(path: str | Path, *, render: bool = False) -> tuple[Finding, ...]:
+    """Open the repository at ``path`` and check it; a discovery failure is a finding."""
+    root = Path(path)
+    try:
+        repo = GitOpsRepo.open(root)
+    except ManifestError as exc:
+        return discovery_failure(root, exc)
+    return check_repo(repo, render=render)
+
+
+def discovery_failure(root: Path, error: ManifestError) -> tuple[Finding, ...]:
+    """The findings of a repository whose pipelines cannot be discovered at all: the
+    error, and every malformed setter marker (which needs no pipeline to be found)."""
+    findings = _Findings()
+    findings.add(error.file, error.line, "pipeline", error.message)
+    _marker_syntax(root.resolve(), findings)
+    return findings.result()
+
+
+def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]:
+    """Every finding of ``repo`` (sorted by file and line); ``render`` also renders every
+    stage with kustomize and compares its versions with the native reader's."""
+    findings = _Findings()
+    stages = [stage for pipeline in repo.pipelines for stage in pipeline.stages]
+    if not repo.pipelines:
+        findings.add(
+            None,
+            None,
+            "pipeline",
+            "no pipelines found: label Flux Kustomizations with "
+            f"{NAME_LABEL} and {STAGE_LABEL}, or declare them in {CONFIG_FILE}",
+        )
+    for pipeline in repo.pipelines:
+        _pipeline_errors(pipeline, findings)
+    _labels_against_config(repo, findings)
+    builds = _build_stages(repo, stages, findings)
+    apps = {i: apps_of(build.resources, repo.read_line) for i, build in builds.items()}
+    _patch_targets(repo, stages, builds, findings)
+    _shared_overrides(stages, builds, apps, findings)
+    _marker_syntax(repo.root, findings)
+    _later_stage_markers(repo, stages, apps, findings)
+    _versions(repo, stages, apps, findings)
+    if render:
+        _renders(repo, stages, builds, apps, findings)
+    _gates(repo, findings)
+    return findings.result()
+
+
+# -- collecting ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Findings:
+    """Findings keyed by place and text; the same problem in several stages is one finding
+    that names them all."""
+
+    items: dict[tuple[str | None, int | None, str, str], list[str]] = field(default_factory=dict)
+
+    def add(
+        self,
+        file: str | None,
+        line: int | None,
+        rule: str,
+        message: str,
+        stage: Stage | None = None,
+    ) -> None:
+        stages = self.items.setdefault((file or None, line, rule, message), [])
+        if stage is not None and _label(stage) not in stages:
+            stages.append(_label(stage))
+
+    def add_located(self, text: str, rule: str, fallback: str | None, stage: Stage | None) -> None:
+        """A message that may start with ``path:line:``; otherwise it is placed at
+        ``fallback``."""
+        found = _LOCATED.match(text)
+        if found is not None:
+            self.add(found["file"], int(found["line"]), rule, found["message"], stage)
+        else:
+            self.add(fallback, None, rule, text, stage)
+
+    def result(self) -> tuple[Finding, ...]:
+        out = []
+        for (file, line, rule, message), stages in self.items.items():
+            if stages:
+                noun = "stage" if len(stages) == 1 else "stages"
+                message = f"{message} ({noun} {', '.join(stages)})"
+            out.append(Finding(file, line, rule, message))
+        return tuple(
+            sorted(
+                out,
+                key=lambda f: (f.file is None, f.file or "", f.line or 0, f.rule, f.message),
+            )
+        )
+
+
+def _yaml_files(root: Path) -> Iterator[str]:
+    """Every ``.yaml``/``.yml`` file under ``root`` (repo-relative, POSIX), skipping hidden
+    and vendored directories the way discovery does."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        base = Path(dirpath).relative_to(root).as_posix()
+        for name in sorted(filenames):
+            if name.endswith((".yaml", ".yml")):
+                yield name if base == "." else f"{base}/{name}"
+
+
+def _label(stage: Stage) -> str:
+    return f"{stage.pipeline}/{stage.name}"
+
+
+def _kustomization_of(repo: GitOpsRepo, stage: Stage) -> str:
+    """The stage's kustomization file, or its directory when it has none (or several)."""
+    try:
+        return find_kustomization(repo.root, stage.path) or stage.path or "."
+    except PromoterError:
+        return stage.path or "."
+
+
+# -- pipeline ------------------------------------------------------------------------------
+
+
+def _pipeline_errors(pipeline: Pipeline, findings: _Findings) -> None:
+    if pipeline.error is not None:
+        for problem in _PROBLEM_SPLIT.split(pipeline.error):
+            fallback = pipeline.declared_in or None
+            listed = _TRAILING_FILES.search(problem)
+            if listed is not None and not _LOCATED.match(problem):
+                fallback = listed.group(1).split(", ")[-1]
+            findings.add_located(problem, "pipeline", fallback, None)
+    for stage in pipeline.stages:
+        if stage.error is not None:
+            findings.add_located(stage.error, "pipeline", stage.declared_in, None)
+
+
+@dataclass(frozen=True)
+class _FluxLabels:
+    """The pipeline labels and spec.path of one Flux Kustomization, as written."""
+
+    file: str
+    line: int | None
+    pipeline: str | None
+    stage: str | None
+    path: str
+    path_line: int | None
+
+
+def _flux_labels(root: Path) -> Iterator[_FluxLabels]:
+    for rel in _yaml_files(root):
+        if rel == CONFIG_FILE:
+            continue
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if b"pipelines.weave.works/" not in data:
+            continue
+        try:
+            docs = parse_bytes(data, rel, "flux")
+        except ManifestError:
+            continue  # discovery reports it
+        for doc in docs:
+            if not isinstance(doc, YMap) or doc.get("kind") != "Kustomization":
+                continue
+            if not str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+                continue
+            meta = doc.get("metadata")
+            labels = meta.get("labels") if isinstance(meta, YMap) else None
+            if not isinstance(labels, YMap):
+                continue
+            spec = doc.get("spec")
+            spec = spec if isinstance(spec, YMap) else YMap()
+            text = str(spec.get("path") or ".")
+            path = posixpath.normpath(text.lstrip("/")) if text.strip() else "."
+            yield _FluxLabels(
+                rel,
+                labels.line_of(STAGE_LABEL) or labels.line_of(NAME_LABEL),
+                labels.raw(NAME_LABEL) if labels.get(NAME_LABEL) is not None else None,
+                labels.raw(STAGE_LABEL) if labels.get(STAGE_LABEL) is not None else None,
+                "" if path == "." else path,
+                spec.line_of("path"),
+            )
+
+
+def _labels_against_config(repo: GitOpsRepo, findings: _Findings) -> None:
+    """Labels that would silently do nothing: a stage label without a pipeline name, and
+    labelled stages of a pipeline that promoter.yaml declares differently."""
+    declared = {
+        p.name: p for p in repo.pipelines if p.stages and p.stages[0].declared_in == CONFIG_FILE
+    }
+    matched: dict[str, list[tuple[_FluxLabels, int, int]]] = {}
+    for flux in _flux_labels(repo.root):
+        if flux.pipeline is None:
+            if flux.stage is not None:
+                findings.add(
+                    flux.file,
+                    flux.line,
+                    "pipeline",
+                    f"label {STAGE_LABEL} without {NAME_LABEL}: "
+                    "this Flux Kustomization is not a stage of any pipeline",
+                )
+            continue
+        pipeline = declared.get(flux.pipeline)
+        if pipeline is None:
+            continue
+        twin = next((s for s in pipeline.stages if s.path == flux.path), None)
+        if twin is None:
+            findings.add(
+                flux.file,
+                flux.path_line or flux.line,
+                "pipeline",
+                f"labelled as a stage of pipeline {flux.pipeline!r}, which {CONFIG_FILE} "
+                f"declares without path {flux.path or '.'!r}; {CONFIG_FILE} wins, "
+                "so this label is ignored",
+            )
+            continue
+        label_order = _int(flux.stage)
+        if label_order is not None:
+            matched.setdefault(flux.pipeline, []).append((flux, label_order, twin.order))
+    for name, pairs in matched.items():
+        label_rank = _dense_ranks([label for _, label, _ in pairs])
+        config_rank = _dense_ranks([order for _, _, order in pairs])
+        for (flux, label, _), by_label, by_config in zip(
+            pairs, label_rank, config_rank, strict=True
+        ):
+            if by_label != by_config:
+                findings.add(
+                    flux.file,
+                    flux.line,
+                    "pipeline",
+                    f"label {STAGE_LABEL} {label} orders {flux.path or '.'!r} differently "
+                    f"from {CONFIG_FILE}, which declares pipeline {name!r} (and wins)",
+                )
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _dense_ranks(values: list[int]) -> list[int]:
+    ordered = sorted(set(values))
+    return [ordered.index(v) for v in values]
+
+
+# -- stage, unsupported, patch -------------------------------------------------------------
+
+
+def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) -> dict[int, Build]:
+    builds: dict[int, Build] = {}
+    for index, stage in enumerate(stages):
+        if stage.error is not None:
+            continue
+        try:
+            build = repo.build(stage)
+        except ManifestError as exc:
+            findings.add(exc.file, exc.line, "stage", exc.message, stage)
+            continue
+        except PromoterError as exc:
+            findings.add_located(str(exc), "stage", _kustomization_of(repo, stage), stage)
+            continue
+        builds[index] = build
+        for entry in build.unsupported:
+            found = _LOCATED.match(entry)
+            what = found["message"] if found is not None else entry
+            findings.add(
+                found["file"] if found is not None else _kustomization_of(repo, stage),
+                int(found["line"]) if found is not None else None,
+                "unsupported",
+                f"the native reader cannot follow {what}; status and promote render this "
+                "stage with kustomize instead",
+                stage,
+            )
+    return builds
+
+
+def _patch_targets(
+    repo: GitOpsRepo, stages: list[Stage], builds: dict[int, Build], findings: _Findings
+) -> None:
+    """A patch whose ``target`` selects nothing is silently skipped by kustomize."""
+    readers: dict[str, list[int]] = {}
+    for index, build in builds.items():
+        for file in build.files:
+            if posixpath.basename(file) in KUSTOMIZATION_FILES:
+                readers.setdefault(file, []).append(index)
+    for file in sorted(readers):
+        k = _parse_map(repo, file)
+        patches = _targeted_patches(repo, file, k) if k is not None else []
+        if k is None or not patches:
+            continue
+        if k.get("kind") == "Component":
+            # A component patches whatever the kustomization including it has gathered.
+            for index in readers[file]:
+                _unmatched(file, patches, builds[index].resources, [stages[index]], findings)
+            continue
+        resources = _directory_resources(repo, posixpath.dirname(file))
+        if resources is not None:
+            chosen = [stages[i] for i in readers[file]]
+            _unmatched(file, patches, resources, chosen, findings)
+    for index, build in builds.items():
+        flux = repo.flux_layer(stages[index])
+        if flux is not None:
+            patches = _targeted_patches(repo, flux.file, flux.spec)
+            _unmatched(flux.file, patches, build.resources, [stages[index]], findings)
+
+
+def _directory_resources(repo: GitOpsRepo, directory: str) -> tuple[Resource, ...] | None:
+    """What a kustomization directory builds to, through the repository's build cache
+    (a probe stage without a Flux Kustomization builds just the directory)."""
+    probe = Stage(pipeline="", name=directory, order=0, path=directory, declared_in="")
+    try:
+        return repo.build(probe).resources
+    except PromoterError:
+        return None
+
+
+def _unmatched(
+    file: str,
+    patches: list[YMap],
+    resources: tuple[Resource, ...],
+    readers: list[Stage],
+    findings: _Findings,
+) -> None:
+    for spec in patches:
+        target = spec["target"]
+        if any(matches_selector(r, target) for r in resources):
+            continue
+        line = spec.node.start_mark.line + 1 if spec.node is not None else None
+        for stage in readers:
+            findings.add(
+                file,
+                line,
+                "patch",
+                f"patch target {_selector(target)} selects no object, so kustomize applies nothing",
+                stage,
+            )
+
+
+def _parse_map(repo: GitOpsRepo, file: str) -> YMap | None:
+    text = repo.read_text(file)
+    if text is None:
+        return None
+    try:
+        docs = parse_bytes(text.encode("utf-8"), file, "kustomization")
+    except ManifestError:
+        return None
+    return docs[0] if len(docs) == 1 and isinstance(docs[0], YMap) else None
+
+
+def _targeted_patches(repo: GitOpsRepo, file: str, k: YMap) -> list[YMap]:
+    """The ``patches``/``patchesJson6902`` entries of a layer that carry a ``target``
+    (a ``$patch: delete`` removes its target, so it is left out)."""
+    found = []
+    for key in ("patches", "patchesJson6902"):
+        entries = k.get(key)
+        if not isinstance(entries, list):
+            continue
+        for spec in entries:
+            if not isinstance(spec, YMap) or not isinstance(spec.get("target"), dict):
+                continue
+            if not _deletes(repo, posixpath.dirname(file), spec):
+                found.append(spec)
+    return found
+
+
+def _deletes(repo: GitOpsRepo, directory: str, spec: YMap) -> bool:
+    """A ``$patch: delete`` removes its target, which then is not in the build any more."""
+    text: str | None = spec.get("patch") if isinstance(spec.get("patch"), str) else None
+    if text is None and spec.get("path") is not None:
+        text = repo.read_text(posixpath.normpath(posixpath.join(directory, str(spec["path"]))))
+    return text is not None and re.search(r"\$patch\s*:\s*['\"]?delete", text) is not None
+
+
+def _selector(target: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in target.items()) + "}"
+
+
+# -- versions: shared overrides, markers, order --------------------------------------------
+
+
+def _sources(app: App) -> Iterator[tuple[str, VersionSource | None, str | None, bool]]:
+    """(what, where it is set, version, pinned by digest) for every version of an app."""
+    if app.kind == "HelmRelease":
+        yield f"{app.key} chart version", app.source, app.version, False
+        return
+    for image in app.images:
+        role = "init container" if image.init else "container"
+        what = f"{app.key} {role} {image.container or '?'}"
+        yield what, image.source, image.image.tag, image.image.digest is not None
+
+
+def _shared_overrides(
+    stages: list[Stage],
+    builds: dict[int, Build],
+    apps: dict[int, tuple[App, ...]],
+    findings: _Findings,
+) -> None:
+    for stage_apps in apps.values():
+        for app in stage_apps:
+            for what, source, _, _ in _sources(app):
+                if source is None or source.type == "resource":
+                    continue
+                readers = [stages[i] for i, b in builds.items() if source.file in b.files]
+                if len(readers) < 2:
+                    continue
+                names = ", ".join(_label(s) for s in readers)
+                findings.add(
+                    source.file,
+                    source.line,
+                    "shared-override",
+                    f"{_OVERRIDE_NAMES.get(source.type, source.type)} sets {what} in a file "
+                    f"that {len(readers)} stages read ({names}): promoting one of them would "
+                    "move the others; keep version overrides in each stage's own directory",
+                )
+
+
+def _later_stage_markers(
+    repo: GitOpsRepo, stages: list[Stage], apps: dict[int, tuple[App, ...]], findings: _Findings
+) -> None:
+    """Flux image automation moves every version carrying a marker: beyond the first wave
+    of a pipeline that skips promotion."""
+    first_wave = {p.name: min((s.order for s in p.stages), default=0) for p in repo.pipelines}
+    for index, stage_apps in apps.items():
+        stage = stages[index]
+        if stage.order <= first_wave.get(stage.pipeline, 0):
+            continue
+        for app in stage_apps:
+            for what, source, _, _ in _sources(app):
+                if source is None or not source.automated:
+                    continue
+                findings.add(
+                    source.file,
+                    source.line,
+                    "marker",
+                    f"setter marker {source.policy} sets {what} in a stage after the first "
+                    f"of pipeline {stage.pipeline}: Flux image automation would move it "
+                    "without a promotion",
+                    stage,
+                )
+
+
+def _versions(
+    repo: GitOpsRepo, stages: list[Stage], apps: dict[int, tuple[App, ...]], findings: _Findings
+) -> None:
+    for index, stage_apps in apps.items():
+        stage = stages[index]
+        for app in stage_apps:
+            for what, source, version, pinned in _sources(app):
+                if pinned or (version and compare_versions(version, "0") is not None):
+                    continue
+                if version:
+                    problem = f"{what} is {version!r}, which has no version order"
+                elif app.kind == "HelmRelease":
+                    problem = f"{what} is not set (Flux installs the newest chart)"
+                else:
+                    problem = f"{what} has no tag (it runs 'latest')"
+                file, line = (
+                    (source.file, source.line)
+                    if source is not None
+                    else (_kustomization_of(repo, stage), None)
+                )
+                findings.add(
+                    file,
+                    line,
+                    "version",
+                    f"{problem}: promotion cannot tell newer from older; pin a version or a digest",
+                    stage,
+                )
+
+
+def _marker_syntax(root: Path, findings: _Findings) -> None:
+    """Every line of every YAML file that mentions ``$imagepolicy``."""
+    for rel in _yaml_files(root):
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if b"$imagepolicy" not in data:
+            continue
+        text = data.decode("utf-8-sig", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if "$imagepolicy" in line:
+                problem = marker_problem(line)
+                if problem is not None:
+                    findings.add(rel, number, "marker", problem)
+
+
+def marker_problem(line: str) -> str | None:
+    """Why a YAML line mentioning ``$imagepolicy`` is not a marker Flux can use, or None."""
+    comment_at = _COMMENT.search(line)
+    start = comment_at.start(1) if comment_at is not None else len(line)
+    content, comment = line[:start], line[start:].rstrip()
+    if "$imagepolicy" not in comment:
+        if _MARKER_ATTEMPT.search(content):
+            return f"setter marker is not in a YAML comment; write {_MARKER_HINT}"
+        return None  # prose in a value
+    if not content.strip() and not re.match(r"#\s*\{", comment):
+        return None  # a comment line that talks about markers
+    found = MARKER.fullmatch(comment)
+    if found is None:
+        return _malformed(comment)
+    suffix = found.group(3)
+    wanted = _wanted_suffix(content)
+    if wanted is not False and wanted != suffix:
+        key = _FIELD.match(content)
+        field_name = key.group(1) if key is not None else "this field"
+        fix = f":{wanted}" if wanted else "no suffix"
+        return (
+            f"setter marker {found.group(1)}:{found.group(2)}"
+            f"{':' + suffix if suffix else ''} on {field_name} makes Flux write "
+            f"{_SUFFIX_WRITES[suffix]} into it; use {fix}"
+        )
+    return None
+
+
+def _malformed(comment: str) -> str:
+    lenient = SETTER.fullmatch(comment.strip())
+    if lenient is None:
+        return f"malformed setter marker {comment.strip()!r}: Flux expects exactly {_MARKER_HINT}"
+    value = lenient.group(1)
+    parts = value.split(":")
+    if len(parts) < 2:
+        why = "names no namespace"
+    elif len(parts) > 3:
+        why = "has too many ':' parts"
+    elif len(parts) == 3 and parts[2] not in ("tag", "name", "digest"):
+        why = f"has the unknown suffix :{parts[2]} (Flux knows :tag, :name and :digest)"
+    else:
+        why = "is not <namespace>:<policy> with Kubernetes names"
+    return f"setter marker {value!r} {why}; expected {_MARKER_HINT}"
+
+
+def _wanted_suffix(content: str) -> str | bool | None:
+    """The suffix a marker on this field needs; False when the field does not tell."""
+    key = _FIELD.match(content)
+    if key is None:
+        return False
+    name, value = key.group(1), (key.group(2) or "").strip("\"'")
+    if name in _SUFFIX_FOR_FIELD:
+        return _SUFFIX_FOR_FIELD[name]
+    if name == "image" and re.search(r"[:@]", value.rsplit("/", 1)[-1]):
+        return None  # a whole reference with a tag or digest
+    return False
+
+
+# -- render --------------------------------------------------------------------------------
+
+
+def _renders(
+    repo: GitOpsRepo,
+    stages: list[Stage],
+    builds: dict[int, Build],
+    apps: dict[int, tuple[App, ...]],
+    findings: _Findings,
+) -> None:
+    if _render.find_tool() is None:
+        findings.add(
+            None, None, "render", "cannot render: neither kustomize nor kubectl is on PATH"
+        )
+        return
+    chosen = sorted(builds)
+    if not chosen:
+        return
+
+    def one(index: int) -> tuple[Resource, ...] | RenderError:
+        try:
+            return repo.render(stages[index])
+        except RenderError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
+        rendered = dict(zip(chosen, pool.map(one, chosen), strict=True))
+    for index in chosen:
+        stage, result = stages[index], rendered[index]
+        if isinstance(result, RenderError):
+            message = str(result).replace(f"{repo.root}/", "")
+            findings.add(
+                _kustomization_of(repo, stage),
+                None,
+                "render",
+                f"kustomize cannot render the stage: {message}",
+                stage,
+            )
+            continue
+        if builds[index].unsupported:
+            continue  # the native reader is known to fall short there
+        _compare(repo, stage, apps[index], apps_of(result, repo.read_line), findings)
+
+
+def _compare(
+    repo: GitOpsRepo,
+    stage: Stage,
+    native: Iterable[App],
+    rendered: Iterable[App],
+    findings: _Findings,
+) -> None:
+    def key(app: App) -> tuple[str, str, str | None]:
+        return (app.kind, app.rendered_name, app.namespace)
+
+    mine = {key(a): a for a in native}
+    theirs = {key(a): a for a in rendered}
+    fallback = _kustomization_of(repo, stage)
+    for k in sorted(set(mine) | set(theirs), key=lambda k: (k[0], k[1], k[2] or "")):
+        a, b = mine.get(k), theirs.get(k)
+        if a is None or b is None:
+            who = "kustomize renders" if a is None else "the native reader finds"
+            other = "the native reader does not" if a is None else "kustomize does not render it"
+            findings.add(fallback, None, "render", f"{who} {k[0]}/{k[1]} but {other}", stage)
+            continue
+        have, want = _versions_of(a), _versions_of(b)
+        if have != want:
+            source = a.source
+            findings.add(
+                source.file if source is not None else fallback,
+                source.line if source is not None else None,
+                "render",
+                f"{a.key}: the native reader reads {_fmt(have)}, kustomize renders {_fmt(want)}",
+                stage,
+            )
+
+
+def _versions_of(app: App) -> dict[str, str]:
+    if app.kind == "HelmRelease":
+        return {"chart": app.version or ""}
+    return {f"{'init ' if i.init else ''}{i.container}": str(i.image) for i in app.images}
+
+
+def _fmt(versions: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(versions.items())) or "nothing"
+
+
+# -- gates ---------------------------------------------------------------------------------
+
+
+def _gates(repo: GitOpsRepo, findings: _Findings) -> None:
+    """``promoter.gates`` may not be installed yet: only check gates when it is."""
+    try:
+        module = importlib.import_module("promoter.gates")
+    except ModuleNotFoundError as exc:
+        if exc.name != "promoter.gates":
+            raise
+        return
+    load = getattr(module, "load_gates", None)
+    if not callable(load):
+        return
+    try:
+        load(_gate_source(repo, load))
+    except ManifestError as exc:
+        findings.add(exc.file, exc.line, "gates", exc.message)
+    except PromoterError as exc:
+        findings.add_located(str(exc), "gates", CONFIG_FILE, None)
+
+
+def _gate_source(repo: GitOpsRepo, load: Any) -> Any:
+    """What ``load_gates`` reads from: the repository, or a file source over its root."""
+    params = list(inspect.signature(load).parameters.values())
+    wanted = str(params[0].annotation) if params else ""
+    if "GitOpsRepo" in wanted:
+        return repo
+    try:
+        tree = importlib.import_module("promoter.tree")
+    except ModuleNotFoundError:
+        return repo
+    return tree.DiskSource(repo.root)

@@ -1,0 +1,315 @@
+"""Promotion gates from promoter.yaml: soak times and freeze windows.
+
+.. code-block:: yaml
+
+    pipelines:
+      - name: web
+        soak: 24h                  # a version must have been in a stage 24h before it moves on
+        freeze:                    # no promotion into any stage of web during these windows
+          - cron: "0 18 * * 5"     # every Friday 18:00 ...
+            duration: 62h          # ... until Monday 08:00
+            timezone: Europe/Berlin
+        stages:
+          - name: prod             # gates of one stage (with a path: also declares the stage)
+            soak: 48h
+            freeze:
+              - from: 2026-12-20T00:00
+                to: 2027-01-04T00:00
+                timezone: Europe/Berlin
+                reason: year-end freeze
+
+``soak`` applies to the stage a version leaves (FROM), ``freeze`` to the stage it enters (TO).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from promoter._yaml import YMap, parse_bytes
+from promoter.errors import ManifestError
+from promoter.tree import FileSource
+
+CONFIG_FILE = "promoter.yaml"
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90m``, ``24h``, ``2d``, ``1h30m``, ``1w`` -> a timedelta."""
+    found = _DURATION.match(text.strip())
+    if not text.strip() or found is None:
+        raise ValueError(f"{text!r} is not a duration like 24h, 90m, 2d or 1h30m")
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _cron_field(text: str, low: int, high: int) -> frozenset[int]:
+    values: set[int] = set()
+    for part in text.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            step = int(step_text)
+            if step < 1:
+                raise ValueError(f"bad step in {text!r}")
+        if part == "*":
+            start, end = low, high
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            start, end = int(a), int(b)
+        else:
+            start = end = int(part)
+            if step != 1:
+                end = high
+        if start < low or end > high or start > end:
+            raise ValueError(f"{text!r} is outside {low}-{high}")
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+@dataclass(frozen=True)
+class Cron:
+    """A five-field cron expression (minute hour day-of-month month day-of-week)."""
+
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    any_day: bool
+    any_weekday: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Cron:
+        """Parse ``text``; ``ValueError`` when malformed."""
+        parts = text.split()
+        if len(parts) != 5:
+            raise ValueError(f"{text!r} needs five fields (minute hour day month weekday)")
+        minutes, hours, days, months, weekdays = (
+            _cron_field(p, *_CRON_RANGES[i] if i < 4 else (0, 7)) for i, p in enumerate(parts)
+        )
+        weekdays = frozenset(d % 7 for d in weekdays)  # 7 is Sunday too
+        return cls(
+            minutes,
+            hours,
+            days,
+            months,
+            weekdays,
+            any_day=parts[2] == "*",
+            any_weekday=parts[4] == "*",
+        )
+
+    def matches(self, moment: datetime) -> bool:
+        """Whether the minute of ``moment`` is one the expression names."""
+        weekday = (moment.weekday() + 1) % 7  # cron: 0 = Sunday
+        day_ok = moment.day in self.days
+        weekday_ok = weekday in self.weekdays
+        if self.any_day or self.any_weekday:
+            calendar = day_ok and weekday_ok
+        else:
+            calendar = day_ok or weekday_ok  # cron's rule when both are restricted
+        return (
+            calendar
+            and moment.minute in self.minutes
+            and moment.hour in self.hours
+            and moment.month in self.months
+        )
+
+
+@dataclass(frozen=True)
+class FreezeWindow:
+    """A time when promotions into a stage are refused."""
+
+    zone: str
+    start: datetime | None = None
+    end: datetime | None = None
+    cron: Cron | None = None
+    duration: timedelta | None = None
+    reason: str | None = None
+
+    def active_until(self, now: datetime) -> datetime | None:
+        """The end of the window that contains ``now``, or None when ``now`` is outside."""
+        local = now.astimezone(ZoneInfo(self.zone))
+        if self.start is not None and self.end is not None:
+            return self.end if self.start <= local < self.end else None
+        if self.cron is None or self.duration is None:
+            return None
+        moment = local.replace(second=0, microsecond=0)
+        earliest = local - self.duration
+        while moment > earliest:
+            if self.cron.matches(moment):
+                end = moment + self.duration
+                return end if local < end else None
+            moment -= timedelta(minutes=1)
+        return None
+
+
+@dataclass(frozen=True)
+class StageGates:
+    """The gates of one stage (pipeline-wide ones merged in)."""
+
+    soak: timedelta | None = None
+    freeze: tuple[FreezeWindow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Every gate of a repository, by pipeline and stage."""
+
+    pipelines: dict[str, StageGates] = field(default_factory=dict)
+    stages: dict[tuple[str, str], StageGates] = field(default_factory=dict)
+
+    def for_stage(self, pipeline: str, stage: str) -> StageGates:
+        """A stage's gates: its own soak over the pipeline's, freezes of both."""
+        wide = self.pipelines.get(pipeline, StageGates())
+        own = self.stages.get((pipeline, stage), StageGates())
+        return StageGates(own.soak or wide.soak, wide.freeze + own.freeze)
+
+
+@dataclass(frozen=True)
+class GateBlock:
+    """A gate that stops a promotion, and until when."""
+
+    gate: str
+    message: str
+    until: datetime | None
+
+
+def load_gates(source: FileSource) -> Gates:
+    """The gates declared in ``promoter.yaml`` (none when the file does not exist)."""
+    if not source.is_file(CONFIG_FILE):
+        return Gates()
+    docs = parse_bytes(source.read_bytes(CONFIG_FILE), CONFIG_FILE, "config")
+    if not docs or not isinstance(docs[0], YMap):
+        return Gates()
+    pipelines: dict[str, StageGates] = {}
+    stages: dict[tuple[str, str], StageGates] = {}
+    for entry in docs[0].get("pipelines") or []:
+        if not isinstance(entry, YMap) or not isinstance(entry.get("name"), str):
+            continue
+        name = entry["name"]
+        pipelines[name] = _stage_gates(entry)
+        for stage in entry.get("stages") or []:
+            if isinstance(stage, YMap) and stage.get("name") is not None:
+                stages[(name, str(stage["name"]))] = _stage_gates(stage)
+    return Gates(pipelines, stages)
+
+
+def _where(owner: YMap, key: str) -> int | None:
+    return owner.line_of(key)
+
+
+def _stage_gates(owner: YMap) -> StageGates:
+    soak = None
+    if owner.get("soak") is not None:
+        try:
+            soak = parse_duration(str(owner.raw("soak")))
+        except ValueError as exc:
+            raise ManifestError(CONFIG_FILE, f"soak: {exc}", _where(owner, "soak")) from None
+    windows: list[FreezeWindow] = []
+    raw = owner.get("freeze")
+    if raw is not None and not isinstance(raw, list):
+        raise ManifestError(
+            CONFIG_FILE, "freeze must be a list of windows", _where(owner, "freeze")
+        )
+    for item in raw or []:
+        windows.append(_window(item))
+    return StageGates(soak, tuple(windows))
+
+
+def _window(item: Any) -> FreezeWindow:
+    line = item.node.start_mark.line + 1 if isinstance(item, YMap) and item.node else None
+    if not isinstance(item, YMap):
+        raise ManifestError(CONFIG_FILE, "a freeze window must be a mapping", line)
+    zone = str(item.get("timezone") or "UTC")
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ManifestError(CONFIG_FILE, f"unknown time zone {zone!r}", line) from None
+    reason = str(item["reason"]) if item.get("reason") is not None else None
+    try:
+        if item.get("cron") is not None:
+            if item.get("duration") is None:
+                raise ValueError("a cron window needs a duration")
+            return FreezeWindow(
+                zone,
+                cron=Cron.parse(str(item["cron"])),
+                duration=parse_duration(str(item.raw("duration"))),
+                reason=reason,
+            )
+        if item.get("from") is None or item.get("to") is None:
+            raise ValueError("a freeze window needs cron + duration, or from + to")
+        start = _moment(str(item.raw("from")), tz)
+        end = _moment(str(item.raw("to")), tz)
+        if end <= start:
+            raise ValueError("'to' must come after 'from'")
+        return FreezeWindow(zone, start=start, end=end, reason=reason)
+    except ValueError as exc:
+        raise ManifestError(CONFIG_FILE, f"freeze window: {exc}", line) from None
+
+
+def _moment(text: str, tz: ZoneInfo) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def check_gates(
+    gates: Gates,
+    pipeline: str,
+    source: str,
+    target: str,
+    arrivals: dict[str, datetime | None],
+    now: datetime | None = None,
+) -> list[GateBlock]:
+    """What stops promoting into ``target`` now: freezes of ``target``, and for each app
+    the soak of ``source`` counted from ``arrivals[app]`` (when its version got there)."""
+    moment = now or datetime.now(timezone.utc)
+    blocks: list[GateBlock] = []
+    for window in gates.for_stage(pipeline, target).freeze:
+        until = window.active_until(moment)
+        if until is not None:
+            why = f" ({window.reason})" if window.reason else ""
+            blocks.append(
+                GateBlock(
+                    "freeze",
+                    f"stage {target} of pipeline {pipeline} is frozen{why} until "
+                    f"{until.isoformat(timespec='minutes')}",
+                    until,
+                )
+            )
+    soak = gates.for_stage(pipeline, source).soak
+    if soak:
+        for app, arrived in arrivals.items():
+            if arrived is None:
+                blocks.append(
+                    GateBlock(
+                        "soak",
+                        f"{app}: cannot tell since when it runs in {source} "
+                        "(no git history); the soak gate needs it",
+                        None,
+                    )
+                )
+                continue
+            ready = arrived + soak
+            if ready > moment:
+                blocks.append(
+                    GateBlock(
+                        "soak",
+                        f"{app} has soaked in {source} for {_human(moment - arrived)} of "
+                        f"{_human(soak)}; it may move on at {ready.isoformat(timespec='minutes')}",
+                        ready,
+                    )
+                )
+    return blocks
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
+    return "".join(parts) or "0m"

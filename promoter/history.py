@@ -1,0 +1,312 @@
+"""``history``: every change of an app's effective version in a stage, read from git.
+
+The walk goes once over the first-parent history, oldest first, keeping the tree as a
+path -> blob map updated from each commit's raw diff (no checkouts).  A stage is re-read
+only when a commit touches a file its build read (or adds one under its directory), and
+pipelines are re-discovered only when ``promoter.yaml`` or a labelled Flux Kustomization
+changes.  Parsed files are cached by content and unchanged bases by directory, so most
+commits cost one small re-read.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from promoter.discovery import CONFIG_FILE, NAME_LABEL
+from promoter.errors import GitError, LookupFailed
+from promoter.model import App, Stage
+from promoter.tree import BlobReader, CommitSource
+
+_PR_PATTERNS = (re.compile(r"^Merge pull request #(\d+)"), re.compile(r"\(#(\d+)\)\s*$"))
+_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit of the first-parent history and the files it changed (None: deleted)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    date: str
+    author: str
+    message: str
+    changes: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def pull_request(self) -> int | None:
+        """The pull request number its subject names (merge or squash commits)."""
+        subject = self.message.split("\n", 1)[0]
+        for pattern in _PR_PATTERNS:
+            found = pattern.search(subject)
+            if found:
+                return int(found.group(1))
+        return None
+
+    @property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        """``Key: value`` lines of the message's last paragraph."""
+        paragraphs = [p for p in self.message.strip().split("\n\n") if p.strip()]
+        if len(paragraphs) < 2:
+            return ()
+        found = [_TRAILER.match(line) for line in paragraphs[-1].splitlines()]
+        if not all(found):
+            return ()
+        return tuple((m.group(1), m.group(2).strip()) for m in found if m)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of an app's effective version in one stage."""
+
+    pipeline: str
+    stage: str
+    kind: str
+    app: str
+    old_version: str | None
+    new_version: str | None
+    commit: str
+    date: str
+    author: str
+    pull_request: int | None
+    trailers: tuple[tuple[str, str], ...] = ()
+    state: App | None = field(default=None, compare=False, repr=False)
+    """The app as the stage deployed it after this commit (None when it was removed)."""
+
+    @property
+    def key(self) -> str:
+        """``Kind/name``."""
+        return f"{self.kind}/{self.app}"
+
+
+def iter_commits(top: Path, ref: str = "HEAD") -> Iterator[Commit]:
+    """First-parent commits of ``ref``, oldest first, with their raw changes."""
+    command = [
+        "git",
+        "-c",
+        "core.quotePath=false",
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--root",
+        "--raw",
+        "--no-renames",
+        "--no-abbrev",
+        "--format=%x1e%H%x1f%P%x1f%cI%x1f%an <%ae>%x1f%B%x1f",
+        ref,
+        "--",
+    ]
+    try:
+        done = subprocess.run(command, cwd=top, capture_output=True, check=False)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if done.returncode != 0:
+        errors = done.stderr.decode(errors="replace").strip().splitlines()
+        if errors and "does not have any commits" in errors[-1]:
+            return
+        raise GitError(f"git log failed: {errors[-1] if errors else done.returncode}")
+    for chunk in done.stdout.decode("utf-8", errors="replace").split("\x1e")[1:]:
+        sha, parents, date, author, message, raw = chunk.split("\x1f", 5)
+        changes: dict[str, str | None] = {}
+        for line in raw.splitlines():
+            if not line.startswith(":"):
+                continue
+            meta, _, path = line.partition("\t")
+            fields = meta.split()
+            if len(fields) < 5:
+                continue
+            changes[path] = None if fields[4].startswith("D") else fields[3]
+        yield Commit(sha, tuple(parents.split()), date, author, message.strip(), changes)
+
+
+class HistoryWalker:
+    """Replays a repository's history and reports version changes per stage."""
+
+    def __init__(self, top: Path, sub: str = "") -> None:
+        self.top = top
+        self.sub = sub.strip("/")
+        self._reader = BlobReader(Path(_git_dir(top)))
+        self._blobs: dict[str, str] = {}
+        self._repo: object | None = None
+        self._labelled: set[str] = set()
+        self._versions: dict[tuple[str, str], dict[str, App]] = {}
+
+    def close(self) -> None:
+        """Stop the git reader."""
+        self._reader.close()
+
+    def walk(self, ref: str = "HEAD") -> list[HistoryEntry]:
+        """Every version change, oldest first."""
+        entries: list[HistoryEntry] = []
+        for commit in iter_commits(self.top, ref):
+            entries.extend(self.step(commit))
+        return entries
+
+    def _relative(self, path: str) -> str | None:
+        if not self.sub:
+            return path
+        prefix = f"{self.sub}/"
+        return path[len(prefix) :] if path.startswith(prefix) else None
+
+    def step(self, commit: Commit) -> list[HistoryEntry]:
+        """Apply one commit; the version changes it made."""
+        from promoter.repo import GitOpsRepo
+
+        changed: set[str] = set()
+        for path, sha in commit.changes.items():
+            if sha is None:
+                self._blobs.pop(path, None)
+            else:
+                self._blobs[path] = sha
+            rel = self._relative(path)
+            if rel is not None:
+                changed.add(rel)
+        if not changed:
+            return []
+        source = CommitSource(self._blobs, self._reader, self.sub)
+        repo = self._repo
+        if repo is None or self._needs_discovery(changed, source):
+            repo = GitOpsRepo.from_source(source, self.top / self.sub)
+            self._labelled = {s.declared_in for p in repo.pipelines for s in p.stages}
+            stages = [s for p in repo.pipelines for s in p.stages]
+            known = {(s.pipeline, s.name) for s in stages}
+            self._versions = {k: v for k, v in self._versions.items() if k in known}
+        else:
+            assert isinstance(repo, GitOpsRepo)
+            repo = repo.with_source(source, changed)
+            stages = [
+                s for p in repo.pipelines for s in p.stages if self._affected(repo, s, changed)
+            ]
+        self._repo = repo
+        entries: list[HistoryEntry] = []
+        for stage in stages:
+            status = repo.stage_status(stage)
+            if status.error is not None:
+                continue
+            before = self._versions.get((stage.pipeline, stage.name), {})
+            after = {app.key: app for app in status.apps}
+            for key in [*after, *(k for k in before if k not in after)]:
+                old, new = before.get(key), after.get(key)
+                old_version = old.version if old else None
+                new_version = new.version if new else None
+                if old_version == new_version and (old is None) == (new is None):
+                    continue
+                kind, _, name = key.partition("/")
+                entries.append(
+                    HistoryEntry(
+                        stage.pipeline,
+                        stage.name,
+                        kind,
+                        name,
+                        old_version,
+                        new_version,
+                        commit.sha,
+                        commit.date,
+                        commit.author,
+                        commit.pull_request,
+                        commit.trailers,
+                        new,
+                    )
+                )
+            self._versions[(stage.pipeline, stage.name)] = after
+        return entries
+
+    def _needs_discovery(self, changed: set[str], source: CommitSource) -> bool:
+        if CONFIG_FILE in changed or changed & self._labelled:
+            return True
+        label = NAME_LABEL.encode()
+        for path in changed:
+            if path.endswith((".yaml", ".yml")) and source.is_file(path):
+                try:
+                    if label in source.read_bytes(path):
+                        return True
+                except OSError:
+                    continue
+        return False
+
+    @staticmethod
+    def _affected(repo: object, stage: Stage, changed: set[str]) -> bool:
+        from promoter.repo import GitOpsRepo
+
+        assert isinstance(repo, GitOpsRepo)
+        prefix = f"{stage.path}/" if stage.path else ""
+        if any(path.startswith(prefix) for path in changed):
+            return True
+        return bool(changed & repo.stage_files(stage))
+
+
+def _git_dir(top: Path) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--absolute-git-dir"],
+        cwd=top,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise GitError(f"{top}: not a git repository")
+    return done.stdout.strip()
+
+
+def _toplevel(path: Path) -> tuple[Path, str]:
+    done = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise GitError(f"{path}: not inside a git repository; history comes from git")
+    top = Path(done.stdout.strip()).resolve()
+    rel = path.resolve().relative_to(top).as_posix()
+    return top, "" if rel == "." else rel
+
+
+def read_history(path: Path, ref: str = "HEAD") -> list[HistoryEntry]:
+    """Every version change in every stage of the repository at ``path``, oldest first."""
+    top, sub = _toplevel(path)
+    walker = HistoryWalker(top, sub)
+    try:
+        return walker.walk(ref)
+    finally:
+        walker.close()
+
+
+def history(
+    path: Path,
+    app: str | None = None,
+    *,
+    pipeline: str | None = None,
+    stage: str | None = None,
+    since: datetime | None = None,
+    max_count: int | None = None,
+    ref: str = "HEAD",
+) -> tuple[HistoryEntry, ...]:
+    """Version changes, newest first, filtered; unknown names are errors."""
+    entries = read_history(path, ref)
+    _check_names(entries, app, pipeline, stage)
+    chosen = [
+        e
+        for e in reversed(entries)
+        if (app is None or app in (e.app, e.key))
+        and (pipeline is None or e.pipeline == pipeline)
+        and (stage is None or e.stage == stage)
+        and (since is None or datetime.fromisoformat(e.date) >= since)
+    ]
+    return tuple(chosen[:max_count] if max_count is not None else chosen)
+
+
+def _check_names(
+    entries: Sequence[HistoryEntry], app: str | None, pipeline: str | None, stage: str | None
+) -> None:
+    if pipeline is not None and pipeline not in {e.pipeline for e in entries}:
+        raise LookupFailed.from_choices("pipeline", pipeline, {e.pipeline for e in entries})
+    if stage is not None and stage not in {e.stage for e in entries}:
+        raise LookupFailed.from_choices("stage", stage, {e.stage for e in entries})
+    if app is not None and app not in {e.app for e in entries} | {e.key for e in entries}:
+        raise LookupFailed.from_choices("app", app, {e.app for e in entries})

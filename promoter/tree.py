@@ -1,0 +1,185 @@
+"""Where repository files come from: the disk, or a git commit (for history).
+
+The native reader only needs five questions answered about repo-relative POSIX paths, so
+the same code reads a working tree and any commit of its history without checking it out.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Protocol
+
+from promoter.errors import GitError
+
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
+
+
+class FileSource(Protocol):
+    """Read-only access to the files of one repository snapshot."""
+
+    def read_bytes(self, rel: str) -> bytes:
+        """A file's bytes; ``FileNotFoundError``/``IsADirectoryError``/``OSError`` otherwise."""
+
+    def is_file(self, rel: str) -> bool:
+        """Whether ``rel`` is a file."""
+
+    def is_dir(self, rel: str) -> bool:
+        """Whether ``rel`` is a directory (``""`` is the root)."""
+
+    def files(self, rel: str = "") -> list[str]:
+        """Every file under directory ``rel``, sorted, hidden and vendored dirs skipped."""
+
+    def inside(self, rel: str) -> bool:
+        """Whether ``rel`` really stays inside the repository (symlinks resolved)."""
+
+
+class DiskSource:
+    """Files of a directory on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def read_bytes(self, rel: str) -> bytes:
+        """A file's bytes."""
+        return (self.root / rel).read_bytes()
+
+    def is_file(self, rel: str) -> bool:
+        """Whether ``rel`` is a file."""
+        return (self.root / rel).is_file()
+
+    def is_dir(self, rel: str) -> bool:
+        """Whether ``rel`` is a directory."""
+        return (self.root / rel).is_dir()
+
+    def files(self, rel: str = "") -> list[str]:
+        """Every file under ``rel``."""
+        found: list[str] = []
+        top = self.root / rel
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+            )
+            base = Path(dirpath).relative_to(self.root).as_posix()
+            prefix = "" if base == "." else f"{base}/"
+            found.extend(prefix + name for name in sorted(filenames))
+        return sorted(found)
+
+    def inside(self, rel: str) -> bool:
+        """Whether ``rel`` resolves inside the root."""
+        real = (self.root / rel).resolve()
+        return real == self.root or self.root in real.parents
+
+
+class BlobReader:
+    """A long-lived ``git cat-file --batch`` reading blobs by object id (cached)."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.git_dir = git_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._cache: dict[str, bytes] = {}
+
+    def read(self, sha: str) -> bytes:
+        """The content of blob ``sha``."""
+        found = self._cache.get(sha)
+        if found is not None:
+            return found
+        process = self._start()
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(sha.encode() + b"\n")
+        process.stdin.flush()
+        header = process.stdout.readline().split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file cannot read object {sha}")
+        data = _read_exactly(process.stdout, int(header[2]))
+        process.stdout.read(1)
+        self._cache[sha] = data
+        return data
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            self._process = subprocess.Popen(
+                ["git", "--git-dir", str(self.git_dir), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._process
+
+    def close(self) -> None:
+        """Stop the git process."""
+        if self._process is not None:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.close()
+            self._process.wait()
+            self._process.stdout.close()
+            self._process = None
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise GitError("git cat-file ended early")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class CommitSource:
+    """Files of one commit: a path -> blob id map, contents read through ``BlobReader``."""
+
+    def __init__(self, blobs: Mapping[str, str], reader: BlobReader, prefix: str = "") -> None:
+        self._prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self._blobs = {
+            path[len(self._prefix) :]: sha
+            for path, sha in blobs.items()
+            if path.startswith(self._prefix)
+        }
+        self._reader = reader
+        self._dirs: set[str] | None = None
+
+    def _all_dirs(self) -> set[str]:
+        if self._dirs is None:
+            dirs = {""}
+            for path in self._blobs:
+                parts = path.split("/")[:-1]
+                for depth in range(1, len(parts) + 1):
+                    dirs.add("/".join(parts[:depth]))
+            self._dirs = dirs
+        return self._dirs
+
+    def read_bytes(self, rel: str) -> bytes:
+        """A file's bytes at this commit."""
+        sha = self._blobs.get(rel)
+        if sha is None:
+            if self.is_dir(rel):
+                raise IsADirectoryError(rel)
+            raise FileNotFoundError(rel)
+        return self._reader.read(sha)
+
+    def is_file(self, rel: str) -> bool:
+        """Whether ``rel`` is a file at this commit."""
+        return rel in self._blobs
+
+    def is_dir(self, rel: str) -> bool:
+        """Whether ``rel`` is a directory at this commit."""
+        return rel in self._all_dirs()
+
+    def files(self, rel: str = "") -> list[str]:
+        """Every file under ``rel`` at this commit."""
+        prefix = f"{rel}/" if rel else ""
+        return sorted(
+            path
+            for path in self._blobs
+            if path.startswith(prefix)
+            and not any(p in SKIP_DIRS or p.startswith(".") for p in path.split("/")[:-1])
+        )
+
+    def inside(self, rel: str) -> bool:
+        """Paths in a commit are always inside it (symlinks are not followed)."""
+        return not (rel == ".." or rel.startswith("../"))
