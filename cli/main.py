@@ -6,8 +6,10 @@ import typer
 
 from cli import check as _check
 from cli import diff as _diff
+from cli import history as _history
 from cli import promote as _promote
 from cli import status as _status
+from cli.errors import run
 
 app = typer.Typer(
     name="pipelines",
@@ -21,6 +23,7 @@ app.command("status")(_status.status)
 app.command("promote")(_promote.promote)
 app.command("check")(_check.check)
 app.command("diff")(_diff.diff)
+app.command("history")(_history.history)
 
 
 @app.callback()
@@ -39,9 +42,9 @@ promote_app.command()(_promote.promote)
 
 def pipelines_main() -> None:
     """The ``pipelines`` console script."""
-    app()
+    run(app)
 
 
 def promote_main() -> None:
     """The ``promote`` console script (same as ``pipelines promote``)."""
-    promote_app()
+    run(promote_app)

@@ -107,7 +107,7 @@ def _scrub(text: str, env: Mapping[str, str] | None) -> str:
     if token:
         text = text.replace(token, "***")
     # Credentials a user wrote into a remote URL (https://user:secret@host/...) are masked too.
-    return re.sub(r"(?<=://)[^/@\s:]*:[^/@\s]*@", "***@", text)
+    return re.sub(r"(?<=://)[^/@\s]*@", "***@", text)
 
 
 def default_branch(repo: git.Repo, remote_name: str, env: Mapping[str, str] | None = None) -> str:

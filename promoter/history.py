@@ -290,9 +290,13 @@ def history(
     """Version changes, newest first, filtered; unknown names are errors."""
     entries = read_history(path, ref)
     _check_names(entries, app, pipeline, stage)
+    by_commit: dict[str, list[HistoryEntry]] = {}
+    for entry in entries:
+        by_commit.setdefault(entry.commit, []).append(entry)
+    newest_first = [e for group in reversed(list(by_commit.values())) for e in group]
     chosen = [
         e
-        for e in reversed(entries)
+        for e in newest_first
         if (app is None or app in (e.app, e.key))
         and (pipeline is None or e.pipeline == pipeline)
         and (stage is None or e.stage == stage)
