@@ -26,8 +26,8 @@ CONFIG_FILE = "promoter.yaml"
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 _INTEGER = re.compile(r"-?[0-9]+")
 _CONFIG_KEYS = frozenset({"pipelines"})
-_PIPELINE_KEYS = frozenset({"name", "stages"})
-_STAGE_KEYS = frozenset({"name", "path", "order"})
+_PIPELINE_KEYS = frozenset({"name", "stages", "soak", "freeze"})
+_STAGE_KEYS = frozenset({"name", "path", "order", "soak", "freeze"})
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,8 @@ def _from_config(source: FileSource) -> list[Pipeline]:
         raise ManifestError(CONFIG_FILE, "'pipelines' must be a list", config.line_of("pipelines"))
     pipelines: list[Pipeline] = []
     for index, entry in enumerate(entries):
+        if _gates_only(entry):
+            continue
         pipeline = _config_pipeline(source, entry, index, _item_line(entries, index))
         if any(p.name == pipeline.name for p in pipelines):
             raise ManifestError(
@@ -221,6 +223,26 @@ def _from_config(source: FileSource) -> list[Pipeline]:
             )
         pipelines.append(pipeline)
     return pipelines
+
+
+def _gates_only(entry: Any) -> bool:
+    """An entry that only adds gates to a labelled pipeline: no stage has a path, and
+    every stage entry sets a gate."""
+    if not isinstance(entry, YMap) or not isinstance(entry.get("name"), str):
+        return False
+    stages = entry.get("stages")
+    if stages is None:
+        return bool(entry.keys() & {"soak", "freeze"})
+    return (
+        isinstance(stages, list)
+        and bool(stages)
+        and all(
+            isinstance(stage, YMap)
+            and not stage.keys() & {"path", "order"}
+            and bool(stage.keys() & {"soak", "freeze"})
+            for stage in stages
+        )
+    )
 
 
 def _config_pipeline(source: FileSource, entry: Any, index: int, line: int | None) -> Pipeline:

@@ -16,7 +16,7 @@ def branch_name(plan: PromotionPlan) -> str:
     """``promote/<pipeline>/<to>/<app>-<version>`` (several apps joined by ``+``),
     sanitised for git and capped in length (a hash keeps capped names unique)."""
     apps = "+".join(f"{m.name}-{m.new_version}" for m in plan.moves)
-    raw = f"promote/{plan.pipeline}/{plan.target.name}/{apps}"
+    raw = f"{plan.kind}/{plan.pipeline}/{plan.target.name}/{apps}"
     clean = re.sub(r"[^A-Za-z0-9._/+-]+", "-", raw)
     clean = re.sub(r"\.{2,}", ".", clean)
     clean = "/".join(_component(part) for part in clean.split("/") if part)
@@ -45,6 +45,8 @@ def commit_message(plan: PromotionPlan) -> str:
         f"Promoted-From: {plan.source.name}",
         f"Promoted-To: {plan.target.name}",
     ]
+    if plan.origin_commit:
+        lines.append(f"Rollback-Of-Commit: {plan.origin_commit}")
     for move in plan.moves:
         lines.append(f"Promoted-App: {move.key}")
         lines.append(f"Promoted-Version: {move.new_version}")
@@ -53,8 +55,19 @@ def commit_message(plan: PromotionPlan) -> str:
 
 def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
     """What moves where, the exact edits, and the rendered diff (collapsed, size-capped)."""
+    if plan.kind == "rollback":
+        origin = f" from commit `{plan.origin_commit}`" if plan.origin_commit else ""
+        intro = (
+            f"Rolls back stage `{plan.target.name}` of pipeline **{plan.pipeline}** to the "
+            f"version it ran before{origin}."
+        )
+    else:
+        intro = (
+            f"Promotes pipeline **{plan.pipeline}** from `{plan.source.name}` to "
+            f"`{plan.target.name}`."
+        )
     lines = [
-        f"Promotes pipeline **{plan.pipeline}** from `{plan.source.name}` to `{plan.target.name}`.",
+        intro,
         "",
         "| App | From | To | Version |",
         "| --- | --- | --- | --- |",
@@ -72,6 +85,8 @@ def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
         lines.append(
             f"- `{where}` ({change.how}): {change.app} {what} `{change.old}` → `{change.new}`"
         )
+    if plan.notes:
+        lines += ["", *(f"> **Note:** {note}" for note in plan.notes)]
     lines += [
         "",
         f"<!-- kustomize-promoter: {plan.pipeline} {plan.source.name} -> {plan.target.name} -->",

@@ -85,6 +85,11 @@ class PromotionPlan:
     rendered_diff: str | None = None
     """The diff of the target's kustomize render, when kustomize was available."""
     notes: tuple[str, ...] = field(default=())
+    """Things the pull request must say (gates overridden, ...)."""
+    kind: str = "promote"
+    """``promote`` (from another stage) or ``rollback`` (to an earlier version of the same)."""
+    origin_commit: str | None = None
+    """For a rollback: the commit whose version is restored."""
 
     @property
     def is_noop(self) -> bool:
@@ -133,8 +138,8 @@ class PromotionPlan:
 
     @property
     def title(self) -> str:
-        """``promote(<pipeline>/<to>): <app> <old> -> <new>`` (several apps: a count)."""
-        where = f"promote({self.pipeline}/{self.target.name})"
+        """``promote(<pipeline>/<to>): <app> <old> -> <new>`` (``rollback(...)`` likewise)."""
+        where = f"{self.kind}({self.pipeline}/{self.target.name})"
         if len(self.moves) == 1:
             move = self.moves[0]
             return f"{where}: {move.name} {move.old_version or 'none'} -> {move.new_version}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,10 @@ class PromotionRequest:
     allow_downgrade: bool = False
 
 
+PlanMaker = Callable[[GitOpsRepo, Path], PromotionPlan]
+"""Plans the change in a fresh checkout: (the GitOps repo there, the git top-level)."""
+
+
 @dataclass(frozen=True)
 class PublishOptions:
     """Where and how far to take a promotion."""
@@ -56,6 +61,7 @@ class PublishOptions:
     reviewers: tuple[str, ...] = ()
     draft: bool = False
     attempts: int = 3
+    ignore_gates: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,15 +106,35 @@ def github_pulls(env: Mapping[str, str] = os.environ) -> PullsFactory:
     return build
 
 
+def request_planner(request: PromotionRequest) -> PlanMaker:
+    """Plans ``request`` in the checkout it is given."""
+
+    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+        return gitops.plan_promotion(
+            request.apps,
+            request.source,
+            request.target,
+            pipeline=request.pipeline,
+            skip_stages=request.skip_stages,
+            allow_downgrade=request.allow_downgrade,
+        )
+
+    return make
+
+
 def promote(
     path: Path,
-    request: PromotionRequest,
+    request: PromotionRequest | PlanMaker,
     options: PublishOptions = PublishOptions(),
     *,
     pulls_factory: PullsFactory | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> PromotionResult:
     """Promote in a temporary worktree of the git repository containing ``path``.
+
+    ``request`` says what to promote, or is a function planning any change (a rollback)
+    in the worktree.  Gates (promoter.yaml soak and freeze) are checked there unless
+    ``options.ignore_gates``; overriding them is said in the pull request.
 
     Everything that can be checked before pushing is: the remote, the GitHub repository,
     the token (and, with a pull request, that GitHub accepts it).  The branch is pushed
@@ -129,7 +155,8 @@ def promote(
             token = find_token(env)
             pulls = (pulls_factory or github_pulls(env))(slug, token, api)
         try:
-            return _promote(repo, sub, remote, token, pulls, request, options)
+            maker = request if callable(request) else request_planner(request)
+            return _promote(repo, sub, remote, token, pulls, maker, options)
         finally:
             close = getattr(pulls, "close", None)
             if callable(close):
@@ -144,7 +171,7 @@ def _promote(
     remote: git.Remote,
     token: str | None,
     pulls: PullRequests | None,
-    request: PromotionRequest,
+    make_plan: PlanMaker,
     options: PublishOptions,
 ) -> PromotionResult:
     attempts = max(options.attempts, 1)
@@ -153,17 +180,12 @@ def _promote(
         for attempt in range(1, attempts + 1):
             base_commit = git.fetch(repo, remote.name, base, genv)
             with git.worktree(repo, base_commit) as tree:
-                gitops = GitOpsRepo.open(git.toplevel(tree) / sub)
-                plan = gitops.plan_promotion(
-                    request.apps,
-                    request.source,
-                    request.target,
-                    pipeline=request.pipeline,
-                    skip_stages=request.skip_stages,
-                    allow_downgrade=request.allow_downgrade,
-                )
+                worktree_top = git.toplevel(tree)
+                gitops = GitOpsRepo.open(worktree_top / sub)
+                plan = make_plan(gitops, worktree_top)
                 if plan.is_noop:
                     return PromotionResult(plan, base, base_commit)
+                plan = enforce_gates(gitops, plan, ignore=options.ignore_gates)
                 branch = branch_name(plan)
                 plan.write()
                 files = [(sub / edit.path).as_posix() for edit in plan.edits]
@@ -191,6 +213,52 @@ def _promote(
             f"branch {branch} was pushed, but the pull request failed: {exc}", branch
         ) from None
     return replace(result, pull_request=pr)
+
+
+def enforce_gates(gitops: GitOpsRepo, plan: PromotionPlan, *, ignore: bool) -> PromotionPlan:
+    """Refuse a plan that a soak or freeze gate stops (say which and until when); with
+    ``ignore``, go on and record the overridden gates in the plan's notes."""
+    from promoter.gates import check_gates, load_gates
+
+    gates = load_gates(gitops.source)
+    source_gates = gates.for_stage(plan.pipeline, plan.source.name)
+    target_gates = gates.for_stage(plan.pipeline, plan.target.name)
+    if not source_gates.soak and not target_gates.freeze:
+        return plan
+    arrivals: dict[str, datetime | None] = {}
+    if source_gates.soak and plan.kind == "promote":
+        arrivals = arrival_times(gitops.root, plan)
+    blocks = check_gates(gates, plan.pipeline, plan.source.name, plan.target.name, arrivals)
+    if not blocks:
+        return plan
+    if not ignore:
+        raise GateClosed("; ".join(b.message for b in blocks) + " (--ignore-gates overrides)")
+    notes = tuple(f"Gate overridden with --ignore-gates: {b.message}" for b in blocks)
+    return replace(plan, notes=plan.notes + notes)
+
+
+class GateClosed(PromoterError):
+    """A soak or freeze gate stops the promotion."""
+
+
+def arrival_times(root: Path, plan: PromotionPlan) -> dict[str, datetime | None]:
+    """When each moving app's current version arrived in the source stage (git history)."""
+    from promoter.history import read_history
+
+    try:
+        entries = read_history(root)
+    except PromoterError:
+        return {move.key: None for move in plan.moves}
+    arrivals: dict[str, datetime | None] = {}
+    for move in plan.moves:
+        found = [
+            e
+            for e in entries
+            if (e.pipeline, e.stage, e.key) == (plan.pipeline, plan.source.name, move.key)
+            and e.new_version == move.new_version
+        ]
+        arrivals[move.key] = datetime.fromisoformat(found[-1].date) if found else None
+    return arrivals
 
 
 def open_pull_request(

@@ -576,7 +576,7 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         ("pipelines:\n  - name: app\n", "promoter.yaml:2: pipeline 'app' needs a list of stages"),
         (
             "pipelines:\n  - name: app\n    stage:\n      - path: envs/dev\n",
-            "promoter.yaml:4: pipeline 'app': unknown key 'stage' (known: name, stages)",
+            "promoter.yaml:4: pipeline 'app': unknown key 'stage' (known: freeze, name, soak, stages)",
         ),
         (
             "pipelines:\n  - name: app\n    stages:\n      - name: dev\n",
@@ -589,7 +589,7 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         (
             "pipelines:\n  - name: app\n    stages:\n      - path: envs/dev\n        oder: 1\n",
             "promoter.yaml:5: stage 0 of pipeline 'app': unknown key 'oder' "
-            "(known: name, order, path)",
+            "(known: freeze, name, order, path, soak)",
         ),
         (
             "pipelines:\n  - name: app\n    stages:\n      - path: envs/dev\n        order: '1'\n",
