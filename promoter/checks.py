@@ -47,7 +47,7 @@ from promoter._yaml import YMap, parse_bytes
 from promoter.apps import SETTER, apps_of
 from promoter.discovery import CONFIG_FILE, NAME_LABEL, STAGE_LABEL
 from promoter.errors import ManifestError, PromoterError, RenderError
-from promoter.kustomize import KUSTOMIZATION_FILES, Build, Builder, find_kustomization
+from promoter.kustomize import KUSTOMIZATION_FILES, Build, find_kustomization
 from promoter.model import App, Pipeline, Stage, VersionSource
 from promoter.repo import GitOpsRepo
 from promoter.versions import compare_versions
