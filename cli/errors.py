@@ -7,6 +7,7 @@ Every message is exactly one line; a traceback is shown only with ``PROMOTER_DEB
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -70,6 +71,9 @@ def _silence_stdout() -> None:
 
 def run(main: Callable[[], object]) -> None:
     """Run a Typer app so that every error ends in one line."""
+    # A short-lived process that builds large acyclic trees: the cycle collector's full
+    # passes over them cost seconds on big repositories and would free nothing.
+    gc.disable()
     try:
         main()
     except KeyboardInterrupt:

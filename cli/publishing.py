@@ -141,6 +141,9 @@ def report(
 
     out = Console(highlight=False, soft_wrap=True)
     where = f"pipeline {plan.pipeline}: {plan.source.name} -> {plan.target.name}"
+    if plan.kind == "rollback":
+        origin = f" (version from commit {plan.origin_commit[:12]})" if plan.origin_commit else ""
+        where = f"pipeline {plan.pipeline}: roll back {plan.target.name}{origin}"
     if plan.is_noop:
         apps = ", ".join(plan.unchanged) or "no app differs"
         out.print(Text(f"{where}: already up to date ({apps}); nothing to do"))

@@ -53,7 +53,9 @@ def problem_lines(status: RepoStatus) -> list[str]:
 
 def print_json(status: RepoStatus) -> None:
     """The stable JSON document described in the README."""
-    sys.stdout.write(json.dumps(status_dict(status), indent=2) + "\n")
+    # Indented for people; compact (and several times faster: the C encoder) for pipes.
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(status_dict(status), indent=indent) + "\n")
 
 
 def print_yaml(status: RepoStatus) -> None:

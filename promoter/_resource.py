@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from promoter._yaml import YMap
@@ -53,6 +54,11 @@ class ResId(NamedTuple):
             and (self.namespace or "default") == (other.namespace or "default")
         )
 
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What ``same_object`` compares, as a hashable value."""
+        return (self.group, self.version, self.kind, self.name, self.namespace or "default")
+
     def __str__(self) -> str:
         gv = f"{self.version}.{self.group}" if self.group else self.version
         ns = self.namespace or "[noNs]"
@@ -100,6 +106,11 @@ class Resource:
     def original(self) -> ResId:
         """The id as written in its source manifest."""
         return self.ids[0]
+
+    @cached_property
+    def keys(self) -> frozenset[tuple[str, str, str, str, str]]:
+        """``ResId.key`` of every id the object has had (kustomize's "any id" match)."""
+        return frozenset(rid.key for rid in self.ids)
 
     def with_doc(self, doc: YMap) -> Resource:
         """The same object with a new document; a changed name or namespace is recorded."""

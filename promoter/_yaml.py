@@ -13,7 +13,7 @@ every transformation builds new containers and shares the untouched ones.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +22,9 @@ import yaml
 from promoter.errors import ManifestError
 
 try:
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _BaseLoader: type[yaml.BaseLoader] = yaml.CBaseLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
+    _BaseLoader = yaml.BaseLoader
 
 
 @dataclass(frozen=True)
@@ -124,51 +124,102 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    file = ""
-    mech = ""
-    line_offset = 0
-    col_offset = 0
+class _Composer(_BaseLoader):  # type: ignore[misc,valid-type]
+    """libyaml's parser and composer with the base resolver: nodes only, no Python-side
+    type resolution per scalar (that is what made plain loading slow)."""
 
 
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[YMap]:
-    data = YMap()
-    data.file = loader.file
-    data.mech = loader.mech
-    data.line_offset = loader.line_offset
-    data.col_offset = loader.col_offset
-    data.node = node
-    yield data
-    loader.flatten_mapping(node)
-    nodes = data.nodes
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_MERGE = "<<"
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """YAML 1.2 core schema for plain scalars (null, bool, int); everything else is text,
+    so ``1.10`` stays ``"1.10"`` and timestamps stay strings, as kustomize reads them."""
+    value: str = node.value
+    if node.style:  # quoted or block: always text (plain is None or "")
+        return value
+    tag = node.tag
+    if tag != "tag:yaml.org,2002:str" and not tag.startswith("tag:yaml.org,2002:"):
+        return value
+    if tag == "tag:yaml.org,2002:null" or value in _NULLS:
+        return None
+    first = value[:1]
+    if first in "tTfF" and value in _BOOLS:
+        return _BOOLS[value]
+    if (first.isdigit() or first in "+-") and _INT.fullmatch(value):
+        return int(value)
+    return value
+
+
+class _Converter:
+    """Turns composed nodes into YMap/YSeq trees that remember their nodes."""
+
+    def __init__(self, file: str, mech: str, line_offset: int, col_offset: int) -> None:
+        self.file = file
+        self.mech = mech
+        self.line_offset = line_offset
+        self.col_offset = col_offset
+        self._active: set[int] = set()
+
+    def convert(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        marker = id(node)
+        if marker in self._active:
+            raise ManifestError(self.file, "recursive YAML alias", node.start_mark.line + 1)
+        self._active.add(marker)
         try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "found an unhashable mapping key", key_node.start_mark
-            ) from None
-        data[key] = loader.construct_object(value_node, deep=False)
-        nodes[key] = value_node
+            if isinstance(node, yaml.MappingNode):
+                return self._map(node)
+            seq = YSeq([self.convert(child) for child in node.value])
+            seq.file = self.file
+            seq.mech = self.mech
+            seq.node = node
+            return seq
+        finally:
+            self._active.discard(marker)
 
+    def _map(self, node: yaml.MappingNode) -> YMap:
+        data = YMap()
+        data.file = self.file
+        data.mech = self.mech
+        data.line_offset = self.line_offset
+        data.col_offset = self.col_offset
+        data.node = node
+        nodes = data.nodes
+        merged: list[YMap] = []
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = _scalar(key_node)
+                if key == _MERGE and not key_node.style:
+                    merged.extend(self._merge_sources(value_node))
+                    continue
+            else:
+                raise ManifestError(
+                    self.file,
+                    "a mapping key must be a scalar",
+                    key_node.start_mark.line + self.line_offset + 1,
+                )
+            data[key] = self.convert(value_node)
+            nodes[key] = value_node
+        for source in merged:  # YAML merge keys: explicit keys win, earlier sources win
+            for key, value in source.items():
+                if key not in data:
+                    data[key] = value
+                    nodes[key] = source.nodes[key]
+        return data
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[YSeq]:
-    data = YSeq()
-    data.file = loader.file
-    data.mech = loader.mech
-    data.node = node
-    yield data
-    data.extend(loader.construct_object(child, deep=False) for child in node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-# Timestamps stay text: kustomize and Kubernetes never read them as dates.
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),
-)
+    def _merge_sources(self, node: yaml.Node) -> list[YMap]:
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        sources = [self.convert(item) for item in items]
+        if not all(isinstance(s, YMap) for s in sources):
+            raise ManifestError(
+                self.file, "merge key '<<' needs mappings", node.start_mark.line + 1
+            )
+        return sources
 
 
 def parse_text(
@@ -180,15 +231,13 @@ def parse_text(
     col_offset: int = 0,
 ) -> list[Any]:
     """Parse every document of ``text``; errors name ``file`` and the line."""
-    loader = _Loader(text)
-    loader.file = file
-    loader.mech = mech
-    loader.line_offset = line_offset
-    loader.col_offset = col_offset
+    loader = _Composer(text)
+    converter = _Converter(file, mech, line_offset, col_offset)
     docs: list[Any] = []
     try:
-        while loader.check_data():
-            docs.append(loader.get_data())
+        while loader.check_node():
+            node = loader.get_node()
+            docs.append(None if node is None else converter.convert(node))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + line_offset + 1 if mark is not None else None

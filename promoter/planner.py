@@ -15,7 +15,7 @@ from promoter import render as _render
 from promoter.errors import LookupFailed, PromotionError, RenderError
 from promoter.images import ImageRef
 from promoter.kustomize import find_kustomization
-from promoter.model import App, Stage, StageStatus
+from promoter.model import App, Pipeline, Stage, StageStatus
 from promoter.promotion import (
     AppMove,
     FileEdit,
@@ -59,18 +59,7 @@ def plan_promotion(
     check_order(chosen, src, dst, skip_stages=skip_stages)
     src_status, dst_status = _readable(repo, src), _readable(repo, dst)
     selected = resolve_apps(apps, src_status, dst_status)
-
-    rewriter = Rewriter(
-        read_text=repo.read_text,
-        stage_path=dst.path,
-        kustomization=find_kustomization(repo.root, dst.path),
-        owned=lambda file: _owned(repo, dst, file),
-        stage_apps=dst_status.apps,
-    )
-    moves: list[AppMove] = []
-    unchanged: list[str] = []
-    expected: _Expected = {}
-    originals = _originals(repo, dst)
+    pairs: list[tuple[App, App]] = []
     for app in selected:
         current = dst_status.app(app.key)
         if current is None:
@@ -78,11 +67,45 @@ def plan_promotion(
                 f"{app.key} is not deployed in stage {dst.name}; promotion changes versions of "
                 "apps a stage already deploys"
             )
+        pairs.append((app, current))
+    return plan_moves(
+        repo, chosen, src, dst, dst_status, pairs, allow_downgrade=allow_downgrade, render=render
+    )
+
+
+def plan_moves(
+    repo: GitOpsRepo,
+    pipeline: Pipeline,
+    src: Stage,
+    dst: Stage,
+    dst_status: StageStatus,
+    pairs: Sequence[tuple[App, App]],
+    *,
+    allow_downgrade: bool = False,
+    render: bool | None = None,
+    kind: str = "promote",
+    origin_commit: str | None = None,
+) -> PromotionPlan:
+    """Give each target app (second of a pair) the versions of its source app (first),
+    edit, and verify.  Promotion takes the sources from another stage, rollback from the
+    stage's own history."""
+    rewriter = Rewriter(
+        read_text=repo.read_text,
+        stage_path=dst.path,
+        kustomization=find_kustomization(repo.source, dst.path),
+        owned=lambda file: _owned(repo, dst, file),
+        stage_apps=dst_status.apps,
+    )
+    moves: list[AppMove] = []
+    unchanged: list[str] = []
+    expected: _Expected = {}
+    originals = _originals(repo, dst)
+    where = "in its history" if kind == "rollback" else f"in stage {src.name}"
+    for app, current in pairs:
         if app.version is None:
             what = "no spec.chart.spec.version" if app.kind == "HelmRelease" else "no containers"
             raise PromotionError(
-                f"{app.key} has no version in stage {src.name} ({what}); "
-                "there is nothing to promote"
+                f"{app.key} has no version {where} ({what}); there is nothing to promote"
             )
         original = originals.get(app.key, Original(current.api_version, None))
         if app.kind == "HelmRelease":
@@ -108,13 +131,15 @@ def plan_promotion(
     edits = tuple(rewriter.edits())
     plan = PromotionPlan(
         root=repo.root,
-        pipeline=chosen.name,
+        pipeline=pipeline.name,
         source=src,
         target=dst,
         moves=tuple(moves),
         changes=tuple(rewriter.changes),
         edits=edits,
         unchanged=tuple(unchanged),
+        kind=kind,
+        origin_commit=origin_commit,
     )
     if not edits:
         return plan

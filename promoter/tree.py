@@ -41,18 +41,25 @@ class DiskSource:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self._prefix = str(self.root) + os.sep
+        self._inside: dict[str, bool] = {}
+
+    def _path(self, rel: str) -> str:
+        return self._prefix + rel if rel else str(self.root)
 
     def read_bytes(self, rel: str) -> bytes:
         """A file's bytes."""
-        return (self.root / rel).read_bytes()
+        # Plain string paths on purpose: Path objects cost too much on this hot path.
+        with open(self._path(rel), "rb") as handle:  # noqa: PTH123
+            return handle.read()
 
     def is_file(self, rel: str) -> bool:
         """Whether ``rel`` is a file."""
-        return (self.root / rel).is_file()
+        return os.path.isfile(self._path(rel))  # noqa: PTH113
 
     def is_dir(self, rel: str) -> bool:
         """Whether ``rel`` is a directory."""
-        return (self.root / rel).is_dir()
+        return os.path.isdir(self._path(rel))  # noqa: PTH112
 
     def files(self, rel: str = "") -> list[str]:
         """Every file under ``rel``."""
@@ -68,9 +75,17 @@ class DiskSource:
         return sorted(found)
 
     def inside(self, rel: str) -> bool:
-        """Whether ``rel`` resolves inside the root."""
-        real = (self.root / rel).resolve()
-        return real == self.root or self.root in real.parents
+        """Whether ``rel`` resolves inside the root (symlinks followed; cached)."""
+        found = self._inside.get(rel)
+        if found is None:
+            parent, _, _ = rel.rpartition("/")
+            if parent != rel and not os.path.islink(self._path(rel)):  # noqa: PTH114
+                found = self.inside(parent)  # a plain entry is where its directory is
+            else:
+                real = os.path.realpath(self._path(rel))
+                found = real == str(self.root) or real.startswith(self._prefix)
+            self._inside[rel] = found
+        return found
 
 
 class BlobReader:
