@@ -231,7 +231,7 @@ def test_broken_promoter_yaml(tmp_path: Path) -> None:
             "promoter.yaml",
             3,
             "pipeline",
-            "pipeline 'demo': unknown key 'stagez' (known: name, stages)",
+            "pipeline 'demo': unknown key 'stagez' (known: freeze, name, soak, stages)",
         ),
     )
 

@@ -436,16 +436,18 @@ def test_permission_denied_is_named_without_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a non-root user sees for an unreadable YAML file (simulated: tests may run as root)."""
+    from promoter.tree import DiskSource
+
     root = two_pipelines(tmp_path)
-    denied = root / "demo/dev/deployment.yaml"
-    real_read_bytes = Path.read_bytes
+    denied = "demo/dev/deployment.yaml"
+    real_read_bytes = DiskSource.read_bytes
 
-    def read_bytes(self: Path) -> bytes:
-        if self == denied:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def read_bytes(self: DiskSource, rel: str) -> bytes:
+        if rel == denied:
+            raise PermissionError(13, "Permission denied", rel)
+        return real_read_bytes(self, rel)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(DiskSource, "read_bytes", read_bytes)
     result = invoke("status", "--repo", str(root), "-o", "json")
     expected = (1, "", "error: demo/dev/deployment.yaml: cannot be read: Permission denied\n")
     assert expected == (result.exit_code, result.stdout, result.stderr)
