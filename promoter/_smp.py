@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from promoter._yaml import Prov, YMap, YSeq
 
 # Groups whose kinds kustomize knows the OpenAPI schema of (merge keys apply there).
@@ -76,7 +78,7 @@ def _merge_map(dest: YMap, patch: YMap, kind: str, builtin: bool, mech: str, dep
         replaced: YMap = _stamp(_without_directives(patch), mech)
         return replaced
     out = dest.evolve()
-    retain = patch.get("$retainKeys")
+    # kustomize ignores $retainKeys (and other directives but $patch): so does this.
     for key, value in patch.items():
         if not isinstance(key, str) or key.startswith("$"):
             continue
@@ -95,12 +97,11 @@ def _merge_map(dest: YMap, patch: YMap, kind: str, builtin: bool, mech: str, dep
             else:
                 out[key] = _merge_list(current, value, mkey, kind, builtin, mech, depth + 1)
         else:
+            prov = _origin(patch, key, mech)
+            if current is not None and not isinstance(current, (dict, list)):
+                prov = _keep_quoting(prov, out.origin(key))
             out[key] = _stamp(value, mech)
-            out.prov[key] = _origin(patch, key, mech)
-    if isinstance(retain, list):
-        for key in list(out):
-            if key not in retain:
-                del out[key]
+            out.prov[key] = prov
     return out
 
 
@@ -138,6 +139,24 @@ def _origin(patch: YMap, key: Any, mech: str) -> Prov:
     found = patch.origin(key)
     assert found is not None
     return Prov(found.file, found.node, mech, found.line_offset, found.col_offset)
+
+
+def _keep_quoting(prov: Prov, dest: Prov | None) -> Prov:
+    """kustomize gives a plain patch scalar the quoting of the scalar it replaces: a plain
+    ``6.0`` merged over ``"1.10"`` stays the string ``6.0`` instead of becoming ``6``."""
+    node = prov.node
+    if (
+        dest is None
+        or not isinstance(node, yaml.ScalarNode)
+        or node.style
+        or not isinstance(dest.node, yaml.ScalarNode)
+        or not dest.node.style
+    ):
+        return prov
+    quoted = yaml.ScalarNode(
+        "tag:yaml.org,2002:str", node.value, node.start_mark, node.end_mark, '"'
+    )
+    return Prov(prov.file, quoted, prov.mech, prov.line_offset, prov.col_offset)
 
 
 def _stamp(value: Any, mech: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 from promoter._resource import Resource
 from promoter._yaml import Prov, YMap
 from promoter.images import ImageRef
-from promoter.kustomize import iter_containers, rendered_scalar
+from promoter.kustomize import iter_containers
 from promoter.model import App, ContainerImage, SourceType, VersionSource
 
 WORKLOAD_KINDS = frozenset(
@@ -59,7 +59,8 @@ def app_of(resource: Resource, read_line: LineReader) -> App:
     images: list[ContainerImage] = []
     if rid.kind == "HelmRelease":
         chart_spec = _dig(doc, "spec", "chart", "spec")
-        version = rendered_scalar(chart_spec, "version") if isinstance(chart_spec, YMap) else None
+        # As written: a range such as ">=1.0.0" stays text, and so does "1.10".
+        version = chart_spec.raw("version") if isinstance(chart_spec, YMap) else None
         source = (
             source_of(chart_spec.origin("version"), read_line)
             if isinstance(chart_spec, YMap) and version is not None

@@ -11,6 +11,7 @@ in ``Build.unsupported`` so the caller can fall back to a real render.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -314,12 +315,14 @@ class Builder:
                 docs = parse_bytes(
                     self.read(target, referrer=layer.file, line=line), target, "patch"
                 )
+                where = target
             elif isinstance(raw, str):
                 docs = self._inline(layer, k["patchesStrategicMerge"], raw, line)
+                where = layer.file
             else:
                 raise KustomizeError(layer.file, "patchesStrategicMerge entries are strings", line)
             for doc in docs:
-                acc = _apply_smp(acc, doc, None, layer.file, line)
+                acc = _apply_smp(acc, doc, None, where, line)
         patches: list[tuple[YMap, _Layer, str]] = [(p, layer, "patch") for p in _maps(k, "patches")]
         if flux is not None:
             flux_layer = _Layer(layer.dir, flux.file, flux.spec, self._text(flux.file))
@@ -348,8 +351,8 @@ class Builder:
         images = [(entry, layer.file) for entry in _maps(k, "images")]
         if flux is not None:
             images += [(entry, flux.file) for entry in _maps(flux.spec, "images")]
-        for entry, _ in images:
-            acc = _apply_image(acc, entry)
+        if images:
+            acc = _apply_images(acc, [entry for entry, _ in images])
         self._check_replacements(layer)
         return acc
 
@@ -360,11 +363,19 @@ class Builder:
         """Parse an inline patch string so its values keep their real file position."""
         node = _node_for(owner, raw)
         line_offset, col_offset = line - 1, 0
+        columns: list[int] | None = None
         if node is not None and node.style in ("|", ">"):
             line_offset = node.start_mark.line + 1
             col_offset = _block_indent(layer.text, line_offset)
+        elif node is not None and node.start_mark.line == node.end_mark.line:
+            # A one-line (often quoted JSON) patch: map each character to its column.
+            line_offset = node.start_mark.line
+            columns = _flow_columns(layer.text, node, raw)
         mech = "inline-patch"
         docs = parse_text(raw, layer.file, mech, line_offset=line_offset, col_offset=col_offset)
+        if columns is not None:
+            for doc in docs:
+                _move_marks(getattr(doc, "node", None), columns)
         return [doc for doc in docs if doc is not None]
 
     def _apply_patch(
@@ -397,7 +408,18 @@ class Builder:
             return self._apply_json6902(acc, docs[0], target, where)
         if json6902_only:
             raise KustomizeError(layer.file, "patchesJson6902 entries must be JSON patches", line)
+        if target is not None and len(docs) > 1:
+            raise KustomizeError(
+                layer.file, "several strategic merge patches in one entry may not have a target",
+                line,
+            )  # fmt: skip
         for doc in docs:
+            meta = doc.get("metadata") if isinstance(doc, YMap) else None
+            if not (isinstance(meta, dict) and meta.get("name") and doc.get("kind")):
+                raise KustomizeError(
+                    where, "unable to parse SM or JSON patch: a strategic merge patch needs "
+                    "kind and metadata.name", _doc_line(doc) or line,
+                )  # fmt: skip
             acc = _apply_smp(acc, doc, target, where, line)
         return acc
 
@@ -408,7 +430,8 @@ class Builder:
         for resource in acc:
             if matches_selector(resource, target):
                 try:
-                    resource = resource.with_doc(_jsonpatch.apply_ops(resource.doc, ops))
+                    doc = _json_restyle(_jsonpatch.apply_ops(resource.doc, ops))
+                    resource = resource.with_doc(doc)
                 except _jsonpatch.JsonPatchError as exc:
                     line = _first_line(ops)
                     raise KustomizeError(
@@ -524,6 +547,70 @@ def _node_for(owner: Any, raw: str) -> Any:
     return None
 
 
+def _flow_columns(text: str, node: Any, raw: str) -> list[int] | None:
+    """Column of each character of one-line scalar ``node``'s value ``raw`` in ``text``."""
+    lines = text.splitlines()
+    if node.start_mark.line >= len(lines):
+        return None
+    line, start = lines[node.start_mark.line], node.start_mark.column
+    columns: list[int] = []
+    if not node.style:
+        columns = list(range(start, start + len(raw)))
+    elif node.style == "'":
+        i = start + 1
+        while i < len(line) and len(columns) < len(raw):
+            columns.append(i)
+            i += 2 if line.startswith("''", i) else 1
+    elif node.style == '"':
+        i = start + 1
+        while i < len(line) and len(columns) < len(raw):
+            columns.append(i)
+            if line[i] == "\\":
+                i += {"x": 4, "u": 6, "U": 10}.get(line[i + 1 : i + 2], 2)
+            else:
+                i += 1
+    return columns if len(columns) == len(raw) and raw == "".join(
+        _unescaped(line, columns, node.style)
+    ) else None
+
+
+def _unescaped(line: str, columns: list[int], style: str | None) -> Iterator[str]:
+    """The value characters at ``columns`` (escapes decoded) to check the mapping."""
+    for column in columns:
+        char = line[column]
+        if style == '"' and char == "\\":
+            escape = line[column + 1 : column + 2]
+            if escape in ("x", "u", "U"):
+                width = {"x": 2, "u": 4, "U": 8}[escape]
+                yield chr(int(line[column + 2 : column + 2 + width], 16))
+            else:
+                yield _ESCAPES.get(escape, escape)
+        else:
+            yield char
+
+
+_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
+            "f": "\f", "r": "\r", "e": "\x1b", " ": " ", "N": "\x85", "_": "\xa0",
+            "L": "\u2028", "P": "\u2029"}  # fmt: skip
+
+
+def _move_marks(node: Any, columns: list[int]) -> None:
+    """Point the marks of a patch parsed from a one-line scalar at the file's columns."""
+    if node is None:
+        return
+    index = node.start_mark.index
+    if 0 <= index < len(columns):
+        mark = node.start_mark
+        node.start_mark = yaml.Mark(mark.name, index, 0, columns[index], None, 0)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _move_marks(key, columns)
+            _move_marks(value, columns)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _move_marks(item, columns)
+
+
 def _block_indent(text: str, line_index: int) -> int:
     lines = text.splitlines()
     for candidate in lines[line_index:]:
@@ -546,6 +633,11 @@ def _check_json(text: str, where: str, line: int | None) -> None:
         ) from None
 
 
+def _doc_line(doc: Any) -> int | None:
+    node = getattr(doc, "node", None)
+    return None if node is None else int(node.start_mark.line) + doc.line_offset + 1
+
+
 def _first_line(ops: list[Any]) -> int | None:
     for op in ops:
         if isinstance(op, YMap) and op.node is not None:
@@ -563,7 +655,8 @@ def _apply_smp(
         chosen = [matches_selector(r, target) for r in acc]
     else:
         wanted = id_of(patch)
-        chosen = [any(wanted.same_object(i) for i in r.ids) for r in acc]
+        wanted_key = wanted.key
+        chosen = [wanted_key in r.keys for r in acc]
         count = sum(chosen)
         if count != 1:
             patch_line = patch.node.start_mark.line + 1 + patch.line_offset if patch.node else line
@@ -659,12 +752,43 @@ def _touches_images(replacement: dict[str, Any]) -> bool:
 # -- images: transformer --------------------------------------------------------------
 
 
+_IMAGE_SUFFIX = "(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$"
+
+
 def image_matches(image: str, name: str) -> bool:
-    """Whether an ``images:`` entry named ``name`` applies to ``image``."""
-    return ImageRef.parse(image).name == name
+    """Whether an ``images:`` entry named ``name`` applies to ``image``.
+
+    kustomize matches ``^<name>(:tag)?(@sha256:digest)?$`` with ``name`` as a regular
+    expression: ``name: web:1`` matches ``web:1`` and ``name: w.b`` matches ``web``.
+    """
+    try:
+        pattern = _image_pattern(name)
+    except re.error:
+        return ImageRef.parse(image).name == name
+    return pattern.search(image) is not None
 
 
-def _apply_image(acc: list[Resource], entry: YMap) -> list[Resource]:
+@functools.lru_cache(maxsize=1024)
+def _image_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(f"^{name}{_IMAGE_SUFFIX}")
+
+
+def _apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
+    """Every ``images:`` entry in order, in one walk over each object."""
+    updaters = [_image_updater(entry) for entry in entries]
+
+    def update(container: YMap) -> YMap | None:
+        changed = None
+        for updater in updaters:
+            new = updater(changed if changed is not None else container)
+            if new is not None:
+                changed = new
+        return changed
+
+    return [_map_containers(r, update) for r in acc]
+
+
+def _image_updater(entry: YMap) -> Callable[[YMap], YMap | None]:
     name = _string_field(entry, "name")
     if not name:
         raise KustomizeError(entry.file, "an images entry needs a name", _map_line(entry))
@@ -694,7 +818,7 @@ def _apply_image(acc: list[Resource], entry: YMap) -> list[Resource]:
             out.prov["image"] = prov
         return out
 
-    return [_map_containers(r, update) for r in acc]
+    return update
 
 
 def _map_line(entry: YMap) -> int | None:
@@ -785,9 +909,9 @@ _INT64 = range(-(2**63), 2**64)
 def rendered_scalar(mapping: YMap, key: Any) -> str | None:
     """The scalar under ``key`` as ``kustomize build`` prints it (None when absent).
 
-    kustomize reads resources with YAML 1.2 rules and sends every object through JSON, so
-    an unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and ``2022-01-15`` as
-    ``2022-01-15T00:00:00Z``; quoted and block scalars stay exactly as written.
+    kustomize prints plain scalars the way YAML 1.2 reads them, through Go's number
+    formatting: an unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and
+    ``2022-01-15`` as ``2022-01-15T00:00:00Z``; quoted and block scalars stay as written.
     """
     value = mapping.get(key)
     if value is None or isinstance(value, (dict, list)):
@@ -795,10 +919,57 @@ def rendered_scalar(mapping: YMap, key: Any) -> str | None:
     origin = mapping.origin(key)
     node = origin.node if origin is not None else None
     if isinstance(node, yaml.ScalarNode):
-        if node.style is not None and isinstance(value, str):
-            return value
+        if node.style:  # quoted or block (or quoted by kustomize): a string as written
+            return str(node.value)
         return _render_plain(str(node.value))
     return value if isinstance(value, str) else _render_plain(_text_of(value))
+
+
+def quoted_like(node: yaml.ScalarNode, value: str | None = None) -> yaml.ScalarNode:
+    """A copy of ``node`` (same place in its file) that kustomize holds as a quoted string."""
+    text = str(node.value) if value is None else value
+    return yaml.ScalarNode("tag:yaml.org,2002:str", text, node.start_mark, node.end_mark, '"')
+
+
+_OLD_BOOLS = frozenset(
+    ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off")
+) | {"OFF"}
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+def _json_restyle(resource_doc: YMap) -> YMap:
+    """kustomize sends an object through JSON to apply a JSON6902 patch; plain scalars that
+    come back as strings which look like something else (a date, ``yes``) are quoted from
+    then on, and a later strategic merge keeps that quoting.  Only the HelmRelease chart
+    version is rendered, so only it is restyled (copying just the path to it)."""
+    chart = resource_doc.get("spec")
+    path: list[YMap] = [resource_doc]
+    for key in ("chart", "spec"):
+        if not isinstance(chart, YMap):
+            return resource_doc
+        path.append(chart)
+        chart = chart.get(key)
+    if not isinstance(chart, YMap) or not isinstance(chart.get("version"), (str, int, float)):
+        return resource_doc
+    origin = chart.origin("version")
+    node = origin.node if origin is not None else None
+    if origin is None or not isinstance(node, yaml.ScalarNode) or node.style:
+        return resource_doc
+    text = str(node.value)
+    rendered = _render_plain(text)
+    stamp = _TIMESTAMP.fullmatch(text) is not None
+    if rendered is None or not (stamp or text in _OLD_BOOLS or _BASE60.fullmatch(text)):
+        return resource_doc
+    out = chart.evolve()
+    out.prov["version"] = Prov(
+        origin.file, quoted_like(node, rendered), origin.mech, origin.line_offset,
+        origin.col_offset,
+    )  # fmt: skip
+    for parent, key in zip(reversed(path), ("spec", "chart", "spec"), strict=True):
+        new_parent = parent.evolve()
+        new_parent[key] = out
+        out = new_parent
+    return out
 
 
 def _text_of(value: Any) -> str:
@@ -876,7 +1047,7 @@ def _string_field(entry: YMap, key: str) -> str | None:
     if value is None:
         return None
     node = entry.nodes.get(key)
-    if isinstance(node, yaml.ScalarNode) and node.style is not None and isinstance(value, str):
+    if isinstance(node, yaml.ScalarNode) and node.style and isinstance(value, str):
         return value
     text = str(node.value) if isinstance(node, yaml.ScalarNode) else _text_of(value)
     plain = text.replace("_", "")

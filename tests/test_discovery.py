@@ -576,7 +576,8 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         ("pipelines:\n  - name: app\n", "promoter.yaml:2: pipeline 'app' needs a list of stages"),
         (
             "pipelines:\n  - name: app\n    stage:\n      - path: envs/dev\n",
-            "promoter.yaml:4: pipeline 'app': unknown key 'stage' (known: freeze, name, soak, stages)",
+            "promoter.yaml:4: pipeline 'app': unknown key 'stage' "
+            "(known: freeze, name, soak, stages)",
         ),
         (
             "pipelines:\n  - name: app\n    stages:\n      - name: dev\n",
