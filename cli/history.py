@@ -85,8 +85,16 @@ def entry_dict(entry: HistoryEntry) -> dict[str, Any]:
         "date": entry.date,
         "author": entry.author,
         "pull_request": entry.pull_request,
-        "trailers": dict(entry.trailers),
+        "trailers": _trailer_dict(entry.trailers),
     }
+
+
+def _trailer_dict(trailers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Trailers by name; the values of a name given several times joined by ", "."""
+    found: dict[str, list[str]] = {}
+    for name, value in trailers:
+        found.setdefault(name, []).append(value)
+    return {name: ", ".join(values) for name, values in found.items()}
 
 
 def _table(entries: tuple[HistoryEntry, ...]) -> None:

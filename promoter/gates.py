@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from promoter._yaml import YMap, parse_bytes
+from promoter.discovery import _gates_only
 from promoter.errors import ManifestError
 from promoter.tree import FileSource
 
@@ -47,26 +49,35 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-def _cron_field(text: str, low: int, high: int) -> frozenset[int]:
+_CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+
+
+def _cron_field(text: str, low: int, high: int, what: str) -> frozenset[int]:
+    """One cron field: ``*``, numbers, ranges ``a-b`` and steps ``/n``, comma-separated."""
     values: set[int] = set()
     for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-            if step < 1:
-                raise ValueError(f"bad step in {text!r}")
-        if part == "*":
-            start, end = low, high
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            start, end = int(a), int(b)
-        else:
-            start = end = int(part)
-            if step != 1:
-                end = high
-        if start < low or end > high or start > end:
-            raise ValueError(f"{text!r} is outside {low}-{high}")
+        base, slash, step_text = part.partition("/")
+        try:
+            step = int(step_text) if slash else 1
+            if base == "*":
+                start, end = low, high
+            elif "-" in base:
+                first, last = base.split("-", 1)
+                start, end = int(first), int(last)
+            else:
+                start = end = int(base)
+                if slash:
+                    end = high
+        except ValueError:
+            raise ValueError(
+                f"{what} field {text!r}: {part!r} is not a number, *, a range a-b or a step /n"
+            ) from None
+        if step < 1:
+            raise ValueError(f"{what} field {text!r}: the step must be at least 1")
+        if start > end:
+            raise ValueError(f"{what} field {text!r}: {part!r} is a backwards range")
+        if start < low or end > high:
+            raise ValueError(f"{what} field {text!r} is outside {low}-{high}")
         values.update(range(start, end + 1, step))
     return frozenset(values)
 
@@ -90,17 +101,19 @@ class Cron:
         if len(parts) != 5:
             raise ValueError(f"{text!r} needs five fields (minute hour day month weekday)")
         minutes, hours, days, months, weekdays = (
-            _cron_field(p, *_CRON_RANGES[i] if i < 4 else (0, 7)) for i, p in enumerate(parts)
+            _cron_field(p, *(_CRON_RANGES[i] if i < 4 else (0, 7)), _CRON_FIELDS[i])
+            for i, p in enumerate(parts)
         )
         weekdays = frozenset(d % 7 for d in weekdays)  # 7 is Sunday too
+        # cron's rule: a day field starting with "*" (also "*/2") does not restrict the day.
         return cls(
             minutes,
             hours,
             days,
             months,
             weekdays,
-            any_day=parts[2] == "*",
-            any_weekday=parts[4] == "*",
+            any_day=parts[2].startswith("*"),
+            any_weekday=parts[4].startswith("*"),
         )
 
     def matches(self, moment: datetime) -> bool:
@@ -167,7 +180,8 @@ class Gates:
         """A stage's gates: its own soak over the pipeline's, freezes of both."""
         wide = self.pipelines.get(pipeline, StageGates())
         own = self.stages.get((pipeline, stage), StageGates())
-        return StageGates(own.soak or wide.soak, wide.freeze + own.freeze)
+        soak = own.soak if own.soak is not None else wide.soak  # a stage's 0m lifts it
+        return StageGates(soak, wide.freeze + own.freeze)
 
 
 @dataclass(frozen=True)
@@ -188,15 +202,53 @@ def load_gates(source: FileSource) -> Gates:
         return Gates()
     pipelines: dict[str, StageGates] = {}
     stages: dict[tuple[str, str], StageGates] = {}
-    for entry in docs[0].get("pipelines") or []:
+    entries = docs[0].get("pipelines")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, YMap) or not isinstance(entry.get("name"), str):
             continue
         name = entry["name"]
+        # Discovery checks the keys of the pipelines it reads; the entries it leaves to the
+        # gates (no stage paths) are checked here, so a misspelt key cannot drop a gate.
+        checked = _gates_only(entry)
+        if checked:
+            _check_keys(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
         pipelines[name] = _stage_gates(entry)
-        for stage in entry.get("stages") or []:
-            if isinstance(stage, YMap) and stage.get("name") is not None:
-                stages[(name, str(stage["name"]))] = _stage_gates(stage)
+        listed = entry.get("stages")
+        for stage in listed if isinstance(listed, list) else []:
+            if not isinstance(stage, YMap):
+                continue
+            stage_name = _stage_name(stage)
+            if stage_name is None:
+                continue
+            if checked:
+                _check_keys(stage, _STAGE_KEYS, f"stage {stage_name!r} of pipeline {name!r}")
+            stages[(name, stage_name)] = _stage_gates(stage)
     return Gates(pipelines, stages)
+
+
+_PIPELINE_KEYS = frozenset({"name", "stages", "soak", "freeze"})
+_STAGE_KEYS = frozenset({"name", "path", "order", "soak", "freeze"})
+_WINDOW_KEYS = frozenset({"cron", "duration", "from", "to", "timezone", "reason"})
+
+
+def _stage_name(stage: YMap) -> str | None:
+    """A stage entry's name: its ``name``, else (as discovery names it) its path's last part."""
+    if stage.get("name") is not None:
+        return str(stage["name"])
+    path = stage.get("path")
+    if isinstance(path, str) and path.strip():
+        return posixpath.basename(posixpath.normpath(path.strip().lstrip("/"))) or "."
+    return None
+
+
+def _check_keys(mapping: YMap, allowed: frozenset[str], where: str) -> None:
+    """A misspelt key would silently drop a gate."""
+    for key in mapping:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ManifestError(
+                CONFIG_FILE, f"{where}: unknown key {key!r} (known: {known})", mapping.line_of(key)
+            )
 
 
 def _where(owner: YMap, key: str) -> int | None:
@@ -216,44 +268,70 @@ def _stage_gates(owner: YMap) -> StageGates:
         raise ManifestError(
             CONFIG_FILE, "freeze must be a list of windows", _where(owner, "freeze")
         )
-    for item in raw or []:
-        windows.append(_window(item))
+    for index, item in enumerate(raw or []):
+        windows.append(_window(item, _item_line(raw, index)))
     return StageGates(soak, tuple(windows))
 
 
-def _window(item: Any) -> FreezeWindow:
-    line = item.node.start_mark.line + 1 if isinstance(item, YMap) and item.node else None
+def _item_line(seq: Any, index: int) -> int | None:
+    """1-based line of item ``index`` of a parsed sequence (scalars carry no node)."""
+    node = getattr(seq, "node", None)
+    if node is None or index >= len(node.value):
+        return None
+    return int(node.value[index].start_mark.line) + 1
+
+
+def _window(item: Any, line: int | None) -> FreezeWindow:
+    """One freeze window; a mistake is reported at the line of the key that holds it."""
     if not isinstance(item, YMap):
         raise ManifestError(CONFIG_FILE, "a freeze window must be a mapping", line)
+    _check_keys(item, _WINDOW_KEYS, "freeze window")
+
+    def fail(message: str, key: str | None = None) -> ManifestError:
+        at = (item.line_of(key) if key else None) or line
+        return ManifestError(CONFIG_FILE, f"freeze window: {message}", at)
+
     zone = str(item.get("timezone") or "UTC")
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ManifestError(CONFIG_FILE, f"unknown time zone {zone!r}", line) from None
+        raise fail(f"unknown time zone {zone!r}", "timezone") from None
     reason = str(item["reason"]) if item.get("reason") is not None else None
+    if item.get("cron") is not None:
+        if item.get("from") is not None or item.get("to") is not None:
+            raise fail("give either cron + duration or from + to, not both")
+        if item.get("duration") is None:
+            raise fail("a cron window needs a duration", "cron")
+        try:
+            cron = Cron.parse(str(item["cron"]))
+        except ValueError as exc:
+            raise fail(f"cron: {exc}", "cron") from None
+        try:
+            duration = parse_duration(str(item.raw("duration")))
+        except ValueError as exc:
+            raise fail(f"duration: {exc}", "duration") from None
+        if not duration:
+            raise fail("the duration of a cron window must be longer than 0", "duration")
+        return FreezeWindow(zone, cron=cron, duration=duration, reason=reason)
+    if item.get("from") is None or item.get("to") is None:
+        raise fail("a freeze window needs cron + duration, or from + to")
+    moments = []
+    for key in ("from", "to"):
+        try:
+            moments.append(_moment(key, str(item.raw(key)), tz))
+        except ValueError as exc:
+            raise fail(str(exc), key) from None
+    start, end = moments
+    if end <= start:
+        raise fail(f"'to' ({end.isoformat()}) must come after 'from' ({start.isoformat()})", "to")
+    return FreezeWindow(zone, start=start, end=end, reason=reason)
+
+
+def _moment(key: str, text: str, tz: ZoneInfo) -> datetime:
     try:
-        if item.get("cron") is not None:
-            if item.get("duration") is None:
-                raise ValueError("a cron window needs a duration")
-            return FreezeWindow(
-                zone,
-                cron=Cron.parse(str(item["cron"])),
-                duration=parse_duration(str(item.raw("duration"))),
-                reason=reason,
-            )
-        if item.get("from") is None or item.get("to") is None:
-            raise ValueError("a freeze window needs cron + duration, or from + to")
-        start = _moment(str(item.raw("from")), tz)
-        end = _moment(str(item.raw("to")), tz)
-        if end <= start:
-            raise ValueError("'to' must come after 'from'")
-        return FreezeWindow(zone, start=start, end=end, reason=reason)
-    except ValueError as exc:
-        raise ManifestError(CONFIG_FILE, f"freeze window: {exc}", line) from None
-
-
-def _moment(text: str, tz: ZoneInfo) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise ValueError(f"{key!r} {text!r} is not a date like 2026-12-20T00:00") from None
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
@@ -266,8 +344,11 @@ def check_gates(
     now: datetime | None = None,
 ) -> list[GateBlock]:
     """What stops promoting into ``target`` now: freezes of ``target``, and for each app
-    the soak of ``source`` counted from ``arrivals[app]`` (when its version got there)."""
+    the soak of ``source`` counted from ``arrivals[app]`` (when its version got there).
+    ``now`` without a time zone is UTC."""
     moment = now or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     blocks: list[GateBlock] = []
     for window in gates.for_stage(pipeline, target).freeze:
         until = window.active_until(moment)

@@ -14,8 +14,9 @@ import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from subprocess import CompletedProcess
 
 from promoter.discovery import CONFIG_FILE, NAME_LABEL
 from promoter.errors import GitError, LookupFailed
@@ -36,6 +37,8 @@ class Commit:
     author: str
     message: str
     changes: dict[str, str | None] = field(default_factory=dict)
+    merged_message: str = ""
+    """For a merge commit: the message of the tip it merged (a pull request's commit)."""
 
     @property
     def pull_request(self) -> int | None:
@@ -49,14 +52,19 @@ class Commit:
 
     @property
     def trailers(self) -> tuple[tuple[str, str], ...]:
-        """``Key: value`` lines of the message's last paragraph."""
-        paragraphs = [p for p in self.message.strip().split("\n\n") if p.strip()]
-        if len(paragraphs) < 2:
-            return ()
-        found = [_TRAILER.match(line) for line in paragraphs[-1].splitlines()]
-        if not all(found):
-            return ()
-        return tuple((m.group(1), m.group(2).strip()) for m in found if m)
+        """``Key: value`` lines of the message's last paragraph; a merge commit without
+        any (GitHub's "Merge pull request #N") has those of the commit it merged."""
+        return _trailers(self.message) or _trailers(self.merged_message)
+
+
+def _trailers(message: str) -> tuple[tuple[str, str], ...]:
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return ()
+    found = [_TRAILER.match(line) for line in paragraphs[-1].splitlines()]
+    if not all(found):
+        return ()
+    return tuple((m.group(1), m.group(2).strip()) for m in found if m)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ def iter_commits(top: Path, ref: str = "HEAD") -> Iterator[Commit]:
         "-c",
         "core.quotePath=false",
         "log",
+        "--no-color",
+        "--no-show-signature",
         "--first-parent",
         "--reverse",
         "--root",
@@ -100,17 +110,18 @@ def iter_commits(top: Path, ref: str = "HEAD") -> Iterator[Commit]:
         ref,
         "--",
     ]
-    try:
-        done = subprocess.run(command, cwd=top, capture_output=True, check=False)
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc}") from None
+    resolved = _git(top, ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+    if resolved.returncode != 0:
+        if ref == "HEAD":
+            return  # a repository (or branch) without commits yet: no history
+        raise GitError(f"{ref!r} is not a commit of this repository")
+    done = _git(top, command)
     if done.returncode != 0:
         errors = done.stderr.decode(errors="replace").strip().splitlines()
-        if errors and "does not have any commits" in errors[-1]:
-            return
         raise GitError(f"git log failed: {errors[-1] if errors else done.returncode}")
-    for chunk in done.stdout.decode("utf-8", errors="replace").split("\x1e")[1:]:
-        sha, parents, date, author, message, raw = chunk.split("\x1f", 5)
+    chunks = [c.split("\x1f", 5) for c in done.stdout.decode("utf-8", "replace").split("\x1e")[1:]]
+    merged = _merged_messages(top, [c[1].split()[1] for c in chunks if len(c[1].split()) > 1])
+    for sha, parents, date, author, message, raw in chunks:
         changes: dict[str, str | None] = {}
         for line in raw.splitlines():
             if not line.startswith(":"):
@@ -120,7 +131,32 @@ def iter_commits(top: Path, ref: str = "HEAD") -> Iterator[Commit]:
             if len(fields) < 5:
                 continue
             changes[path] = None if fields[4].startswith("D") else fields[3]
-        yield Commit(sha, tuple(parents.split()), date, author, message.strip(), changes)
+        tips = parents.split()
+        merged_message = merged.get(tips[1], "") if len(tips) > 1 else ""
+        yield Commit(sha, tuple(tips), date, author, message.strip(), changes, merged_message)
+
+
+def _git(top: Path, command: list[str], stdin: bytes | None = None) -> CompletedProcess[bytes]:
+    try:
+        return subprocess.run(command, cwd=top, input=stdin, capture_output=True, check=False)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+
+
+def _merged_messages(top: Path, tips: list[str]) -> dict[str, str]:
+    """The messages of the commits that merge commits merged (one git call for all)."""
+    if not tips:
+        return {}
+    command = ["git", "log", "--no-color", "--no-show-signature", "--no-walk=unsorted", "--stdin"]
+    command.append("--format=%x1e%H%x1f%B")
+    done = _git(top, command, "\n".join(dict.fromkeys(tips)).encode() + b"\n")
+    if done.returncode != 0:
+        return {}
+    found: dict[str, str] = {}
+    for chunk in done.stdout.decode("utf-8", "replace").split("\x1e")[1:]:
+        sha, _, message = chunk.partition("\x1f")
+        found[sha] = message.strip()
+    return found
 
 
 class HistoryWalker:
@@ -208,7 +244,7 @@ class HistoryWalker:
                         commit.date,
                         commit.author,
                         commit.pull_request,
-                        commit.trailers,
+                        _for_app(commit.trailers, key),
                         new,
                     )
                 )
@@ -237,6 +273,22 @@ class HistoryWalker:
         if any(path.startswith(prefix) for path in changed):
             return True
         return bool(changed & repo.stage_files(stage))
+
+
+def _for_app(trailers: tuple[tuple[str, str], ...], key: str) -> tuple[tuple[str, str], ...]:
+    """A commit's trailers as told for one app: when the commit promotes several apps, only
+    this app's ``Promoted-App``/``Promoted-Version`` pair is kept."""
+    if sum(1 for name, _ in trailers if name == "Promoted-App") < 2:
+        return trailers
+    kept: list[tuple[str, str]] = []
+    app: str | None = None
+    for name, value in trailers:
+        if name == "Promoted-App":
+            app = value
+        if name in ("Promoted-App", "Promoted-Version") and app != key:
+            continue
+        kept.append((name, value))
+    return tuple(kept)
 
 
 def _git_dir(top: Path) -> str:
@@ -287,7 +339,10 @@ def history(
     max_count: int | None = None,
     ref: str = "HEAD",
 ) -> tuple[HistoryEntry, ...]:
-    """Version changes, newest first, filtered; unknown names are errors."""
+    """Version changes, newest first, filtered; unknown names are errors.  ``since`` without
+    a time zone is UTC."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
     entries = read_history(path, ref)
     _check_names(entries, app, pipeline, stage)
     by_commit: dict[str, list[HistoryEntry]] = {}

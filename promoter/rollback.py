@@ -39,7 +39,7 @@ def plan_rollback(
 
     if (to_version is None) == (not previous):
         raise PromotionError("say which version: --to VERSION or --previous")
-    chosen = _pipeline(repo, stage, pipeline)
+    chosen = _pipeline(repo, app, stage, pipeline)
     target = repo.stage(chosen, stage)
     status = repo.stage_status(target)
     if status.error is not None:
@@ -63,19 +63,31 @@ def plan_rollback(
     )
 
 
-def _pipeline(repo: GitOpsRepo, stage: str, pipeline: str | None) -> str:
+def _pipeline(repo: GitOpsRepo, app: str, stage: str, pipeline: str | None) -> str:
+    """The pipeline named, or the one having ``stage`` (narrowed, as for a promotion, to
+    the pipelines whose ``stage`` deploys ``app`` when several have it)."""
     if pipeline is not None:
         return repo.pipeline(pipeline).name
     having = [p.name for p in repo.pipelines if any(s.name == stage for s in p.stages)]
     if not having:
         stages = {s.name for p in repo.pipelines for s in p.stages}
         raise LookupFailed.from_choices("stage", stage, stages)
-    if len(having) > 1:
+    if len(having) == 1:
+        return having[0]
+    deployed: dict[str, set[str]] = {}
+    for name in having:
+        apps = repo.stage_status(repo.stage(name, stage)).apps
+        deployed[name] = {a.key for a in apps} | {a.name for a in apps}
+    deploying = [name for name in having if app in deployed[name]]
+    if not deploying:
+        known = set().union(*deployed.values())
+        raise LookupFailed.from_choices(f"app in stage {stage}", app, known)
+    if len(deploying) > 1:
         raise LookupFailed(
-            f"stage {stage!r} exists in several pipelines ({', '.join(having)}); "
+            f"stage {stage!r} of several pipelines ({', '.join(deploying)}) deploys {app}; "
             "choose one with --pipeline"
         )
-    return having[0]
+    return deploying[0]
 
 
 def _find(
