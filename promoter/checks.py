@@ -30,8 +30,6 @@ Every problem is a ``Finding`` with a stable ``rule`` id:
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import posixpath
 import re
@@ -747,32 +745,26 @@ def _fmt(versions: dict[str, str]) -> str:
 
 
 def _gates(repo: GitOpsRepo, findings: _Findings) -> None:
-    """``promoter.gates`` may not be installed yet: only check gates when it is."""
+    """Gates load, and name pipelines and stages that exist."""
+    from promoter.gates import load_gates
+
     try:
-        module = importlib.import_module("promoter.gates")
-    except ModuleNotFoundError as exc:
-        if exc.name != "promoter.gates":
-            raise
-        return
-    load = getattr(module, "load_gates", None)
-    if not callable(load):
-        return
-    try:
-        load(_gate_source(repo, load))
+        gates = load_gates(repo.source)
     except ManifestError as exc:
         findings.add(exc.file, exc.line, "gates", exc.message)
+        return
     except PromoterError as exc:
         findings.add_located(str(exc), "gates", CONFIG_FILE, None)
-
-
-def _gate_source(repo: GitOpsRepo, load: Any) -> Any:
-    """What ``load_gates`` reads from: the repository, or a file source over its root."""
-    params = list(inspect.signature(load).parameters.values())
-    wanted = str(params[0].annotation) if params else ""
-    if "GitOpsRepo" in wanted:
-        return repo
-    try:
-        tree = importlib.import_module("promoter.tree")
-    except ModuleNotFoundError:
-        return repo
-    return tree.DiskSource(repo.root)
+        return
+    stages = {p.name: {s.name for s in p.stages} for p in repo.pipelines}
+    for name in gates.pipelines:
+        if name not in stages:
+            findings.add(CONFIG_FILE, None, "gates", f"gates name unknown pipeline {name!r}")
+    for pipeline, stage in gates.stages:
+        if pipeline in stages and stage not in stages[pipeline]:
+            findings.add(
+                CONFIG_FILE,
+                None,
+                "gates",
+                f"gates name unknown stage {stage!r} of pipeline {pipeline!r}",
+            )

@@ -7,7 +7,6 @@ import os
 import shutil
 import sys
 import textwrap
-import types
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from promoter import GitOpsRepo, Stage
 from promoter._resource import Resource
 from promoter._yaml import YMap, parse_text
 from promoter.checks import Finding, check_path, check_repo
-from promoter.errors import ManifestError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'
@@ -572,27 +570,31 @@ def test_render_without_a_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 # -- gates ---------------------------------------------------------------------------------
 
 
-def test_gate_errors_become_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An error ``promoter.gates.load_gates`` raises is a gates finding at its place."""
-    seen: list[object] = []
+def test_gate_errors_become_findings(tmp_path: Path) -> None:
+    """A gate promoter.gates refuses is a gates finding at its line."""
+    config = "pipelines:\n  - name: demo\n    soak: soon\n"
+    repo = make_repo(tmp_path, {"promoter.yaml": config})
+    (finding,) = check_path(repo)
+    assert (finding.file, finding.line, finding.rule) == ("promoter.yaml", 3, "gates")
 
-    def load_gates(source: object) -> None:
-        seen.append(source)
-        raise ManifestError("promoter.yaml", "soak: 'soon' is not a duration", 4)
 
-    fake = types.ModuleType("promoter.gates")
-    fake.load_gates = load_gates  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "promoter.gates", fake)
-    assert check_path(make_repo(tmp_path)) == (
-        Finding("promoter.yaml", 4, "gates", "soak: 'soon' is not a duration"),
+def test_gates_naming_unknown_stages_are_findings(tmp_path: Path) -> None:
+    """Gates for a pipeline or stage that does not exist would never apply: say so."""
+    config = (
+        "pipelines:\n"
+        "  - name: demo\n"
+        "    stages:\n"
+        "      - {name: prdo, soak: 1h}\n"
+        "  - name: nope\n"
+        "    soak: 2h\n"
     )
-    assert len(seen) == 1
-
-
-def test_without_a_gates_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without ``promoter.gates`` the check runs and skips gates."""
-    monkeypatch.setitem(sys.modules, "promoter.gates", None)
-    assert check_path(make_repo(tmp_path)) == ()
+    repo = make_repo(tmp_path, {"promoter.yaml": config})
+    assert check_path(repo) == (
+        Finding("promoter.yaml", None, "gates", "gates name unknown pipeline 'nope'"),
+        Finding(
+            "promoter.yaml", None, "gates", "gates name unknown stage 'prdo' of pipeline 'demo'"
+        ),
+    )
 
 
 # -- outputs -------------------------------------------------------------------------------
