@@ -61,6 +61,13 @@ def plan_promotion(
     selected = resolve_apps(apps, src_status, dst_status)
     pairs: list[tuple[App, App]] = []
     for app in selected:
+        for stage, status in ((src, src_status), (dst, dst_status)):
+            same = [a.rendered_name for a in status.apps if a.key == app.key]
+            if len(same) > 1:
+                raise PromotionError(
+                    f"{app.key} names {len(same)} objects in stage {stage.name} "
+                    f"({', '.join(same)}); promotion cannot tell them apart"
+                )
         current = dst_status.app(app.key)
         if current is None:
             raise PromotionError(

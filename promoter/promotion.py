@@ -239,6 +239,8 @@ def container_changes(source: App, target: App) -> list[tuple[ContainerImage, Im
     out = []
     by_name = {(i.container, i.init): i for i in source.images}
     for current in target.images:
+        if not current.image.name:
+            continue  # no image in the target: there is no repository to keep
         twin = by_name.get((current.container, current.init))
         if twin is None:
             twin = next((i for i in source.images if i.container == current.container), None)

@@ -25,6 +25,7 @@ from promoter._smp import BUILTIN_GROUPS
 from promoter._yaml import YMap, YSeq, parse_text
 from promoter.errors import ManifestError, PromotionError
 from promoter.images import ImageRef
+from promoter.kustomize import rendered_scalar
 from promoter.model import App, ContainerImage, VersionSource
 from promoter.promotion import Change, FileEdit
 
@@ -94,7 +95,7 @@ class Rewriter:
     _charts: list[_ChartWant] = field(default_factory=list)
     _ops: dict[str, list[_Op]] = field(default_factory=dict)
     _new_files: dict[str, str] = field(default_factory=dict)
-    _registrations: list[dict[str, Any]] = field(default_factory=list)
+    _registrations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _result: list[FileEdit] | None = None
 
     # -- public ----------------------------------------------------------------------------
@@ -141,6 +142,10 @@ class Rewriter:
         for want in self._images:
             source = want.container.source
             if source is None or not self.owned(source.file):
+                overrides.append(want)
+                continue
+            if source.type != "images" and not self._image_editable(source, want.container.image):
+                # e.g. inside a quoted inline patch: a later override is exact instead
                 overrides.append(want)
                 continue
             others = [
@@ -213,6 +218,7 @@ class Rewriter:
         for want in wants:
             by_name.setdefault(want.container.image.name, []).append(want)
         patches: dict[str, list[_ImageWant]] = {}
+        added: list[dict[str, Any]] = []
         for name, group in by_name.items():
             versions = {_version(w.new) for w in group}
             readers = [
@@ -228,21 +234,27 @@ class Rewriter:
                 and not shared
                 and (new.tag is not None or new.digest is not None)
             ):
-                line = self._images_entry(file, k, images, name, new)
+                line = self._images_entry(file, images, name, new, added)
                 for want in group:
                     self._change(want, file, line, "images-entry")
                 continue
             for want in group:
                 patches.setdefault(want.app.key, []).append(want)
+        if added:
+            self._append_items(file, k, "images", added)
+        # kustomize applies ``patchesJson6902`` after ``patches``: a stage that uses it may
+        # reshape its containers there, so the override goes last, by final position.
+        json_last = bool(k.get("patchesJson6902"))
         for group in patches.values():
             app = group[0].app
             path = self._new_path(app, "image")
-            if _builtin(app):
+            if _builtin(app) and not json_last:
                 self._new_files[path] = self._lines(_workload_patch(app, group))
-                self._registrations.append({"path": self._relative(path)})
+                self._register("patches", {"path": self._relative(path)})
             else:
                 self._new_files[path] = self._lines(_json6902_patch(app, group))
-                self._registrations.append({"path": self._relative(path), "target": _target(app)})
+                key = "patchesJson6902" if json_last else "patches"
+                self._register(key, {"path": self._relative(path), "target": _target(app)})
             for want in group:
                 self._change(want, path, 0, "new-patch")
 
@@ -257,8 +269,13 @@ class Rewriter:
             shared = source is not None and any(
                 planned.get(other.key) != want.version for other in readers.get(_span(source), [])
             )
-            if source is not None and self.owned(source.file) and not shared:
-                self._edit_chart_scalar(source, app.version, want.version)
+            if (
+                source is not None
+                and self.owned(source.file)
+                and not shared
+                and self._chart_editable(source, app.version)
+            ):
+                self._edit_chart_scalar(source, want.version)
                 self.changes.append(
                     Change(app.key, None, app.version, want.version, source.file, source.line,
                            "in-place")
@@ -273,7 +290,7 @@ class Rewriter:
                 f"      version: {textedit.quote_like(want.version, '')}",
             ]
             self._new_files[path] = self._lines(lines)
-            self._registrations.append({"path": self._relative(path)})
+            self._register("patches", {"path": self._relative(path)})
             self.changes.append(Change(app.key, None, app.version, want.version, path, 0,
                                        "new-patch"))  # fmt: skip
 
@@ -288,14 +305,6 @@ class Rewriter:
     def _add_op(self, path: str, line: int, column: int, apply: Callable[[str], str]) -> None:
         self._ops.setdefault(path, []).append(_Op(line, column, apply))
 
-    def _scalar(self, source: VersionSource) -> tuple[textedit.Span, str]:
-        text = self._text(source.file)
-        try:
-            span = textedit.scalar_at(text, source.line, source.column)
-        except ValueError as exc:
-            raise PromotionError(f"{source.file}:{source.line}: {exc}") from None
-        return span, span.value(text)
-
     def _replace(self, file: str, line: int, column: int, value: str) -> None:
         """Replace one scalar; in a JSON file a plain scalar becomes a JSON string."""
 
@@ -306,25 +315,42 @@ class Rewriter:
 
         self._add_op(file, line, column, apply)
 
+    def _written(self, source: VersionSource) -> tuple[textedit.Span, str] | None:
+        """The scalar at a source, or None when the text there is not one."""
+        text = self.read_text(source.file)
+        if text is None:
+            return None
+        try:
+            span = textedit.scalar_at(text, source.line, source.column)
+        except ValueError:
+            return None
+        return span, span.value(text)
+
+    def _image_editable(self, source: VersionSource, current: ImageRef) -> bool:
+        """Whether the source's text spells the current image's tag and digest."""
+        found = self._written(source)
+        if found is None:
+            return False
+        written = ImageRef.parse(found[1])
+        return (written.tag, written.digest) == (current.tag, current.digest)
+
+    def _chart_editable(self, source: VersionSource, current: str | None) -> bool:
+        """Whether the source's text spells the current chart version (as rendered)."""
+        found = self._written(source)
+        if found is None:
+            return False
+        span, value = found
+        return value == current or (span.style == "" and _rendered(value) == current)
+
     def _edit_image_scalar(self, source: VersionSource, current: ImageRef, new: ImageRef) -> None:
-        _, value = self._scalar(source)
-        written = ImageRef.parse(value)
-        if (written.tag, written.digest) != (current.tag, current.digest):
-            raise PromotionError(
-                f"{source.file}:{source.line}: expected {current} here, found {written}; "
-                "not editing"
-            )
+        found = self._written(source)
+        assert found is not None and self._image_editable(source, current)
+        written = ImageRef.parse(found[1])
         self._replace(
             source.file, source.line, source.column, str(written.with_version(new.tag, new.digest))
         )
 
-    def _edit_chart_scalar(self, source: VersionSource, current: str | None, new: str) -> None:
-        _, value = self._scalar(source)
-        if value != current:
-            raise PromotionError(
-                f"{source.file}:{source.line}: expected chart version {current} here, found "
-                f"{value}; not editing"
-            )
+    def _edit_chart_scalar(self, source: VersionSource, new: str) -> None:
         self._replace(source.file, source.line, source.column, new)
 
     def _entry_at(self, source: VersionSource) -> tuple[str, YMap]:
@@ -427,10 +453,12 @@ class Rewriter:
             raise PromotionError(f"{self.kustomization}: not a kustomization")
         return self.kustomization, docs[0]
 
-    def _images_entry(self, file: str, k: YMap, images: YSeq, name: str, new: ImageRef) -> int:
+    def _images_entry(
+        self, file: str, images: YSeq, name: str, new: ImageRef, added: list[dict[str, Any]]
+    ) -> int:
         """Set ``name``'s version with an entry of ``images:``: the entry that already
         names or renames to it (a registry mirror's ``newName``), or a new one.  Returns
-        the line of the entry (0 when new)."""
+        the line of the entry (0 when new: it is added to ``added``)."""
         for entry in images:
             if not isinstance(entry, YMap):
                 continue
@@ -445,7 +473,7 @@ class Rewriter:
             item["newTag"] = new.tag
         if new.digest is not None:
             item["digest"] = new.digest
-        self._append_item(file, k, "images", item)
+        added.append(item)
         return 0
 
     def _new_path(self, app: App, suffix: str) -> str:
@@ -469,47 +497,62 @@ class Rewriter:
             eol = textedit.newline_of(self.read_text(self.kustomization) or "")
         return eol.join(lines) + eol
 
+    def _register(self, key: str, item: dict[str, Any]) -> None:
+        self._registrations.setdefault(key, []).append(item)
+
     def _register_patches(self) -> None:
         if not self._registrations:
             return
         file, k = self._kustomization()
-        for item in self._registrations:
-            self._append_item(file, k, "patches", item)
+        for key, items in self._registrations.items():
+            self._append_items(file, k, key, items)
 
-    def _append_item(self, file: str, k: YMap, key: str, item: dict[str, Any]) -> None:
+    def _append_items(self, file: str, k: YMap, key: str, items: list[dict[str, Any]]) -> None:
+        """Add ``items`` to the list under ``key`` (creating it), in the list's style."""
         seq = k.get(key)
         node = k.nodes.get(key)
         if isinstance(seq, YSeq) and node is not None and _flow(node):
             end = node.end_mark
             line, column = end.line + 1, end.column - 1
-            flow = _flow_text(item)
+            flow = ", ".join(_flow_text(item) for item in items)
             self._add_op(
                 file, line, column, lambda t: textedit.append_flow_item(t, line, column, flow)
             )
-        elif isinstance(seq, YSeq) and seq and node is not None:
+            return
+        lines = [line for item in items for line in _block_lines(item)]
+        if isinstance(seq, YSeq) and seq and node is not None:
             first, last = node.value[0].start_mark.line + 1, node.value[-1].start_mark.line + 1
-            lines = _block_lines(item)
             self._add_op(
                 file, last, 10_001, lambda t: textedit.append_block_item(t, first, last, lines)
             )
-        elif key in k and seq is None and node is not None and node.value == "":
-            key_line = next(
-                kn.start_mark.line + 1 for kn, _ in k.node.value if kn.value == key
-            ) if k.node is not None else 0  # fmt: skip
-            dash = _dash_column(self._text(file), k)
-            block = [" " * dash + line for line in _block_lines(item)]
+            return
+        dash = _dash_column(self._text(file), k)
+        block = [" " * dash + line for line in lines]
+        key_node = next((kn for kn, _ in k.node.value if kn.value == key), None) if k.node else None
+        if key_node is not None and seq is None and node is not None and node.value == "":
+            # ``patches:`` with nothing under it yet
+            key_line = key_node.start_mark.line + 1
             self._add_op(
                 file, key_line, 10_002, lambda t: textedit.insert_after_line(t, key_line, block)
             )
         elif key in k:
             raise PromotionError(f"{file}: '{key}' is not a list; cannot add an entry")
         else:
-            dash = _dash_column(self._text(file), k)
-            block = [f"{key}:", *(" " * dash + line for line in _block_lines(item))]
-            self._add_op(file, 1 << 30, 0, lambda t: textedit.append_top_level(t, block))
+            whole = [f"{key}:", *block]
+            self._add_op(file, 1 << 30, 0, lambda t: textedit.append_top_level(t, whole))
 
 
 # -- text of new entries and files ----------------------------------------------------------
+
+
+def _rendered(plain: str) -> str | None:
+    """A plain scalar as kustomize renders it (``1.10`` -> ``1.1``), as the reader reports."""
+    try:
+        docs = parse_text(f"v: {plain}\n", "<scalar>")
+    except ManifestError:
+        return None
+    doc = docs[0] if docs else None
+    return rendered_scalar(doc, "v") if isinstance(doc, YMap) else None
 
 
 def _scalar_text(value: str) -> str:

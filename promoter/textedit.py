@@ -7,7 +7,6 @@ lines, document separators and line endings stay as they were.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -28,18 +27,10 @@ class Span:
         """The scalar's value, unquoted."""
         token = text[self.start : self.end]
         if self.style == '"':
-            return str(json.loads(token)) if _json_safe(token) else str(yaml.safe_load(token))
+            return str(yaml.safe_load(token))  # YAML's escapes, not JSON's
         if self.style == "'":
             return token[1:-1].replace("''", "'")
         return token
-
-
-def _json_safe(token: str) -> bool:
-    try:
-        json.loads(token)
-    except ValueError:
-        return False
-    return True
 
 
 def newline_of(text: str) -> str:
@@ -108,19 +99,36 @@ def _in_flow(text: str, offset: int) -> bool:
 
 def quote_like(value: str, style: str) -> str:
     """``value`` written in ``style``; plain values that YAML would not read back as the
-    same string get double quotes."""
-    if style == "'":
+    same string, and single-quoted ones with line breaks or control characters, get double
+    quotes."""
+    if style == "'" and value.isprintable():
+        # single quotes cannot escape: a line break would be folded into a space
         return "'" + value.replace("'", "''") + "'"
     if style == '"':
-        return json.dumps(value)
+        return double_quoted(value)
     if _PLAIN_SAFE.match(value) and _reads_back(value):
         return value
-    return json.dumps(value)
+    return double_quoted(value)
+
+
+_YAML12_NOT_STRING = re.compile(
+    r"""[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | [-+]?0[oO][0-7]+ | [-+]?0[xX][0-9a-fA-F]+ | [-+]?0[bB][01]+
+      | null | Null | NULL | ~ | true | True | TRUE | false | False | FALSE""",
+    re.VERBOSE,
+)
+"""Plain scalars YAML 1.2 (kustomize, Go) resolves to something else than a string, once
+underscores are removed from what starts like a number, as Go does (``1_000`` is one)."""
 
 
 def _reads_back(value: str) -> bool:
-    """Whether plain ``value`` is read by YAML as the same string (not a number, bool,
-    null, date, or an error such as a reserved indicator)."""
+    """Whether plain ``value`` is read as the same string both by YAML 1.1 (PyYAML) and by
+    YAML 1.2 (kustomize): not a number (``1.10``, ``1e3``), bool, null, date, or an error
+    such as a reserved indicator."""
+    number = value.replace("_", "") if value[:1] in "+-0123456789" else value
+    if _YAML12_NOT_STRING.fullmatch(number):
+        return False
     try:
         loaded = yaml.safe_load(value)
     except yaml.YAMLError:
@@ -128,9 +136,36 @@ def _reads_back(value: str) -> bool:
     return bool(loaded == value)
 
 
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def double_quoted(value: str) -> str:
+    """``value`` as a double-quoted scalar that YAML and JSON both read back exactly:
+    printable characters stay as they are (``é``, emoji), the rest is escaped ``\\uXXXX``
+    (line separators included, which YAML would otherwise fold)."""
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif (
+            0x20 <= code <= 0x7E
+            or (0xA0 <= code <= 0xD7FF and code not in (0x2028, 0x2029))
+            or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+            or code >= 0x10000
+        ):
+            out.append(char)
+        else:
+            out.append(f"\\u{code:04x}")
+    out.append('"')
+    return "".join(out)
+
+
 def replace_scalar(text: str, line: int, column: int, value: str) -> str:
     """Replace the scalar at ``line``:``column`` with ``value``, keeping its quoting."""
     span = scalar_at(text, line, column)
+    if span.value(text) == value and (span.style or _reads_back(value)):
+        return text  # the same string stays written as it was (escapes included)
     return text[: span.start] + quote_like(value, span.style) + text[span.end :]
 
 
@@ -148,8 +183,8 @@ def append_block_item(text: str, first_item_line: int, last_item_line: int, item
     """Add ``item`` (lines without indentation, the first one ``- ...``) to a block sequence.
 
     ``first_item_line`` and ``last_item_line`` are the 1-based lines where the sequence's first
-    and last items start; the new item gets the first item's dash column and is placed right
-    after the last item's last line.
+    and last items start; the new item gets the first item's dash column and gap after the
+    dash, and is placed right after the last item's last line.
     """
     lines = text.split("\n")
     first = lines[first_item_line - 1]
@@ -164,8 +199,23 @@ def append_block_item(text: str, first_item_line: int, last_item_line: int, item
             end = index
         index += 1
     eol = "\r" if first.endswith("\r") else ""
-    new_lines = [" " * dash + part + eol for part in item]
+    # the first item's gap after its dash (``-   name: x`` has 3): the new item's keys align
+    after_dash = first[dash + 1 :].rstrip("\r")
+    gap = len(after_dash) - len(after_dash.lstrip(" ")) if after_dash.strip() else 1
+    shaped = [_with_gap(part, gap) for part in item]
+    new_lines = [" " * dash + part + eol for part in shaped]
     return "\n".join([*lines[: end + 1], *new_lines, *lines[end + 1 :]])
+
+
+def _with_gap(line: str, gap: int) -> str:
+    """An item line written for ``- `` (one space after the dash) moved to ``gap`` spaces."""
+    if gap == 1:
+        return line
+    if line.startswith("- "):
+        return "-" + " " * gap + line[2:]
+    if line.startswith("  "):
+        return " " * (1 + gap) + line[2:]
+    return line
 
 
 def append_top_level(text: str, block: list[str]) -> str:

@@ -4,14 +4,17 @@ Tags are compared by their leading dotted numbers (``v1.2.10`` > ``v1.2.9``); wh
 is compared naturally (digit runs as numbers), so build tags such as
 ``v1.2.2.2022-01-15t161730814Z.9eabf5b`` order by their timestamp.  A semver pre-release
 (``1.0.0-rc.1``) sorts before its release.  Tags without a leading number (``latest``,
-digests, branch names) have no order.
+digests, branch names) or whose number runs into letters (``1234abcd``, a commit) have no
+order.
 """
 
 from __future__ import annotations
 
 import re
 
-_CORE = re.compile(r"^[vV]?(\d+(?:\.\d+)*)(.*)$", re.DOTALL)
+_CORE = re.compile(r"^[vV]?(\d+(?:\.\d+)*)(?!\.?\d)((?:[^0-9A-Za-z].*)?)$", re.DOTALL)
+"""Leading dotted numbers, then nothing or a separator: ``1234abcd`` (a commit) is no
+version."""
 _RUNS = re.compile(r"\d+|\D+")
 
 
