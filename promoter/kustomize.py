@@ -67,9 +67,7 @@ class _Layer:
 def find_kustomization(root: Path | FileSource, rel_dir: str) -> str | None:
     """The repo-relative path of ``rel_dir``'s kustomization file, if it has one."""
     source = DiskSource(root) if isinstance(root, Path) else root
-    found = [
-        name for name in KUSTOMIZATION_FILES if source.is_file(posixpath.join(rel_dir, name))
-    ]
+    found = [name for name in KUSTOMIZATION_FILES if source.is_file(posixpath.join(rel_dir, name))]
     if len(found) > 1:
         raise KustomizeError(
             rel_dir or ".", f"found multiple kustomization files: {', '.join(found)}"
@@ -230,6 +228,7 @@ class Builder:
         self, layer: _Layer, acc: list[Resource], stack: tuple[str, ...], flux: FluxLayer | None
     ) -> list[Resource]:
         k = layer.k
+        seen = {r.id.key for r in acc}
         for entry, line in _entries(k, "resources") + _entries(k, "bases"):
             if is_remote(entry):
                 layer.unsupported.append(f"{layer.file}:{line}: remote resource {entry}")
@@ -239,12 +238,12 @@ class Builder:
                 sub_resources, sub_unsupported = self._build_dir(target, stack)
                 layer.unsupported.extend(sub_unsupported)
                 for resource in sub_resources:
-                    _add(acc, resource, layer.file, line)
+                    _add(acc, seen, resource, layer.file, line)
             else:
                 self._check_under(layer, target, entry, line)
                 data = self.read(target, referrer=layer.file, line=line)
                 for doc in _objects(parse_bytes(data, target, "resource"), target):
-                    _add(acc, Resource.from_doc(doc), layer.file, line)
+                    _add(acc, seen, Resource.from_doc(doc), layer.file, line)
         components = _entries(k, "components")
         if flux is not None:
             components += [
@@ -526,13 +525,19 @@ def _objects(docs: list[Any], file: str) -> Iterator[YMap]:
         yield doc
 
 
-def _add(acc: list[Resource], resource: Resource, referrer: str, line: int) -> None:
+def _add(
+    acc: list[Resource],
+    seen: set[tuple[str, str, str, str, str]],
+    resource: Resource,
+    referrer: str,
+    line: int,
+) -> None:
     new = resource.id
-    for existing in acc:
-        if existing.id.same_object(new):
-            raise KustomizeError(
-                referrer, f"may not add resource with an already registered id: {new}", line
-            )
+    if new.key in seen:
+        raise KustomizeError(
+            referrer, f"may not add resource with an already registered id: {new}", line
+        )
+    seen.add(new.key)
     acc.append(resource)
 
 
@@ -569,9 +574,11 @@ def _flow_columns(text: str, node: Any, raw: str) -> list[int] | None:
                 i += {"x": 4, "u": 6, "U": 10}.get(line[i + 1 : i + 2], 2)
             else:
                 i += 1
-    return columns if len(columns) == len(raw) and raw == "".join(
-        _unescaped(line, columns, node.style)
-    ) else None
+    return (
+        columns
+        if len(columns) == len(raw) and raw == "".join(_unescaped(line, columns, node.style))
+        else None
+    )
 
 
 def _unescaped(line: str, columns: list[int], style: str | None) -> Iterator[str]:
@@ -825,7 +832,40 @@ def _map_line(entry: YMap) -> int | None:
     return entry.node.start_mark.line + 1 + entry.line_offset if entry.node is not None else None
 
 
+# Built-in kinds that hold no containers: the images transformer has nothing to do there.
+_NO_CONTAINERS = frozenset(
+    {
+        "Service",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "Namespace",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Ingress",
+        "IngressClass",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "StorageClass",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "PriorityClass",
+        "ResourceQuota",
+        "LimitRange",
+        "Endpoints",
+        "EndpointSlice",
+        "CustomResourceDefinition",
+    }
+)
+
+
 def _map_containers(resource: Resource, update: Callable[[YMap], YMap | None]) -> Resource:
+    rid = resource.id
+    if rid.kind in _NO_CONTAINERS and rid.group in _smp.BUILTIN_GROUPS:
+        return resource
     new_doc = _walk_containers(resource.doc, update)
     return resource if new_doc is None else resource.with_doc(new_doc)
 
