@@ -67,7 +67,6 @@ def promote(
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
     with handled():
-        from promoter import GitOpsRepo
         from promoter.publish import PromotionRequest, request_planner
 
         root = repo_root(repo)
@@ -86,7 +85,7 @@ def promote(
             draft,
             ignore_gates,
         )
-        run_change(root, flags, output, lambda: maker(GitOpsRepo.open(root), root), maker)
+        run_change(root, flags, output, maker)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -85,7 +84,6 @@ def run_change(
     root: Path,
     flags: GitFlags,
     output: ChangeOutput,
-    plan_here: Callable[[], PromotionPlan],
     maker: PlanMaker,
 ) -> None:
     """Plan in the working tree (``--dry-run``/``--write``), or publish from a worktree."""
@@ -97,9 +95,10 @@ def run_change(
     if flags.dry_run or flags.write:
         from promoter import GitOpsRepo
 
-        plan = plan_here()
+        gitops = GitOpsRepo.open(root)
+        plan = maker(gitops, root)
         if not plan.is_noop:
-            plan = enforce_gates(GitOpsRepo.open(root), plan, ignore=flags.ignore_gates)
+            plan = enforce_gates(gitops, plan, ignore=flags.ignore_gates)
         if flags.write and not plan.is_noop:
             plan.write()
         report(plan, None, output, dry_run=flags.dry_run, wrote=flags.write)

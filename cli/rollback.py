@@ -63,7 +63,6 @@ def rollback(
     if (to is None) == (not previous):
         raise typer.BadParameter("give exactly one of --to VERSION or --previous")
     with handled():
-        from promoter import GitOpsRepo
 
         root = repo_root(repo)
 
@@ -89,4 +88,4 @@ def rollback(
             draft,
             ignore_gates,
         )
-        run_change(root, flags, output, lambda: maker(GitOpsRepo.open(root), root), maker)
+        run_change(root, flags, output, maker)

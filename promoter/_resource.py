@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -116,7 +116,7 @@ class Resource:
         """The same object with a new document; a changed name or namespace is recorded."""
         new_id = id_of(doc)
         ids = self.ids if new_id == self.ids[-1] else (*self.ids, new_id)
-        return replace(self, doc=doc, ids=ids)
+        return Resource(doc, ids)
 
 
 def matches_selector(resource: Resource, target: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from promoter import render as _render
 from promoter._resource import Resource
-from promoter._yaml import YMap
+from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
@@ -238,6 +238,11 @@ class GitOpsRepo:
     def render(self, stage: Stage, root: Path | None = None) -> tuple[Resource, ...]:
         """The objects ``kustomize build`` renders for a stage (Flux additions on top);
         ``root`` renders the same stage in a copy of the repository."""
+        docs = parse_text(self.render_text(stage, root), stage.path, "render")
+        return tuple(Resource.from_doc(d) for d in docs if isinstance(d, YMap))
+
+    def render_text(self, stage: Stage, root: Path | None = None) -> str:
+        """The YAML ``kustomize build`` prints for a stage (Flux additions on top)."""
         directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
         extra = {
@@ -248,7 +253,7 @@ class GitOpsRepo:
         if spec is not None and spec.get("targetNamespace"):
             extra["namespace"] = spec["targetNamespace"]
         if not extra:
-            return _render.render(directory, stage.path)
+            return _render.render_text(directory)
         import yaml  # only here: wrapping a stage in a temporary overlay
 
         with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
@@ -256,7 +261,7 @@ class GitOpsRepo:
             relative = os.path.relpath(directory, tmp)
             body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
             (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
-            return _render.render(Path(tmp), stage.path)
+            return _render.render_text(Path(tmp))
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""

@@ -321,8 +321,10 @@ class Rewriter:
         if text is None:
             return None
         try:
+            if text[textedit.offset_of(text, source.line, source.column)] == "\\":
+                return None  # an escaped string inside a quoted scalar: not one value to edit
             span = textedit.scalar_at(text, source.line, source.column)
-        except ValueError:
+        except (ValueError, IndexError):
             return None
         return span, span.value(text)
 
