@@ -92,7 +92,7 @@ class YMap(dict[Any, Any]):
 
     def evolve(self) -> YMap:
         """A shallow copy that shares nodes with this map (copy-on-write)."""
-        new = YMap()
+        new = YMap.__new__(YMap)  # skips __init__: every attribute is set right here
         dict.update(new, self)
         new.file = self.file
         new.mech = self.mech
@@ -100,7 +100,7 @@ class YMap(dict[Any, Any]):
         new.col_offset = self.col_offset
         new.nodes = self.nodes
         new.node = self.node
-        new.prov = dict(self.prov)
+        new.prov = dict(self.prov) if self.prov else {}
         return new
 
 

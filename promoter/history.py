@@ -21,7 +21,7 @@ from subprocess import CompletedProcess
 from promoter.discovery import CONFIG_FILE, NAME_LABEL
 from promoter.errors import GitError, LookupFailed
 from promoter.model import App, Stage
-from promoter.tree import BlobReader, CommitSource
+from promoter.tree import BlobReader, CommitSource, TreeState
 
 _PR_PATTERNS = (re.compile(r"^Merge pull request #(\d+)"), re.compile(r"\(#(\d+)\)\s*$"))
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$")
@@ -166,7 +166,8 @@ class HistoryWalker:
         self.top = top
         self.sub = sub.strip("/")
         self._reader = BlobReader(Path(_git_dir(top)))
-        self._blobs: dict[str, str] = {}
+        self._tree = TreeState(self.sub)
+        self._deps: dict[tuple[str, str], frozenset[str]] = {}
         self._repo: object | None = None
         self._labelled: set[str] = set()
         self._versions: dict[tuple[str, str], dict[str, App]] = {}
@@ -182,28 +183,19 @@ class HistoryWalker:
             entries.extend(self.step(commit))
         return entries
 
-    def _relative(self, path: str) -> str | None:
-        if not self.sub:
-            return path
-        prefix = f"{self.sub}/"
-        return path[len(prefix) :] if path.startswith(prefix) else None
-
     def step(self, commit: Commit) -> list[HistoryEntry]:
         """Apply one commit; the version changes it made."""
         from promoter.repo import GitOpsRepo
 
         changed: set[str] = set()
         for path, sha in commit.changes.items():
-            if sha is None:
-                self._blobs.pop(path, None)
-            else:
-                self._blobs[path] = sha
-            rel = self._relative(path)
+            rel = self._tree.relative(path)
             if rel is not None:
+                self._tree.set(rel, sha)
                 changed.add(rel)
         if not changed:
             return []
-        source = CommitSource(self._blobs, self._reader, self.sub)
+        source = CommitSource.of_state(self._tree, self._reader)
         repo = self._repo
         if repo is None or self._needs_discovery(changed, source):
             repo = GitOpsRepo.from_source(source, self.top / self.sub)
@@ -211,16 +203,16 @@ class HistoryWalker:
             stages = [s for p in repo.pipelines for s in p.stages]
             known = {(s.pipeline, s.name) for s in stages}
             self._versions = {k: v for k, v in self._versions.items() if k in known}
+            self._deps = {}
         else:
             assert isinstance(repo, GitOpsRepo)
             repo = repo.with_source(source, changed)
-            stages = [
-                s for p in repo.pipelines for s in p.stages if self._affected(repo, s, changed)
-            ]
+            stages = [s for p in repo.pipelines for s in p.stages if self._affected(s, changed)]
         self._repo = repo
         entries: list[HistoryEntry] = []
         for stage in stages:
             status = repo.stage_status(stage)
+            self._deps[(stage.pipeline, stage.name)] = repo.stage_files(stage)
             if status.error is not None:
                 continue
             before = self._versions.get((stage.pipeline, stage.name), {})
@@ -264,15 +256,14 @@ class HistoryWalker:
                     continue
         return False
 
-    @staticmethod
-    def _affected(repo: object, stage: Stage, changed: set[str]) -> bool:
-        from promoter.repo import GitOpsRepo
-
-        assert isinstance(repo, GitOpsRepo)
-        prefix = f"{stage.path}/" if stage.path else ""
-        if any(path.startswith(prefix) for path in changed):
+    def _affected(self, stage: Stage, changed: set[str]) -> bool:
+        """A stage is re-read when a commit touches a file its last build read, adds one
+        under its directory, or while it could not be built at all."""
+        deps = self._deps.get((stage.pipeline, stage.name))
+        if not deps:
             return True
-        return bool(changed & repo.stage_files(stage))
+        prefix = f"{stage.path}/" if stage.path else ""
+        return any(path.startswith(prefix) for path in changed) or not changed.isdisjoint(deps)
 
 
 def _for_app(trailers: tuple[tuple[str, str], ...], key: str) -> tuple[tuple[str, str], ...]:

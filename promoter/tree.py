@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -145,27 +145,67 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     return b"".join(chunks)
 
 
+class TreeState:
+    """The files of a commit as history is replayed: path -> blob id, and how many files
+    each directory holds, both kept up to date commit by commit (no per-commit rebuild)."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self.blobs: dict[str, str] = {}
+        self.dirs: dict[str, int] = {"": 1}
+
+    def relative(self, path: str) -> str | None:
+        """``path`` (from the git top-level) relative to the prefix, None when outside."""
+        if not self.prefix:
+            return path
+        return path[len(self.prefix) :] if path.startswith(self.prefix) else None
+
+    def set(self, rel: str, sha: str | None) -> None:
+        """Record ``rel`` (relative to the prefix) as blob ``sha``, or deleted for None."""
+        known = rel in self.blobs
+        if sha is None:
+            if known:
+                del self.blobs[rel]
+                self._count(rel, -1)
+            return
+        self.blobs[rel] = sha
+        if not known:
+            self._count(rel, 1)
+
+    def _count(self, rel: str, step: int) -> None:
+        parts = rel.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            left = self.dirs.get(folder, 0) + step
+            if left > 0:
+                self.dirs[folder] = left
+            else:
+                self.dirs.pop(folder, None)
+
+
 class CommitSource:
     """Files of one commit: a path -> blob id map, contents read through ``BlobReader``."""
 
     def __init__(self, blobs: Mapping[str, str], reader: BlobReader, prefix: str = "") -> None:
-        self._prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-        self._blobs = {
-            path[len(self._prefix) :]: sha
-            for path, sha in blobs.items()
-            if path.startswith(self._prefix)
-        }
+        state = TreeState(prefix)
+        for path, sha in blobs.items():
+            rel = state.relative(path)
+            if rel is not None:
+                state.set(rel, sha)
+        self._blobs: Mapping[str, str] = state.blobs
+        self._dirs: Container[str] = state.dirs
         self._reader = reader
-        self._dirs: set[str] | None = None
 
-    def _all_dirs(self) -> set[str]:
-        if self._dirs is None:
-            dirs = {""}
-            for path in self._blobs:
-                parts = path.split("/")[:-1]
-                for depth in range(1, len(parts) + 1):
-                    dirs.add("/".join(parts[:depth]))
-            self._dirs = dirs
+    @classmethod
+    def of_state(cls, state: TreeState, reader: BlobReader) -> CommitSource:
+        """A view of a replayed tree as it is now (valid until the next commit is applied)."""
+        view = cls.__new__(cls)
+        view._blobs = state.blobs
+        view._dirs = state.dirs
+        view._reader = reader
+        return view
+
+    def _all_dirs(self) -> Container[str]:
         return self._dirs
 
     def read_bytes(self, rel: str) -> bytes:
