@@ -270,9 +270,3 @@ def _extra_config(key: str, value: str) -> dict[str, str]:
         f"GIT_CONFIG_KEY_{count}": key,
         f"GIT_CONFIG_VALUE_{count}": value,
     }
-
-
-def author_env() -> dict[str, str]:
-    """The GIT_* identity variables the user set (git itself honours them too)."""
-    names = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
-    return {name: os.environ[name] for name in names if name in os.environ}

@@ -7,8 +7,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from promoter._resource import Resource
-from promoter._yaml import YMap, parse_text
 from promoter.errors import RenderError
 
 TOOL_ENV = "PROMOTER_KUSTOMIZE"
@@ -44,12 +42,6 @@ def render_text(directory: Path, timeout: float = 120.0) -> str:
         message = _last_error_line(done.stderr) or f"exit code {done.returncode}"
         raise RenderError(f"{directory}: {Path(tool[0]).name} {tool[1]} failed: {message}")
     return done.stdout
-
-
-def render(directory: Path, label: str) -> tuple[Resource, ...]:
-    """The objects kustomize renders for ``directory``, parsed; ``label`` names it in errors."""
-    docs = parse_text(render_text(directory), label, "render")
-    return tuple(Resource.from_doc(d) for d in docs if isinstance(d, YMap))
 
 
 def _last_error_line(stderr: str) -> str:

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -295,15 +294,6 @@ class GitOpsRepo:
             key = (resource.id.kind, resource.id.name, resource.id.namespace)
             apps.append((order.get(key, len(order) + len(apps)), app))
         return tuple(app for _, app in sorted(apps, key=lambda item: item[0]))
-
-    @cached_property
-    def apps(self) -> tuple[str, ...]:
-        """Every app key deployed in any readable stage (for name suggestions)."""
-        keys: dict[str, None] = {}
-        for pipeline in self.status().pipelines:
-            for key in pipeline.app_keys:
-                keys.setdefault(key, None)
-        return tuple(keys)
 
 
 _PARALLEL_MIN = 48
