@@ -547,7 +547,9 @@ def test_token_never_printed_or_stored(
     deny_pushes(ops)
     with GitHttpServer(tmp_path, username="x-access-token", password=TOKEN) as server:
         ops.git("remote", "set-url", "origin", f"{server.url}/remote.git")
-        outputs.append(cli("shop", "staging", "prod", "--no-pr"))
+        # A promotion not pushed before: repeating one within the same second would make
+        # the very same commit, whose push is a no-op the hook never sees.
+        outputs.append(cli("shop", "dev", "staging", "--no-pr"))
     assert outputs[-1].exit_code == 1
     for result in outputs:
         assert TOKEN not in result.stdout + result.stderr
