@@ -30,7 +30,6 @@ Every problem is a ``Finding`` with a stable ``rule`` id:
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -43,11 +42,13 @@ from promoter import render as _render
 from promoter._resource import Resource, matches_selector
 from promoter._yaml import YMap, parse_bytes
 from promoter.apps import SETTER, apps_of
-from promoter.discovery import CONFIG_FILE, NAME_LABEL, STAGE_LABEL
+from promoter.config import CONFIG_FILE, stage_directory
+from promoter.discovery import NAME_LABEL, STAGE_LABEL
 from promoter.errors import ManifestError, PromoterError, RenderError
 from promoter.kustomize import KUSTOMIZATION_FILES, Build, find_kustomization
 from promoter.model import App, Pipeline, Stage, VersionSource
 from promoter.repo import GitOpsRepo
+from promoter.tree import DiskSource, FileSource, yaml_files
 from promoter.versions import compare_versions
 
 RULES = (
@@ -70,7 +71,6 @@ MARKER = re.compile(
 )
 """A well-formed setter comment (``_MARKER_HINT``); groups: namespace, policy, suffix."""
 
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 _MARKER_HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'
 _LOCATED = re.compile(r"^(?P<file>[^\s:;][^:;]*?):(?P<line>[0-9]+): (?P<message>.*)$", re.DOTALL)
 _PROBLEM_SPLIT = re.compile(r"; (?=[^\s:;][^:;]*?:[0-9]+: |pipeline ')")
@@ -125,7 +125,7 @@ def discovery_failure(root: Path, error: ManifestError) -> tuple[Finding, ...]:
     error, and every malformed setter marker (which needs no pipeline to be found)."""
     findings = _Findings()
     findings.add(error.file, error.line, "pipeline", error.message)
-    _marker_syntax(root.resolve(), findings)
+    _marker_syntax(DiskSource(root), findings)
     return findings.result()
 
 
@@ -149,7 +149,7 @@ def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]
     apps = {i: apps_of(build.resources, repo.read_line) for i, build in builds.items()}
     _patch_targets(repo, stages, builds, findings)
     _shared_overrides(stages, builds, apps, findings)
-    _marker_syntax(repo.root, findings)
+    _marker_syntax(repo.source, findings)
     _later_stage_markers(repo, stages, apps, findings)
     _versions(repo, stages, apps, findings)
     if render:
@@ -204,17 +204,6 @@ class _Findings:
         )
 
 
-def _yaml_files(root: Path) -> Iterator[str]:
-    """Every ``.yaml``/``.yml`` file under ``root`` (repo-relative, POSIX), skipping hidden
-    and vendored directories the way discovery does."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        base = Path(dirpath).relative_to(root).as_posix()
-        for name in sorted(filenames):
-            if name.endswith((".yaml", ".yml")):
-                yield name if base == "." else f"{base}/{name}"
-
-
 def _label(stage: Stage) -> str:
     return f"{stage.pipeline}/{stage.name}"
 
@@ -255,12 +244,12 @@ class _FluxLabels:
     path_line: int | None
 
 
-def _flux_labels(root: Path) -> Iterator[_FluxLabels]:
-    for rel in _yaml_files(root):
+def _flux_labels(source: FileSource) -> Iterator[_FluxLabels]:
+    for rel in yaml_files(source):
         if rel == CONFIG_FILE:
             continue
         try:
-            data = (root / rel).read_bytes()
+            data = source.read_bytes(rel)
         except OSError:
             continue
         if b"pipelines.weave.works/" not in data:
@@ -280,14 +269,13 @@ def _flux_labels(root: Path) -> Iterator[_FluxLabels]:
                 continue
             spec = doc.get("spec")
             spec = spec if isinstance(spec, YMap) else YMap()
-            text = str(spec.get("path") or ".")
-            path = posixpath.normpath(text.lstrip("/")) if text.strip() else "."
+            path = stage_directory(str(spec.get("path") or "."))
             yield _FluxLabels(
                 rel,
                 labels.line_of(STAGE_LABEL) or labels.line_of(NAME_LABEL),
                 labels.raw(NAME_LABEL) if labels.get(NAME_LABEL) is not None else None,
                 labels.raw(STAGE_LABEL) if labels.get(STAGE_LABEL) is not None else None,
-                "" if path == "." else path,
+                path,
                 spec.line_of("path"),
             )
 
@@ -299,7 +287,7 @@ def _labels_against_config(repo: GitOpsRepo, findings: _Findings) -> None:
         p.name: p for p in repo.pipelines if p.stages and p.stages[0].declared_in == CONFIG_FILE
     }
     matched: dict[str, list[tuple[_FluxLabels, int, int]]] = {}
-    for flux in _flux_labels(repo.root):
+    for flux in _flux_labels(repo.source):
         if flux.pipeline is None:
             if flux.stage is not None:
                 findings.add(
@@ -580,11 +568,11 @@ def _versions(
                 )
 
 
-def _marker_syntax(root: Path, findings: _Findings) -> None:
+def _marker_syntax(source: FileSource, findings: _Findings) -> None:
     """Every line of every YAML file that mentions ``$imagepolicy``."""
-    for rel in _yaml_files(root):
+    for rel in yaml_files(source):
         try:
-            data = (root / rel).read_bytes()
+            data = source.read_bytes(rel)
         except OSError:
             continue
         if b"$imagepolicy" not in data:

@@ -11,23 +11,19 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
+from promoter.config import CONFIG_FILE, Config, read_config, stage_directory
 from promoter.errors import ManifestError
 from promoter.model import FluxRef, Pipeline, Stage
-from promoter.tree import DiskSource, FileSource
+from promoter.tree import DiskSource, FileSource, yaml_files
 
 NAME_LABEL = "pipelines.weave.works/name"
 STAGE_LABEL = "pipelines.weave.works/stage"
-CONFIG_FILE = "promoter.yaml"
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 _INTEGER = re.compile(r"-?[0-9]+")
-_CONFIG_KEYS = frozenset({"pipelines"})
-_PIPELINE_KEYS = frozenset({"name", "stages", "soak", "freeze"})
-_STAGE_KEYS = frozenset({"name", "path", "order", "soak", "freeze"})
 
 
 @dataclass(frozen=True)
@@ -36,26 +32,22 @@ class Discovery:
 
     pipelines: tuple[Pipeline, ...]
     flux_specs: dict[tuple[str, str], YMap]
-
-
-def yaml_files(root: Path | FileSource) -> list[str]:
-    """Every ``.yaml``/``.yml`` file of the repository, hidden and vendored dirs skipped."""
-    source = DiskSource(root) if isinstance(root, Path) else root
-    return [path for path in source.files() if path.endswith((".yaml", ".yml"))]
+    config: Config = field(default_factory=Config)
 
 
 def discover(root: Path | FileSource) -> Discovery:
     """Read the pipelines of the repository at ``root`` (a directory or a snapshot)."""
     source = DiskSource(root) if isinstance(root, Path) else root
     labelled, flux_specs = _from_labels(source)
-    declared = _from_config(source)
+    config = read_config(source)
+    declared = _from_config(source, config)
     merged = {p.name: p for p in labelled}
     merged.update({p.name: p for p in declared})
     pipelines = tuple(merged[name] for name in sorted(merged))
     # promoter.yaml wins for the pipelines it names: their labelled Flux specs do not apply.
     overridden = {p.name for p in declared}
     flux_specs = {key: spec for key, spec in flux_specs.items() if key[0] not in overridden}
-    return Discovery(pipelines, flux_specs)
+    return Discovery(pipelines, flux_specs, config)
 
 
 # -- labels --------------------------------------------------------------------------------
@@ -70,7 +62,7 @@ def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, st
         try:
             data = source.read_bytes(rel)
         except OSError as exc:
-            raise ManifestError(rel, f"cannot be read: {exc.strerror}") from None
+            raise ManifestError(rel, f"cannot be read: {exc.strerror}") from exc
         if NAME_LABEL.encode() not in data:
             continue
         for doc in parse_bytes(data, rel, "flux"):
@@ -140,8 +132,7 @@ def _stage_path(
     """
     where = f"{rel}:{line}" if line else rel
     key = "path" if rel == CONFIG_FILE else "spec.path"
-    path = posixpath.normpath(text.lstrip("/")) if text.strip() else "."
-    path = "" if path == "." else path
+    path = stage_directory(text)
     if path == ".." or path.startswith("../"):
         return path, f"{where}: {key} {text!r} leaves the repository"
     if not source.inside(path):
@@ -188,145 +179,16 @@ def _pipeline(
 # -- promoter.yaml -------------------------------------------------------------------------
 
 
-def _from_config(source: FileSource) -> list[Pipeline]:
-    dangling = isinstance(source, DiskSource) and (source.root / CONFIG_FILE).is_symlink()
-    if not source.is_file(CONFIG_FILE) and not source.is_dir(CONFIG_FILE) and not dangling:
-        return []
-    try:
-        data = source.read_bytes(CONFIG_FILE)
-    except IsADirectoryError:
-        raise ManifestError(CONFIG_FILE, "is a directory, expected a file") from None
-    except OSError as exc:
-        raise ManifestError(CONFIG_FILE, f"cannot be read: {exc.strerror}") from None
-    docs = parse_bytes(data, CONFIG_FILE, "config")
-    if not docs:
-        return []
-    config = docs[0]
-    if len(docs) > 1 or not isinstance(config, YMap):
-        raise ManifestError(CONFIG_FILE, "must be a single YAML mapping")
-    _check_keys(config, _CONFIG_KEYS, "")
-    entries = config.get("pipelines")
-    if entries is None:
-        return []
-    if not isinstance(entries, list):
-        raise ManifestError(CONFIG_FILE, "'pipelines' must be a list", config.line_of("pipelines"))
+def _from_config(source: FileSource, config: Config) -> list[Pipeline]:
     pipelines: list[Pipeline] = []
-    for index, entry in enumerate(entries):
-        if _gates_only(entry):
-            continue
-        pipeline = _config_pipeline(source, entry, index, _item_line(entries, index))
-        if any(p.name == pipeline.name for p in pipelines):
-            raise ManifestError(
-                CONFIG_FILE,
-                f"pipeline {pipeline.name!r} is declared twice",
-                _item_line(entries, index),
+    for declared in config.declared:
+        stages = []
+        for entry in declared.stages:
+            assert entry.path is not None and entry.order is not None and entry.name is not None
+            text = str(entry.path.value)
+            path, error = _stage_path(source, text, CONFIG_FILE, entry.path.line)
+            stages.append(
+                Stage(declared.name, entry.name, entry.order, path, CONFIG_FILE, None, error)
             )
-        pipelines.append(pipeline)
+        pipelines.append(_pipeline(declared.name, stages, []))
     return pipelines
-
-
-def _gates_only(entry: Any) -> bool:
-    """An entry that only adds gates to a labelled pipeline: no stage has a path, and
-    every stage entry sets a gate."""
-    if not isinstance(entry, YMap) or not isinstance(entry.get("name"), str):
-        return False
-    stages = entry.get("stages")
-    if stages is None:
-        return bool(entry.keys() & {"soak", "freeze"})
-    return (
-        isinstance(stages, list)
-        and bool(stages)
-        and all(
-            isinstance(stage, YMap)
-            and not stage.keys() & {"path", "order"}
-            and bool(stage.keys() & {"soak", "freeze"})
-            for stage in stages
-        )
-    )
-
-
-def _config_pipeline(source: FileSource, entry: Any, index: int, line: int | None) -> Pipeline:
-    if not isinstance(entry, YMap):
-        raise ManifestError(CONFIG_FILE, f"pipelines[{index}] must be a mapping", line)
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ManifestError(CONFIG_FILE, f"pipelines[{index}] needs a name", line)
-    _check_keys(entry, _PIPELINE_KEYS, f"pipeline {name!r}: ")
-    stages_raw = entry.get("stages")
-    if not isinstance(stages_raw, list) or not stages_raw:
-        raise ManifestError(CONFIG_FILE, f"pipeline {name!r} needs a list of stages", line)
-    stages: list[Stage] = []
-    for position, raw in enumerate(stages_raw):
-        previous = stages[-1].order if stages else None
-        line = _item_line(stages_raw, position)
-        stage = _config_stage(source, name, raw, position, previous, line)
-        if any(s.name == stage.name for s in stages):
-            raise ManifestError(
-                CONFIG_FILE, f"pipeline {name!r} has two stages named {stage.name!r}", line
-            )
-        stages.append(stage)
-    return _pipeline(name, stages, [])
-
-
-def _config_stage(
-    source: FileSource,
-    pipeline: str,
-    raw: Any,
-    position: int,
-    previous: int | None,
-    line: int | None,
-) -> Stage:
-    """Stage ``position`` of a declared pipeline; list order is promotion order.
-
-    Without ``order:`` a stage comes right after the one before it; stages giving the same
-    ``order`` form a wave.  An ``order`` lower than the stage before contradicts the list.
-    """
-    where = f"stage {position} of pipeline {pipeline!r}"
-    if not isinstance(raw, YMap):
-        raise ManifestError(CONFIG_FILE, f"{where} must be a mapping", line)
-    _check_keys(raw, _STAGE_KEYS, f"{where}: ")
-    path_text = raw.get("path")
-    if not isinstance(path_text, str) or not path_text.strip():
-        raise ManifestError(CONFIG_FILE, f"{where} needs a path", line)
-    name_raw = raw.get("name")
-    if name_raw is not None and (not isinstance(name_raw, str) or not name_raw.strip()):
-        raise ManifestError(
-            CONFIG_FILE, f"{where}: name must be a non-empty string", raw.line_of("name")
-        )
-    order_raw = raw.get("order")
-    if order_raw is None:
-        order = 0 if previous is None else previous + 1
-    elif isinstance(order_raw, bool) or not isinstance(order_raw, int):
-        raise ManifestError(
-            CONFIG_FILE, f"{where}: order {order_raw!r} is not an integer", raw.line_of("order")
-        )
-    else:
-        order = order_raw
-    if previous is not None and order < previous:
-        raise ManifestError(
-            CONFIG_FILE,
-            f"{where}: order {order} is lower than the order of the stage before it "
-            f"({previous}); list stages in promotion order",
-            raw.line_of("order") or line,
-        )
-    path, error = _stage_path(source, path_text, CONFIG_FILE, raw.line_of("path"))
-    name = name_raw or posixpath.basename(path) or "."
-    return Stage(pipeline, name, order, path, CONFIG_FILE, None, error)
-
-
-def _check_keys(mapping: YMap, allowed: frozenset[str], where: str) -> None:
-    """A key promoter.yaml does not know is a typo that would silently change the order."""
-    for key in mapping:
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise ManifestError(
-                CONFIG_FILE, f"{where}unknown key {key!r} (known: {known})", mapping.line_of(key)
-            )
-
-
-def _item_line(seq: Any, index: int) -> int | None:
-    """1-based line of item ``index`` of a parsed sequence (scalars carry no node)."""
-    node = getattr(seq, "node", None)
-    if node is None or index >= len(node.value):
-        return None
-    return int(node.value[index].start_mark.line) + 1

@@ -23,19 +23,16 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from promoter._yaml import YMap, parse_bytes
-from promoter.discovery import _gates_only
+from promoter._yaml import YMap
+from promoter.config import CONFIG_FILE, Config, GateConfig, check_keys, item_line, read_config
 from promoter.errors import ManifestError
 from promoter.tree import FileSource
 
-CONFIG_FILE = "promoter.yaml"
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 
@@ -68,10 +65,10 @@ def _cron_field(text: str, low: int, high: int, what: str) -> frozenset[int]:
                 start = end = int(base)
                 if slash:
                     end = high
-        except ValueError:
+        except ValueError as exc:
             raise ValueError(
                 f"{what} field {text!r}: {part!r} is not a number, *, a range a-b or a step /n"
-            ) from None
+            ) from exc
         if step < 1:
             raise ValueError(f"{what} field {text!r}: the step must be at least 1")
         if start > end:
@@ -195,97 +192,49 @@ class GateBlock:
 
 def load_gates(source: FileSource) -> Gates:
     """The gates declared in ``promoter.yaml`` (none when the file does not exist)."""
-    if not source.is_file(CONFIG_FILE):
-        return Gates()
-    docs = parse_bytes(source.read_bytes(CONFIG_FILE), CONFIG_FILE, "config")
-    if not docs or not isinstance(docs[0], YMap):
-        return Gates()
+    return gates_of(read_config(source))
+
+
+def gates_of(config: Config) -> Gates:
+    """The gates of a read promoter.yaml; a malformed gate is a ``ManifestError``."""
     pipelines: dict[str, StageGates] = {}
     stages: dict[tuple[str, str], StageGates] = {}
-    entries = docs[0].get("pipelines")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, YMap) or not isinstance(entry.get("name"), str):
-            continue
-        name = entry["name"]
-        # Discovery checks the keys of the pipelines it reads; the entries it leaves to the
-        # gates (no stage paths) are checked here, so a misspelt key cannot drop a gate.
-        checked = _gates_only(entry)
-        if checked:
-            _check_keys(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
-        pipelines[name] = _stage_gates(entry)
-        listed = entry.get("stages")
-        for stage in listed if isinstance(listed, list) else []:
-            if not isinstance(stage, YMap):
+    for pipeline in config.pipelines:
+        pipeline.check()
+        pipelines[pipeline.name] = _stage_gates(pipeline.gates)
+        for stage in pipeline.stages:
+            if stage.name is None:
                 continue
-            stage_name = _stage_name(stage)
-            if stage_name is None:
-                continue
-            if checked:
-                _check_keys(stage, _STAGE_KEYS, f"stage {stage_name!r} of pipeline {name!r}")
-            stages[(name, stage_name)] = _stage_gates(stage)
+            stage.check()
+            stages[(pipeline.name, stage.name)] = _stage_gates(stage.gates)
     return Gates(pipelines, stages)
 
 
-_PIPELINE_KEYS = frozenset({"name", "stages", "soak", "freeze"})
-_STAGE_KEYS = frozenset({"name", "path", "order", "soak", "freeze"})
 _WINDOW_KEYS = frozenset({"cron", "duration", "from", "to", "timezone", "reason"})
 
 
-def _stage_name(stage: YMap) -> str | None:
-    """A stage entry's name: its ``name``, else (as discovery names it) its path's last part."""
-    if stage.get("name") is not None:
-        return str(stage["name"])
-    path = stage.get("path")
-    if isinstance(path, str) and path.strip():
-        return posixpath.basename(posixpath.normpath(path.strip().lstrip("/"))) or "."
-    return None
-
-
-def _check_keys(mapping: YMap, allowed: frozenset[str], where: str) -> None:
-    """A misspelt key would silently drop a gate."""
-    for key in mapping:
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise ManifestError(
-                CONFIG_FILE, f"{where}: unknown key {key!r} (known: {known})", mapping.line_of(key)
-            )
-
-
-def _where(owner: YMap, key: str) -> int | None:
-    return owner.line_of(key)
-
-
-def _stage_gates(owner: YMap) -> StageGates:
+def _stage_gates(config: GateConfig) -> StageGates:
     soak = None
-    if owner.get("soak") is not None:
+    if config.soak is not None:
         try:
-            soak = parse_duration(str(owner.raw("soak")))
+            soak = parse_duration(str(config.soak.text))
         except ValueError as exc:
-            raise ManifestError(CONFIG_FILE, f"soak: {exc}", _where(owner, "soak")) from None
+            raise ManifestError(CONFIG_FILE, f"soak: {exc}", config.soak.line) from exc
     windows: list[FreezeWindow] = []
-    raw = owner.get("freeze")
-    if raw is not None and not isinstance(raw, list):
-        raise ManifestError(
-            CONFIG_FILE, "freeze must be a list of windows", _where(owner, "freeze")
-        )
-    for index, item in enumerate(raw or []):
-        windows.append(_window(item, _item_line(raw, index)))
+    if config.freeze is not None:
+        raw = config.freeze.value
+        if not isinstance(raw, list):
+            raise ManifestError(CONFIG_FILE, "freeze must be a list of windows", config.freeze.line)
+        for index, item in enumerate(raw):
+            windows.append(_window(item, item_line(raw, index)))
     return StageGates(soak, tuple(windows))
 
 
-def _item_line(seq: Any, index: int) -> int | None:
-    """1-based line of item ``index`` of a parsed sequence (scalars carry no node)."""
-    node = getattr(seq, "node", None)
-    if node is None or index >= len(node.value):
-        return None
-    return int(node.value[index].start_mark.line) + 1
-
-
-def _window(item: Any, line: int | None) -> FreezeWindow:
+def _window(item: object, line: int | None) -> FreezeWindow:
     """One freeze window; a mistake is reported at the line of the key that holds it."""
     if not isinstance(item, YMap):
         raise ManifestError(CONFIG_FILE, "a freeze window must be a mapping", line)
-    _check_keys(item, _WINDOW_KEYS, "freeze window")
+    check_keys(item, _WINDOW_KEYS, "freeze window")
 
     def fail(message: str, key: str | None = None) -> ManifestError:
         at = (item.line_of(key) if key else None) or line
@@ -294,8 +243,8 @@ def _window(item: Any, line: int | None) -> FreezeWindow:
     zone = str(item.get("timezone") or "UTC")
     try:
         tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail(f"unknown time zone {zone!r}", "timezone") from None
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail(f"unknown time zone {zone!r}", "timezone") from exc
     reason = str(item["reason"]) if item.get("reason") is not None else None
     if item.get("cron") is not None:
         if item.get("from") is not None or item.get("to") is not None:
@@ -305,11 +254,11 @@ def _window(item: Any, line: int | None) -> FreezeWindow:
         try:
             cron = Cron.parse(str(item["cron"]))
         except ValueError as exc:
-            raise fail(f"cron: {exc}", "cron") from None
+            raise fail(f"cron: {exc}", "cron") from exc
         try:
             duration = parse_duration(str(item.raw("duration")))
         except ValueError as exc:
-            raise fail(f"duration: {exc}", "duration") from None
+            raise fail(f"duration: {exc}", "duration") from exc
         if not duration:
             raise fail("the duration of a cron window must be longer than 0", "duration")
         return FreezeWindow(zone, cron=cron, duration=duration, reason=reason)
@@ -320,7 +269,7 @@ def _window(item: Any, line: int | None) -> FreezeWindow:
         try:
             moments.append(_moment(key, str(item.raw(key)), tz))
         except ValueError as exc:
-            raise fail(str(exc), key) from None
+            raise fail(str(exc), key) from exc
     start, end = moments
     if end <= start:
         raise fail(f"'to' ({end.isoformat()}) must come after 'from' ({start.isoformat()})", "to")
@@ -330,8 +279,8 @@ def _window(item: Any, line: int | None) -> FreezeWindow:
 def _moment(key: str, text: str, tz: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        raise ValueError(f"{key!r} {text!r} is not a date like 2026-12-20T00:00") from None
+    except ValueError as exc:
+        raise ValueError(f"{key!r} {text!r} is not a date like 2026-12-20T00:00") from exc
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 

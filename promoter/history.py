@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from subprocess import CompletedProcess
 
-from promoter.discovery import CONFIG_FILE, NAME_LABEL
+from promoter.config import CONFIG_FILE
+from promoter.discovery import NAME_LABEL
 from promoter.errors import GitError, LookupFailed
 from promoter.model import App, Stage
 from promoter.tree import BlobReader, CommitSource, TreeState

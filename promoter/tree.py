@@ -15,6 +15,19 @@ from typing import IO, Protocol
 from promoter.errors import GitError
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
+"""Vendored and tool directories no walk enters (hidden ones are skipped as well)."""
+
+
+def skipped(directory: str) -> bool:
+    """Whether a walk leaves out the directory named ``directory`` (one path segment)."""
+    return directory in SKIP_DIRS or directory.startswith(".")
+
+
+def yaml_files(root: Path | FileSource) -> list[str]:
+    """Every ``.yaml``/``.yml`` file of a repository (a directory or a snapshot), sorted and
+    repo-relative, hidden and vendored directories skipped: the one walk over its files."""
+    source = DiskSource(root) if isinstance(root, Path) else root
+    return [path for path in source.files() if path.endswith((".yaml", ".yml"))]
 
 
 class FileSource(Protocol):
@@ -66,9 +79,7 @@ class DiskSource:
         found: list[str] = []
         top = self.root / rel
         for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(
-                d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-            )
+            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
             base = Path(dirpath).relative_to(self.root).as_posix()
             prefix = "" if base == "." else f"{base}/"
             found.extend(prefix + name for name in sorted(filenames))
@@ -231,8 +242,7 @@ class CommitSource:
         return sorted(
             path
             for path in self._blobs
-            if path.startswith(prefix)
-            and not any(p in SKIP_DIRS or p.startswith(".") for p in path.split("/")[:-1])
+            if path.startswith(prefix) and not any(skipped(part) for part in path.split("/")[:-1])
         )
 
     def inside(self, rel: str) -> bool:

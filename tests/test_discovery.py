@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promoter import FluxRef, GitOpsRepo, ManifestError, Pipeline, Stage
-from promoter.discovery import discover, yaml_files
+from promoter.discovery import discover
 from promoter.report import status_dict
+from promoter.tree import yaml_files
 from tests.repo_builders import (
     deployment,
     example_repo,
