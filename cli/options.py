@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -22,14 +21,11 @@ def repo_root(repo: Path | None) -> Path:
     """``--repo`` or the git top-level of the current directory (or the directory itself)."""
     if repo is not None:
         return repo
+    from promoter import git
+    from promoter.errors import GitError
+
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
+        top = git.toplevel_of(Path.cwd())
+    except GitError:  # git cannot run: the current directory is all there is
         return Path.cwd()
-    top = done.stdout.strip()
-    return Path(top) if done.returncode == 0 and top else Path.cwd()
+    return top if top is not None else Path.cwd()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from promoter.errors import GitHubError
+from promoter.redact import redact_url
 
 if TYPE_CHECKING:
     from github import Github
@@ -97,11 +98,6 @@ def find_repository(
     return slug, api.rstrip("/")
 
 
-def redact_url(url: str) -> str:
-    """``url`` without the password or token a user may have written into it."""
-    return re.sub(r"(?<=://)[^/@\s]*@", "***@", url) if "://" in url else url
-
-
 def find_token(env: Mapping[str, str] = os.environ) -> str:
     """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``."""
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
@@ -177,40 +173,38 @@ class GitHubPulls:
         from requests.exceptions import RetryError
         from urllib3.exceptions import MaxRetryError, ResponseError
 
+        api = redact_url(self.api_url)
         try:
             return action()
-        except BadCredentialsException:
+        except BadCredentialsException as exc:
+            raise GitHubError(f"GitHub rejected the token (401 Bad credentials) at {api}") from exc
+        except UnknownObjectException as exc:
             raise GitHubError(
-                f"GitHub rejected the token (401 Bad credentials) at {self.api_url}"
-            ) from None
-        except UnknownObjectException:
-            raise GitHubError(
-                f"GitHub repository {self.slug} not found at {self.api_url} "
-                "(or the token cannot see it)"
-            ) from None
-        except RateLimitExceededException:
-            raise GitHubError(f"GitHub API rate limit exceeded at {self.api_url}") from None
+                f"GitHub repository {self.slug} not found at {api} (or the token cannot see it)"
+            ) from exc
+        except RateLimitExceededException as exc:
+            raise GitHubError(f"GitHub API rate limit exceeded at {api}") from exc
         except GithubException as exc:
             message = f"GitHub API error {exc.status} for {self.slug}: {_message(exc.data)}"
             if exc.status == 422 and "already exists" in message:
-                raise PullRequestExists(message) from None
-            raise GitHubError(message) from None
+                raise PullRequestExists(message) from exc
+            raise GitHubError(message) from exc
         except (RetryError, MaxRetryError) as exc:
             reason = exc.args[0] if exc.args else exc
             reason = getattr(reason, "reason", reason)
             if isinstance(reason, ResponseError):
                 raise GitHubError(
-                    f"the GitHub API at {self.api_url} kept failing after "
+                    f"the GitHub API at {api} kept failing after "
                     f"{self._retries} retries ({_too_many(reason)})"
-                ) from None
+                ) from exc
             raise GitHubError(
-                f"cannot reach the GitHub API at {self.api_url} (after {self._retries} retries)"
-            ) from None
+                f"cannot reach the GitHub API at {api} (after {self._retries} retries)"
+            ) from exc
         except (OSError, ValueError) as exc:
             # requests' and urllib3's connection errors are OSErrors; bad JSON a ValueError
             raise GitHubError(
-                f"cannot reach the GitHub API at {self.api_url}: {type(exc).__name__}"
-            ) from None
+                f"cannot reach the GitHub API at {api}: {type(exc).__name__}"
+            ) from exc
 
     def find_open(self, head: str, base: str) -> PullRequestInfo | None:
         """The open pull request from ``head`` into ``base``."""

@@ -10,62 +10,17 @@ commits cost one small re-read.
 
 from __future__ import annotations
 
-import re
-import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from subprocess import CompletedProcess
 
 from promoter.config import CONFIG_FILE
 from promoter.discovery import NAME_LABEL
 from promoter.errors import GitError, LookupFailed
+from promoter.git import BlobReader, Commit, git_dir, iter_commits, toplevel_of
 from promoter.model import App, Stage
-from promoter.tree import BlobReader, CommitSource, TreeState
-
-_PR_PATTERNS = (re.compile(r"^Merge pull request #(\d+)"), re.compile(r"\(#(\d+)\)\s*$"))
-_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$")
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A commit of the first-parent history and the files it changed (None: deleted)."""
-
-    sha: str
-    parents: tuple[str, ...]
-    date: str
-    author: str
-    message: str
-    changes: dict[str, str | None] = field(default_factory=dict)
-    merged_message: str = ""
-    """For a merge commit: the message of the tip it merged (a pull request's commit)."""
-
-    @property
-    def pull_request(self) -> int | None:
-        """The pull request number its subject names (merge or squash commits)."""
-        subject = self.message.split("\n", 1)[0]
-        for pattern in _PR_PATTERNS:
-            found = pattern.search(subject)
-            if found:
-                return int(found.group(1))
-        return None
-
-    @property
-    def trailers(self) -> tuple[tuple[str, str], ...]:
-        """``Key: value`` lines of the message's last paragraph; a merge commit without
-        any (GitHub's "Merge pull request #N") has those of the commit it merged."""
-        return _trailers(self.message) or _trailers(self.merged_message)
-
-
-def _trailers(message: str) -> tuple[tuple[str, str], ...]:
-    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
-    if len(paragraphs) < 2:
-        return ()
-    found = [_TRAILER.match(line) for line in paragraphs[-1].splitlines()]
-    if not all(found):
-        return ()
-    return tuple((m.group(1), m.group(2).strip()) for m in found if m)
+from promoter.tree import CommitSource, TreeState
 
 
 @dataclass(frozen=True)
@@ -92,81 +47,13 @@ class HistoryEntry:
         return f"{self.kind}/{self.app}"
 
 
-def iter_commits(top: Path, ref: str = "HEAD") -> Iterator[Commit]:
-    """First-parent commits of ``ref``, oldest first, with their raw changes."""
-    command = [
-        "git",
-        "-c",
-        "core.quotePath=false",
-        "log",
-        "--no-color",
-        "--no-show-signature",
-        "--first-parent",
-        "--reverse",
-        "--root",
-        "--raw",
-        "--no-renames",
-        "--no-abbrev",
-        "--format=%x1e%H%x1f%P%x1f%cI%x1f%an <%ae>%x1f%B%x1f",
-        ref,
-        "--",
-    ]
-    resolved = _git(top, ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
-    if resolved.returncode != 0:
-        if ref == "HEAD":
-            return  # a repository (or branch) without commits yet: no history
-        raise GitError(f"{ref!r} is not a commit of this repository")
-    done = _git(top, command)
-    if done.returncode != 0:
-        errors = done.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(f"git log failed: {errors[-1] if errors else done.returncode}")
-    chunks = [c.split("\x1f", 5) for c in done.stdout.decode("utf-8", "replace").split("\x1e")[1:]]
-    merged = _merged_messages(top, [c[1].split()[1] for c in chunks if len(c[1].split()) > 1])
-    for sha, parents, date, author, message, raw in chunks:
-        changes: dict[str, str | None] = {}
-        for line in raw.splitlines():
-            if not line.startswith(":"):
-                continue
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            if len(fields) < 5:
-                continue
-            changes[path] = None if fields[4].startswith("D") else fields[3]
-        tips = parents.split()
-        merged_message = merged.get(tips[1], "") if len(tips) > 1 else ""
-        yield Commit(sha, tuple(tips), date, author, message.strip(), changes, merged_message)
-
-
-def _git(top: Path, command: list[str], stdin: bytes | None = None) -> CompletedProcess[bytes]:
-    try:
-        return subprocess.run(command, cwd=top, input=stdin, capture_output=True, check=False)
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc}") from None
-
-
-def _merged_messages(top: Path, tips: list[str]) -> dict[str, str]:
-    """The messages of the commits that merge commits merged (one git call for all)."""
-    if not tips:
-        return {}
-    command = ["git", "log", "--no-color", "--no-show-signature", "--no-walk=unsorted", "--stdin"]
-    command.append("--format=%x1e%H%x1f%B")
-    done = _git(top, command, "\n".join(dict.fromkeys(tips)).encode() + b"\n")
-    if done.returncode != 0:
-        return {}
-    found: dict[str, str] = {}
-    for chunk in done.stdout.decode("utf-8", "replace").split("\x1e")[1:]:
-        sha, _, message = chunk.partition("\x1f")
-        found[sha] = message.strip()
-    return found
-
-
 class HistoryWalker:
     """Replays a repository's history and reports version changes per stage."""
 
     def __init__(self, top: Path, sub: str = "") -> None:
         self.top = top
         self.sub = sub.strip("/")
-        self._reader = BlobReader(Path(_git_dir(top)))
+        self._reader = BlobReader(git_dir(top))
         self._tree = TreeState(self.sub)
         self._deps: dict[tuple[str, str], frozenset[str]] = {}
         self._repo: object | None = None
@@ -283,30 +170,11 @@ def _for_app(trailers: tuple[tuple[str, str], ...], key: str) -> tuple[tuple[str
     return tuple(kept)
 
 
-def _git_dir(top: Path) -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--absolute-git-dir"],
-        cwd=top,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise GitError(f"{top}: not a git repository")
-    return done.stdout.strip()
-
-
 def _toplevel(path: Path) -> tuple[Path, str]:
-    done = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
+    found = toplevel_of(path)
+    if found is None:
         raise GitError(f"{path}: not inside a git repository; history comes from git")
-    top = Path(done.stdout.strip()).resolve()
+    top = found.resolve()
     rel = path.resolve().relative_to(top).as_posix()
     return top, "" if rel == "." else rel
 

@@ -7,12 +7,12 @@ the same code reads a working tree and any commit of its history without checkin
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Container, Mapping
 from pathlib import Path
-from typing import IO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from promoter.errors import GitError
+if TYPE_CHECKING:
+    from promoter.git import BlobReader
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 """Vendored and tool directories no walk enters (hidden ones are skipped as well)."""
@@ -97,63 +97,6 @@ class DiskSource:
                 found = real == str(self.root) or real.startswith(self._prefix)
             self._inside[rel] = found
         return found
-
-
-class BlobReader:
-    """A long-lived ``git cat-file --batch`` reading blobs by object id (cached)."""
-
-    def __init__(self, git_dir: Path) -> None:
-        self.git_dir = git_dir
-        self._process: subprocess.Popen[bytes] | None = None
-        self._cache: dict[str, bytes] = {}
-
-    def read(self, sha: str) -> bytes:
-        """The content of blob ``sha``."""
-        found = self._cache.get(sha)
-        if found is not None:
-            return found
-        process = self._start()
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(sha.encode() + b"\n")
-        process.stdin.flush()
-        header = process.stdout.readline().split()
-        if len(header) != 3:
-            raise GitError(f"git cat-file cannot read object {sha}")
-        data = _read_exactly(process.stdout, int(header[2]))
-        process.stdout.read(1)
-        self._cache[sha] = data
-        return data
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._process is None:
-            self._process = subprocess.Popen(
-                ["git", "--git-dir", str(self.git_dir), "cat-file", "--batch"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        return self._process
-
-    def close(self) -> None:
-        """Stop the git process."""
-        if self._process is not None:
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.close()
-            self._process.wait()
-            self._process.stdout.close()
-            self._process = None
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
-        chunk = stream.read(remaining)
-        if not chunk:
-            raise GitError("git cat-file ended early")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 class TreeState:

@@ -19,8 +19,8 @@ from promoter.github import (
     find_repository,
     find_token,
     parse_remote_url,
-    redact_url,
 )
+from promoter.redact import redact_url
 from tests.fake_github import BOT_LOGIN, FakeGitHub
 from tests.git_builders import GitOps, isolate, make_gitops, push_change
 
@@ -307,6 +307,23 @@ def test_network_down_is_clear(gh: FakeGitHub) -> None:
         pytest.raises(GitHubError, match="cannot reach the GitHub API at http://127"),
     ):
         client.find_open("promote/a", "main")
+
+
+def test_api_errors_hide_credentials_in_api_url(gh: FakeGitHub) -> None:
+    """A password written into the API URL never reaches an error message."""
+    gh.stop()
+    api = gh.url.replace("://", "://bot:s3cret-api@", 1)
+    with (
+        GitHubPulls("acme/gitops", TOKEN, api, backoff=0) as client,
+        pytest.raises(GitHubError) as info,
+    ):
+        client.find_open("promote/a", "main")
+    expected = (False, True)
+    actual = (
+        "s3cret-api" in str(info.value),
+        "cannot reach the GitHub API at http://***@127" in str(info.value),
+    )
+    assert expected == actual
 
 
 def test_close_releases_connections(gh: FakeGitHub) -> None:

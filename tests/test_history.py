@@ -15,14 +15,8 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from promoter.errors import GitError, LookupFailed
-from promoter.history import (
-    Commit,
-    HistoryEntry,
-    HistoryWalker,
-    history,
-    iter_commits,
-    read_history,
-)
+from promoter.git import Commit, iter_commits
+from promoter.history import HistoryEntry, HistoryWalker, history, read_history
 from promoter.publish import PromotionRequest
 from promoter.repo import GitOpsRepo
 from tests.git_builders import git, isolate

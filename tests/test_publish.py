@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from promoter import GitOpsRepo, git
 from promoter.errors import GitError, GitHubError, LookupFailed, PromotionError
+from promoter.git.process import run as git_run
 from promoter.github import GitHubPulls, PullRequestInfo, PullRequests
 from promoter.pr import BODY_LIMIT, BRANCH_LIMIT, branch_name, commit_message, pull_request_body
 from promoter.promotion import AppMove, PromotionPlan
@@ -929,7 +930,7 @@ def test_git_errors_mask_token(ops: GitOps, monkeypatch: pytest.MonkeyPatch) -> 
     repo = git.open_repo(ops.work)
     try:
         with pytest.raises(GitError) as info:
-            git._run(repo, ["rev-parse", f"no-such-ref-{TOKEN}"], {"PROMOTER_GIT_TOKEN": TOKEN})
+            git_run(repo, ["rev-parse", f"no-such-ref-{TOKEN}"], {"PROMOTER_GIT_TOKEN": TOKEN})
     finally:
         repo.close()
     assert TOKEN not in str(info.value) and "***" in str(info.value)

@@ -1,0 +1,63 @@
+"""Reading file contents of any commit without a checkout: one long-lived
+``git cat-file --batch``, blobs asked for by object id."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import IO
+
+from promoter.errors import GitError
+from promoter.git.process import spawn
+
+
+class BlobReader:
+    """A long-lived ``git cat-file --batch`` reading blobs by object id (cached)."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.git_dir = git_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._cache: dict[str, bytes] = {}
+
+    def read(self, sha: str) -> bytes:
+        """The content of blob ``sha``."""
+        found = self._cache.get(sha)
+        if found is not None:
+            return found
+        process = self._start()
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(sha.encode() + b"\n")
+        process.stdin.flush()
+        header = process.stdout.readline().split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file cannot read object {sha}")
+        data = _read_exactly(process.stdout, int(header[2]))
+        process.stdout.read(1)
+        self._cache[sha] = data
+        return data
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            self._process = spawn(["--git-dir", str(self.git_dir), "cat-file", "--batch"])
+        return self._process
+
+    def close(self) -> None:
+        """Stop the git process."""
+        if self._process is not None:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.close()
+            self._process.wait()
+            self._process.stdout.close()
+            self._process = None
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise GitError("git cat-file ended early")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
