@@ -6,15 +6,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from promoter._resource import Resource
 from promoter._yaml import Prov, YMap
 from promoter.images import ImageRef
-from promoter.kustomize import iter_containers
+from promoter.kustomize import Resource
 from promoter.model import App, ContainerImage, SourceType, VersionSource
+from promoter.workloads import WORKLOAD_KINDS, containers
 
-WORKLOAD_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Rollout"}
-)
 HELM_RELEASE_GROUP = "helm.toolkit.fluxcd.io"
 SETTER = re.compile(r'#\s*\{\s*"\$imagepolicy"\s*:\s*"([^"]+)"\s*\}')
 
@@ -67,7 +64,9 @@ def app_of(resource: Resource, read_line: LineReader) -> App:
             else None
         )
     else:
-        for container, init in iter_containers(doc):
+        for container, init in containers(doc):
+            if not isinstance(container, YMap):
+                continue
             image = container.get("image")
             images.append(
                 ContainerImage(

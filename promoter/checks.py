@@ -38,14 +38,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoter import render as _render
-from promoter._resource import Resource, matches_selector
 from promoter._yaml import YMap, parse_bytes
 from promoter.apps import SETTER, apps_of
 from promoter.config import CONFIG_FILE, stage_directory
 from promoter.discovery import NAME_LABEL, STAGE_LABEL
 from promoter.errors import ManifestError, PromoterError, RenderError
-from promoter.kustomize import KUSTOMIZATION_FILES, Build, find_kustomization
+from promoter.kustomize import (
+    KUSTOMIZATION_FILES,
+    Build,
+    Resource,
+    find_kustomization,
+    matches_selector,
+)
+from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, VersionSource
 from promoter.repo import GitOpsRepo
 from promoter.tree import DiskSource, FileSource, yaml_files

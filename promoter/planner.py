@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from promoter import render as _render
 from promoter._yaml import parse_bytes
 from promoter.errors import LookupFailed, PromoterError, PromotionError, RenderError
 from promoter.images import ImageRef
 from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
+from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, StageStatus
 from promoter.promotion import (
     AppMove,
@@ -31,6 +31,7 @@ from promoter.promotion import (
 )
 from promoter.rewrite import Original, Rewriter
 from promoter.versions import is_downgrade
+from promoter.workloads import containers
 
 if TYPE_CHECKING:
     from promoter.repo import GitOpsRepo
@@ -433,21 +434,9 @@ def _substitute(doc: Any, expected: _Expected, apps: Sequence[App]) -> Any:
     if isinstance(planned, str):
         out["spec"]["chart"]["spec"]["version"] = planned
         return out
-    spec = _pod_spec_plain(out)
-    for key, init in (("initContainers", True), ("containers", False)):
-        for container in (spec or {}).get(key) or []:
-            new = planned.get((container.get("name"), init))
-            if new is not None:
-                container["image"] = str(new)
+    for container, init in containers(out):
+        name = container.get("name")
+        new = planned.get((name, init)) if isinstance(name, str) else None
+        if new is not None:
+            container["image"] = str(new)
     return out
-
-
-def _pod_spec_plain(doc: dict[str, Any]) -> dict[str, Any] | None:
-    kind = doc.get("kind")
-    path = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}.get(
-        str(kind), ("spec", "template", "spec")
-    )
-    node: Any = doc
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,13 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promoter import render as _render
-from promoter._resource import Resource
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
-from promoter.kustomize import Build, Builder, FluxLayer
+from promoter.kustomize import Build, Builder, FluxLayer, Resource
+from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
 from promoter.tree import DiskSource, FileSource
 
@@ -244,23 +242,7 @@ class GitOpsRepo:
         """The YAML ``kustomize build`` prints for a stage (Flux additions on top)."""
         directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
-        extra = {
-            f: spec[f]
-            for f in ("images", "patches", "namePrefix", "nameSuffix")
-            if spec is not None and spec.get(f)
-        }
-        if spec is not None and spec.get("targetNamespace"):
-            extra["namespace"] = spec["targetNamespace"]
-        if not extra:
-            return _render.render_text(directory)
-        import yaml  # only here: wrapping a stage in a temporary overlay
-
-        with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
-            # kustomize refuses absolute resource paths: point at the stage relatively.
-            relative = os.path.relpath(directory, tmp)
-            body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
-            (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
-            return _render.render_text(Path(tmp))
+        return _render.render_stage(directory, spec)
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""
@@ -361,11 +343,3 @@ def _sourced(rendered: App, native: App) -> App:
     )
     source = native.source if native.version == rendered.version else None
     return replace(rendered, images=images, source=source)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

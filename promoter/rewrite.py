@@ -21,18 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promoter import textedit
-from promoter._smp import BUILTIN_GROUPS
 from promoter._yaml import YMap, YSeq, parse_text
 from promoter.errors import ManifestError, PromotionError
 from promoter.images import ImageRef
-from promoter.kustomize import rendered_scalar
+from promoter.kustomize import BUILTIN_GROUPS, rendered_scalar
 from promoter.model import App, ContainerImage, VersionSource
 from promoter.promotion import Change, FileEdit
-
-_POD_SPEC_PATH = {
-    "Pod": ("spec",),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
+from promoter.workloads import CONTAINER_LISTS, pod_spec_path
 
 _Span = tuple[str, int, int]
 """``(file, line, column)`` of a version's scalar."""
@@ -633,11 +628,11 @@ def _workload_patch(app: App, wants: list[_ImageWant]) -> list[str]:
     last one changed are listed by name too: the order of the containers stays."""
     lines = _patch_head(app, wants[0].original)
     indent = 0
-    for key in _POD_SPEC_PATH.get(app.kind, ("spec", "template", "spec")):
+    for key in pod_spec_path(app.kind):
         lines.append(" " * indent + f"{key}:")
         indent += 2
     new = {(w.container.container, w.container.init): w.new for w in wants}
-    for list_key, init in (("initContainers", True), ("containers", False)):
+    for list_key, init in CONTAINER_LISTS:
         listed = [c for c in app.images if c.init == init]
         last = max((i for i, c in enumerate(listed) if (c.container, init) in new), default=-1)
         if last < 0:
@@ -654,7 +649,7 @@ def _workload_patch(app: App, wants: list[_ImageWant]) -> list[str]:
 def _json6902_patch(app: App, wants: list[_ImageWant]) -> list[str]:
     """JSON6902 operations setting images by position, each guarded by a ``test`` of the
     container's name (a strategic merge would replace a custom resource's lists whole)."""
-    pointer = "/" + "/".join(_POD_SPEC_PATH.get(app.kind, ("spec", "template", "spec")))
+    pointer = "/" + "/".join(pod_spec_path(app.kind))
     lines: list[str] = []
     for want in wants:
         init = want.container.init

@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from promoter import render as _render
-from promoter._resource import ResId, Resource
 from promoter.apps import apps_of, is_app
 from promoter.errors import PromoterError, RenderError, RepoError
 from promoter.images import ImageRef
+from promoter.kustomize import ResId, Resource
+from promoter.kustomize import render as _render
 from promoter.model import App, ContainerImage, Stage
 from promoter.promotion import choose_pipeline
+from promoter.workloads import containers
 
 if TYPE_CHECKING:
     from promoter.repo import GitOpsRepo
@@ -371,30 +372,14 @@ def _without_versions(doc: dict[str, Any], dst: _Object) -> dict[str, Any]:
         if both and "version" in theirs and "version" in mine:
             mine["version"] = theirs["version"]
         return doc
-    theirs = {(c.get("name"), init): c for c, init in _containers(dst.doc)}
-    for container, init in _containers(doc):
+    theirs = {(c.get("name"), init): c for c, init in containers(dst.doc)}
+    for container, init in containers(doc):
         twin = theirs.get((container.get("name"), init))
         image, other = container.get("image"), (twin or {}).get("image")
         if isinstance(image, str) and isinstance(other, str):
             ref, version = ImageRef.parse(image), ImageRef.parse(other)
             container["image"] = str(ref.with_version(version.tag, version.digest))
     return doc
-
-
-def _containers(doc: dict[str, Any]) -> Iterator[tuple[dict[str, Any], bool]]:
-    kind = doc.get("kind")
-    if kind == "Pod":
-        spec = _dig(doc, "spec")
-    elif kind == "CronJob":
-        spec = _dig(doc, "spec", "jobTemplate", "spec", "template", "spec")
-    else:
-        spec = _dig(doc, "spec", "template", "spec")
-    if not isinstance(spec, dict):
-        return
-    for key, init in (("initContainers", True), ("containers", False)):
-        for container in spec.get(key) or []:
-            if isinstance(container, dict):
-                yield container, init
 
 
 # -- normalising what is stage-specific by construction ----------------------------------

@@ -16,9 +16,9 @@ from typer.testing import CliRunner, Result
 from cli.check import github_line
 from cli.main import app
 from promoter import GitOpsRepo, Stage
-from promoter._resource import Resource
 from promoter._yaml import YMap, parse_text
 from promoter.checks import Finding, check_path, check_repo
+from promoter.kustomize import Resource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'

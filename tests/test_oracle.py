@@ -24,11 +24,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from promoter import GitOpsRepo
-from promoter._resource import Resource
 from promoter._yaml import YMap
 from promoter.apps import apps_of
 from promoter.errors import ManifestError, PromoterError
-from promoter.kustomize import Builder, rendered_scalar
+from promoter.kustomize import Builder, Resource, rendered_scalar
 from promoter.model import App, VersionSource
 from tests.kustomize_gen import (
     DIGESTS,

@@ -1,11 +1,15 @@
-"""Real renders with ``kustomize build`` or ``kubectl kustomize``: the ground truth."""
+"""Real renders with ``kustomize build`` or ``kubectl kustomize``: the ground truth, and
+the fallback when the native builder cannot follow a kustomization."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from promoter.errors import RenderError
 
@@ -37,11 +41,41 @@ def render_text(directory: Path, timeout: float = 120.0) -> str:
             [*tool, str(directory)], capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"{directory}: {Path(tool[0]).name} failed: {exc}") from None
+        raise RenderError(f"{directory}: {Path(tool[0]).name} failed: {exc}") from exc
     if done.returncode != 0:
         message = _last_error_line(done.stderr) or f"exit code {done.returncode}"
         raise RenderError(f"{directory}: {Path(tool[0]).name} {tool[1]} failed: {message}")
     return done.stdout
+
+
+def render_stage(directory: Path, flux: Mapping[str, Any] | None = None) -> str:
+    """The YAML kustomize renders for ``directory`` with what a Flux Kustomization's
+    ``flux`` spec adds on top (images, patches, target namespace, name prefix/suffix)."""
+    extra = {
+        f: flux[f]
+        for f in ("images", "patches", "namePrefix", "nameSuffix")
+        if flux is not None and flux.get(f)
+    }
+    if flux is not None and flux.get("targetNamespace"):
+        extra["namespace"] = flux["targetNamespace"]
+    if not extra:
+        return render_text(directory)
+    import yaml  # only here: wrapping a stage in a temporary overlay
+
+    with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
+        # kustomize refuses absolute resource paths: point at the stage relatively.
+        relative = os.path.relpath(directory, tmp)
+        body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
+        (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+        return render_text(Path(tmp))
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _last_error_line(stderr: str) -> str:

@@ -1,0 +1,43 @@
+"""The native kustomize engine: builds kustomizations the way ``kustomize build`` does,
+keeping where every value was set, and falls back to a real render when it must.
+
+Modules, by what they hold:
+
+- ``builder``: resources, components, generators, and the build of a directory;
+- ``transformers``: the transformers of one kustomization, in kustomize's order, made of
+  ``patches`` (strategic merge and JSON6902), ``metadata`` (namespace, prefix, suffix,
+  labels, annotations) and ``images``;
+- ``smp`` and ``jsonpatch``: the two patch algorithms on located documents;
+- ``inline``: positions of values in patches written inline in a kustomization;
+- ``scalars``: scalars as kustomize prints them;
+- ``resource``: one object, its ids and selectors;
+- ``render``: the real ``kustomize build`` / ``kubectl kustomize`` render.
+"""
+
+from promoter.kustomize._layer import FluxLayer
+from promoter.kustomize.builder import (
+    KUSTOMIZATION_FILES,
+    Build,
+    Builder,
+    find_kustomization,
+    is_remote,
+)
+from promoter.kustomize.images import image_matches
+from promoter.kustomize.resource import ResId, Resource, matches_selector
+from promoter.kustomize.scalars import rendered_scalar
+from promoter.kustomize.smp import BUILTIN_GROUPS
+
+__all__ = [
+    "BUILTIN_GROUPS",
+    "KUSTOMIZATION_FILES",
+    "Build",
+    "Builder",
+    "FluxLayer",
+    "ResId",
+    "Resource",
+    "find_kustomization",
+    "image_matches",
+    "is_remote",
+    "matches_selector",
+    "rendered_scalar",
+]

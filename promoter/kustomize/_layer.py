@@ -1,0 +1,118 @@
+"""The kustomization being read, and the readers of its fields (lists, strings, mappings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from promoter._yaml import YMap, YSeq
+from promoter.errors import KustomizeError
+
+
+@dataclass(frozen=True)
+class FluxLayer:
+    """What a Flux ``Kustomization`` adds on top of the build of its ``spec.path``."""
+
+    file: str
+    spec: YMap
+
+
+class Files(Protocol):
+    """How transformers read the files a kustomization names (the builder does it)."""
+
+    def read(self, rel: str, *, referrer: str | None = None, line: int | None = None) -> bytes:
+        """The bytes of a repo-relative file."""
+        ...
+
+    def resolve(self, base_dir: str, entry: str, referrer: str, line: int | None) -> str:
+        """``entry`` joined to ``base_dir``, inside the repository."""
+        ...
+
+
+@dataclass
+class Layer:
+    """The kustomization being processed: its directory, file and parsed content."""
+
+    dir: str
+    file: str
+    k: YMap
+    text: str
+    unsupported: list[str] = field(default_factory=list)
+
+
+def empty_map(file: str) -> YMap:
+    """A new mapping that belongs to ``file`` (a generated object or a missing field)."""
+    m = YMap()
+    m.file = file
+    m.mech = "resource"
+    return m
+
+
+def check_under(layer: Layer, target: str, entry: str, line: int) -> None:
+    """kustomize only loads files inside the kustomization's own directory."""
+    if layer.dir and not (target + "/").startswith(layer.dir.rstrip("/") + "/"):
+        raise KustomizeError(
+            layer.file,
+            f"file {entry!r} is outside the kustomization directory {layer.dir} "
+            "(kustomize refuses it)",
+            line,
+        )
+
+
+def items(k: YMap, key: str) -> list[tuple[Any, int]]:
+    """The elements of list field ``key``, each with its line."""
+    value = k.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, YSeq):
+        raise KustomizeError(k.file, f"'{key}' must be a list", k.line_of(key))
+    return [
+        (item, node.start_mark.line + 1 + k.line_offset if node is not None else 0)
+        for item, node in zip(value, _child_nodes(value), strict=False)
+    ]
+
+
+def _child_nodes(seq: YSeq) -> Iterator[Any]:
+    if seq.node is not None:
+        yield from seq.node.value
+    else:
+        while True:
+            yield None
+
+
+def entries(k: YMap, key: str) -> list[tuple[str, int]]:
+    """The string elements of list field ``key`` (resources, components), with lines."""
+    out = []
+    for item, line in items(k, key):
+        if not isinstance(item, str):
+            raise KustomizeError(k.file, f"'{key}' entries must be strings", line)
+        out.append((item, line))
+    return out
+
+
+def strings(spec: YMap, key: str) -> list[str]:
+    """List field ``key`` as strings (empty when it is not a list)."""
+    value = spec.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def maps(k: YMap, key: str) -> list[YMap]:
+    """The mapping elements of list field ``key`` (patches, images, generators)."""
+    out = []
+    for item, line in items(k, key):
+        if not isinstance(item, YMap):
+            raise KustomizeError(k.file, f"'{key}' entries must be mappings", line)
+        out.append(item)
+    return out
+
+
+def opt_str(k: YMap, key: str) -> str | None:
+    """String field ``key``, or None when absent."""
+    value = k.get(key)
+    return None if value is None else str(value)
+
+
+def map_line(entry: YMap) -> int | None:
+    """The line a mapping starts at in its file."""
+    return entry.node.start_mark.line + 1 + entry.line_offset if entry.node is not None else None

@@ -1,0 +1,177 @@
+"""The patch transformers: strategic merge and JSON6902 patches, from files or inline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from promoter._yaml import YMap, parse_bytes
+from promoter.errors import KustomizeError
+from promoter.kustomize._layer import Files, Layer, check_under, items
+from promoter.kustomize.inline import parse_inline
+from promoter.kustomize.jsonpatch import JsonPatchError, apply_ops
+from promoter.kustomize.resource import ResId, Resource, id_of, matches_selector
+from promoter.kustomize.scalars import json_restyle
+from promoter.kustomize.smp import BUILTIN_GROUPS, is_delete, merge
+
+
+def apply_strategic_merges(files: Files, layer: Layer, acc: list[Resource]) -> list[Resource]:
+    """The layer's ``patchesStrategicMerge`` entries (file paths or inline patches)."""
+    k = layer.k
+    for raw, line in items(k, "patchesStrategicMerge"):
+        if isinstance(raw, str) and "\n" not in raw.strip() and ":" not in raw:
+            target = files.resolve(layer.dir, raw, layer.file, line)
+            check_under(layer, target, raw, line)
+            docs = parse_bytes(files.read(target, referrer=layer.file, line=line), target, "patch")
+            where = target
+        elif isinstance(raw, str):
+            docs = parse_inline(layer, k["patchesStrategicMerge"], raw, line)
+            where = layer.file
+        else:
+            raise KustomizeError(layer.file, "patchesStrategicMerge entries are strings", line)
+        for doc in docs:
+            acc = _apply_smp(acc, doc, None, where, line)
+    return acc
+
+
+def apply_patch(
+    files: Files, layer: Layer, spec: YMap, acc: list[Resource], *, json6902_only: bool
+) -> list[Resource]:
+    """One ``patches`` (or ``patchesJson6902``) entry: a strategic merge or JSON6902 patch,
+    from ``path`` or inline ``patch``, on its ``target`` (or the object it names)."""
+    line = spec.node.start_mark.line + 1 if spec.node is not None else 0
+    target = spec.get("target")
+    if target is not None and not isinstance(target, dict):
+        raise KustomizeError(layer.file, "patch target must be a mapping", line)
+    if spec.get("path") is not None:
+        entry = str(spec["path"])
+        rel = files.resolve(layer.dir, entry, layer.file, line)
+        check_under(layer, rel, entry, line)
+        data = files.read(rel, referrer=layer.file, line=line)
+        _check_json(data.decode("utf-8-sig", errors="replace"), rel, None)
+        docs = parse_bytes(data, rel, "patch")
+        if len(docs) == 1 and isinstance(docs[0], list):
+            docs = parse_bytes(data, rel, "json6902")
+        where = rel
+    elif isinstance(spec.get("patch"), str):
+        patch_line = spec.line_of("patch") or line
+        _check_json(spec["patch"], layer.file, patch_line)
+        docs = parse_inline(layer, spec, spec["patch"], patch_line)
+        where = layer.file
+    else:
+        raise KustomizeError(layer.file, "a patch needs 'path' or 'patch'", line)
+    if len(docs) == 1 and isinstance(docs[0], list):
+        if target is None:
+            raise KustomizeError(layer.file, "a JSON6902 patch needs a target", line)
+        return _apply_json6902(acc, docs[0], target, where)
+    if json6902_only:
+        raise KustomizeError(layer.file, "patchesJson6902 entries must be JSON patches", line)
+    if target is not None and len(docs) > 1:
+        raise KustomizeError(
+            layer.file, "several strategic merge patches in one entry may not have a target",
+            line,
+        )  # fmt: skip
+    for doc in docs:
+        meta = doc.get("metadata") if isinstance(doc, YMap) else None
+        if not (isinstance(meta, dict) and meta.get("name") and doc.get("kind")):
+            raise KustomizeError(
+                where, "unable to parse SM or JSON patch: a strategic merge patch needs "
+                "kind and metadata.name", _doc_line(doc) or line,
+            )  # fmt: skip
+        acc = _apply_smp(acc, doc, target, where, line)
+    return acc
+
+
+def _apply_json6902(
+    acc: list[Resource], ops: list[Any], target: dict[str, Any], where: str
+) -> list[Resource]:
+    out = []
+    for resource in acc:
+        if matches_selector(resource, target):
+            try:
+                doc = json_restyle(apply_ops(resource.doc, ops))
+                resource = resource.with_doc(doc)
+            except JsonPatchError as exc:
+                line = _first_line(ops)
+                raise KustomizeError(
+                    where, f"JSON6902 patch on {resource.id}: {exc}", line
+                ) from exc
+        out.append(resource)
+    return out
+
+
+def _check_json(text: str, where: str, line: int | None) -> None:
+    """kustomize reads a patch that starts with ``[`` as strict JSON, not as YAML."""
+    if not text.lstrip().startswith("["):
+        return
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KustomizeError(
+            where,
+            f"unable to parse SM or JSON patch: starts with '[' but is not JSON: {exc.msg}",
+            line if line is not None else exc.lineno,
+        ) from exc
+
+
+def _doc_line(doc: Any) -> int | None:
+    node = getattr(doc, "node", None)
+    return None if node is None else int(node.start_mark.line) + doc.line_offset + 1
+
+
+def _first_line(ops: list[Any]) -> int | None:
+    for op in ops:
+        if isinstance(op, YMap) and op.node is not None:
+            return int(op.node.start_mark.line) + op.line_offset + 1
+    return None
+
+
+def _apply_smp(
+    acc: list[Resource], patch: Any, target: dict[str, Any] | None, where: str, line: int
+) -> list[Resource]:
+    if not isinstance(patch, YMap):
+        raise KustomizeError(where, "a strategic merge patch must be a mapping", line)
+    mech = patch.mech
+    if target is not None:
+        chosen = [matches_selector(r, target) for r in acc]
+    else:
+        wanted = id_of(patch)
+        wanted_key = wanted.key
+        chosen = [wanted_key in r.keys for r in acc]
+        count = sum(chosen)
+        if count != 1:
+            patch_line = patch.node.start_mark.line + 1 + patch.line_offset if patch.node else line
+            problem = "no resource matches" if count == 0 else "several resources match"
+            raise KustomizeError(where, f"{problem} strategic merge patch {wanted}", patch_line)
+    out = []
+    for resource, hit in zip(acc, chosen, strict=True):
+        if not hit:
+            out.append(resource)
+            continue
+        if is_delete(patch):
+            continue
+        builtin = resource.id.group in BUILTIN_GROUPS
+        merged = merge(
+            resource.doc,
+            _retarget(patch, resource.id),
+            kind=resource.id.kind,
+            builtin=builtin,
+            mech=mech,
+        )
+        out.append(resource.with_doc(merged))
+    return out
+
+
+def _retarget(patch: YMap, rid: ResId) -> YMap:
+    """A targeted SMP applies to each selected object whatever name the patch carries."""
+    meta = patch.get("metadata")
+    if not isinstance(meta, YMap):
+        return patch
+    new_meta = meta.evolve()
+    new_meta.pop("name", None)
+    new_meta.pop("namespace", None)
+    out = patch.evolve()
+    out["metadata"] = new_meta
+    out.pop("kind", None)
+    out.pop("apiVersion", None)
+    return out
