@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
+from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.report import status_dict
 
 DIFFERS = "◆"
@@ -32,22 +33,26 @@ def console() -> Console:
 def problem_lines(status: RepoStatus) -> list[str]:
     """One line per distinct problem (a broken pipeline, or a stage that cannot be read).
 
-    A broken base shared by several stages is reported once, naming every stage it breaks.
+    A broken base shared by several stages (one ``Problem``) is reported once, naming every
+    stage it breaks.  A pipeline's line names the pipeline unless one of its problems does
+    (``DUPLICATE_STAGE``).
     """
     lines: list[str] = []
-    stages: dict[str, list[str]] = {}
+    stages: dict[Problem, list[str]] = {}
     for pipeline in status.pipelines:
-        name = pipeline.pipeline.name
-        error = pipeline.pipeline.error
-        if error is not None:
-            lines.append(error if f"pipeline {name!r}" in error else f"{error} (pipeline {name})")
+        declared = pipeline.pipeline
+        if declared.error is not None:
+            named = any(p.code == DUPLICATE_STAGE for p in declared.problems)
+            lines.append(
+                declared.error if named else f"{declared.error} (pipeline {declared.name})"
+            )
         for stage_status in pipeline.stages:
-            if stage_status.error is not None:
-                label = f"{name}/{stage_status.stage.name}"
-                stages.setdefault(stage_status.error, []).append(label)
-    for message, labels in stages.items():
+            if stage_status.problem is not None:
+                label = f"{declared.name}/{stage_status.stage.name}"
+                stages.setdefault(stage_status.problem, []).append(label)
+    for problem, labels in stages.items():
         noun = "stage" if len(labels) == 1 else "stages"
-        lines.append(f"{message} ({noun} {', '.join(labels)})")
+        lines.append(f"{problem.text} ({noun} {', '.join(labels)})")
     return lines
 
 
@@ -141,6 +146,7 @@ def _problems(pipeline: PipelineStatus) -> list[str]:
         if stage_status.error is None and stage_status.unsupported and not stage_status.rendered:
             lines.append(
                 f"note: stage {stage_status.stage.name} uses what the native reader cannot follow "
-                f"({'; '.join(stage_status.unsupported)}) and no kustomize/kubectl is on PATH"
+                f"({'; '.join(p.text for p in stage_status.unsupported)}) "
+                "and no kustomize/kubectl is on PATH"
             )
     return lines

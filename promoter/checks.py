@@ -34,7 +34,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from promoter.kustomize import (
 )
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, VersionSource
+from promoter.problems import Problem
 from promoter.repo import GitOpsRepo
 from promoter.tree import DiskSource, FileSource, yaml_files
 from promoter.versions import compare_versions
@@ -77,9 +78,6 @@ MARKER = re.compile(
 """A well-formed setter comment (``_MARKER_HINT``); groups: namespace, policy, suffix."""
 
 _MARKER_HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'
-_LOCATED = re.compile(r"^(?P<file>[^\s:;][^:;]*?):(?P<line>[0-9]+): (?P<message>.*)$", re.DOTALL)
-_PROBLEM_SPLIT = re.compile(r"; (?=[^\s:;][^:;]*?:[0-9]+: |pipeline ')")
-_TRAILING_FILES = re.compile(r"\(([^()]+)\)$")
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
 _FIELD = re.compile(r"""^\s*(?:-\s+)?["']?([A-Za-z0-9_.-]+)["']?\s*:\s*(\S.*?)?\s*$""")
 _MARKER_ATTEMPT = re.compile(r'\{\s*"?\$imagepolicy')
@@ -100,19 +98,35 @@ _OVERRIDE_NAMES = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: where it is (repo-relative file, 1-based line, when known) and what."""
+    """One problem found by a rule: ``problem.code`` is the rule id; ``problem.message``
+    ends by naming the stages it was found in, when it concerns stages."""
 
-    file: str | None
-    line: int | None
-    rule: str
-    message: str
+    problem: Problem
+
+    @property
+    def rule(self) -> str:
+        """The rule id (one of ``RULES``)."""
+        return self.problem.code
+
+    @property
+    def file(self) -> str | None:
+        """Repo-relative file, when known."""
+        return self.problem.file
+
+    @property
+    def line(self) -> int | None:
+        """1-based line, when known."""
+        return self.problem.line
+
+    @property
+    def message(self) -> str:
+        """What is wrong."""
+        return self.problem.message
 
     @property
     def location(self) -> str:
         """``file:line``, ``file`` or ``""``."""
-        if self.file is None:
-            return ""
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
+        return self.problem.location
 
 
 def check_path(path: str | Path, *, render: bool = False) -> tuple[Finding, ...]:
@@ -129,7 +143,7 @@ def discovery_failure(root: Path, error: ManifestError) -> tuple[Finding, ...]:
     """The findings of a repository whose pipelines cannot be discovered at all: the
     error, and every malformed setter marker (which needs no pipeline to be found)."""
     findings = _Findings()
-    findings.add(error.file, error.line, "pipeline", error.message)
+    findings.add_problem(error.problem, "pipeline")
     _marker_syntax(DiskSource(root), findings)
     return findings.result()
 
@@ -168,10 +182,10 @@ def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]
 
 @dataclass
 class _Findings:
-    """Findings keyed by place and text; the same problem in several stages is one finding
-    that names them all."""
+    """Findings keyed by their ``Problem`` (code: the rule); the same problem in several
+    stages is one finding that names them all."""
 
-    items: dict[tuple[str | None, int | None, str, str], list[str]] = field(default_factory=dict)
+    items: dict[Problem, list[str]] = field(default_factory=dict)
 
     def add(
         self,
@@ -181,26 +195,28 @@ class _Findings:
         message: str,
         stage: Stage | None = None,
     ) -> None:
-        stages = self.items.setdefault((file or None, line, rule, message), [])
+        self.add_problem(Problem(message, file, line), rule, stage=stage)
+
+    def add_problem(
+        self, problem: Problem, rule: str, fallback: str | None = None, stage: Stage | None = None
+    ) -> None:
+        """``problem`` under ``rule``; one without a file is placed at ``fallback``."""
+        if problem.file is None:
+            problem = replace(problem, file=fallback, line=None)
+        key = replace(problem, file=problem.file or None, code=rule)
+        stages = self.items.setdefault(key, [])
         if stage is not None and _label(stage) not in stages:
             stages.append(_label(stage))
 
-    def add_located(self, text: str, rule: str, fallback: str | None, stage: Stage | None) -> None:
-        """A message that may start with ``path:line:``; otherwise it is placed at
-        ``fallback``."""
-        found = _LOCATED.match(text)
-        if found is not None:
-            self.add(found["file"], int(found["line"]), rule, found["message"], stage)
-        else:
-            self.add(fallback, None, rule, text, stage)
-
     def result(self) -> tuple[Finding, ...]:
         out = []
-        for (file, line, rule, message), stages in self.items.items():
+        for problem, stages in self.items.items():
             if stages:
                 noun = "stage" if len(stages) == 1 else "stages"
-                message = f"{message} ({noun} {', '.join(stages)})"
-            out.append(Finding(file, line, rule, message))
+                problem = replace(
+                    problem, message=f"{problem.message} ({noun} {', '.join(stages)})"
+                )
+            out.append(Finding(problem))
         return tuple(
             sorted(
                 out,
@@ -225,16 +241,11 @@ def _kustomization_of(repo: GitOpsRepo, stage: Stage) -> str:
 
 
 def _pipeline_errors(pipeline: Pipeline, findings: _Findings) -> None:
-    if pipeline.error is not None:
-        for problem in _PROBLEM_SPLIT.split(pipeline.error):
-            fallback = pipeline.declared_in or None
-            listed = _TRAILING_FILES.search(problem)
-            if listed is not None and not _LOCATED.match(problem):
-                fallback = listed.group(1).split(", ")[-1]
-            findings.add_located(problem, "pipeline", fallback, None)
+    for problem in pipeline.problems:
+        findings.add_problem(problem, "pipeline", pipeline.declared_in or None)
     for stage in pipeline.stages:
-        if stage.error is not None:
-            findings.add_located(stage.error, "pipeline", stage.declared_in, None)
+        if stage.problem is not None:
+            findings.add_problem(stage.problem, "pipeline", stage.declared_in)
 
 
 @dataclass(frozen=True)
@@ -354,26 +365,23 @@ def _dense_ranks(values: list[int]) -> list[int]:
 def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) -> dict[int, Build]:
     builds: dict[int, Build] = {}
     for index, stage in enumerate(stages):
-        if stage.error is not None:
+        if stage.problem is not None:
             continue
         try:
             build = repo.build(stage)
-        except ManifestError as exc:
-            findings.add(exc.file, exc.line, "stage", exc.message, stage)
-            continue
         except PromoterError as exc:
-            findings.add_located(str(exc), "stage", _kustomization_of(repo, stage), stage)
+            findings.add_problem(exc.problem, "stage", _kustomization_of(repo, stage), stage)
             continue
         builds[index] = build
         for entry in build.unsupported:
-            found = _LOCATED.match(entry)
-            what = found["message"] if found is not None else entry
-            findings.add(
-                found["file"] if found is not None else _kustomization_of(repo, stage),
-                int(found["line"]) if found is not None else None,
+            message = (
+                f"the native reader cannot follow {entry.message}; status and promote render "
+                "this stage with kustomize instead"
+            )
+            findings.add_problem(
+                replace(entry, message=message),
                 "unsupported",
-                f"the native reader cannot follow {what}; status and promote render this "
-                "stage with kustomize instead",
+                _kustomization_of(repo, stage),
                 stage,
             )
     return builds
@@ -743,11 +751,8 @@ def _gates(repo: GitOpsRepo, findings: _Findings) -> None:
 
     try:
         gates = load_gates(repo.source)
-    except ManifestError as exc:
-        findings.add(exc.file, exc.line, "gates", exc.message)
-        return
     except PromoterError as exc:
-        findings.add_located(str(exc), "gates", CONFIG_FILE, None)
+        findings.add_problem(exc.problem, "gates", CONFIG_FILE)
         return
     stages = {p.name: {s.name for s in p.stages} for p in repo.pipelines}
     for name in gates.pipelines:

@@ -34,6 +34,7 @@ from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
 from promoter.errors import ManifestError
+from promoter.problems import Problem
 from promoter.tree import DiskSource, FileSource
 
 CONFIG_FILE = "promoter.yaml"
@@ -84,28 +85,17 @@ class GateConfig:
         return cls(setting(owner, "soak"), setting(owner, "freeze"))
 
 
-@dataclass(frozen=True)
-class UnknownKey:
-    """A key of a settings-only entry that no area knows (raised when settings are read)."""
-
-    message: str
-    line: int | None
-
-    def error(self) -> ManifestError:
-        """The error to raise."""
-        return ManifestError(CONFIG_FILE, self.message, self.line)
-
-
 class _Entry:
     """What pipeline and stage entries share: a deferred unknown key."""
 
-    unknown: UnknownKey | None
+    unknown: Problem | None
+    """A key of a settings-only entry that no area knows (raised when settings are read)."""
 
     def check(self) -> None:
         """Raise the unknown key of a settings-only entry (declared ones are checked when
         read)."""
         if self.unknown is not None:
-            raise self.unknown.error()
+            raise ManifestError(CONFIG_FILE, self.unknown.message, self.unknown.line)
 
 
 @dataclass(frozen=True)
@@ -123,7 +113,7 @@ class StageConfig(_Entry):
     path: Setting | None = None
     order: int | None = None
     gates: GateConfig = GateConfig()
-    unknown: UnknownKey | None = None
+    unknown: Problem | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +126,7 @@ class PipelineConfig(_Entry):
     stages: tuple[StageConfig, ...]
     declares: bool = True
     gates: GateConfig = GateConfig()
-    unknown: UnknownKey | None = None
+    unknown: Problem | None = None
 
 
 @dataclass(frozen=True)
@@ -268,11 +258,11 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
     return PipelineConfig(name, line, tuple(stages), False, GateConfig.read(entry), unknown)
 
 
-def _unknown(mapping: YMap, allowed: frozenset[str], where: str) -> UnknownKey | None:
+def _unknown(mapping: YMap, allowed: frozenset[str], where: str) -> Problem | None:
     try:
         check_keys(mapping, allowed, where)
     except ManifestError as exc:
-        return UnknownKey(exc.message, exc.line)
+        return exc.problem
     return None
 
 

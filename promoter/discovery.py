@@ -19,6 +19,7 @@ from promoter._yaml import YMap, parse_bytes
 from promoter.config import CONFIG_FILE, Config, read_config, stage_directory
 from promoter.errors import ManifestError
 from promoter.model import FluxRef, Pipeline, Stage
+from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.tree import DiskSource, FileSource, yaml_files
 
 NAME_LABEL = "pipelines.weave.works/name"
@@ -55,7 +56,7 @@ def discover(root: Path | FileSource) -> Discovery:
 
 def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, str], YMap]]:
     found: dict[str, list[tuple[Stage, YMap]]] = defaultdict(list)
-    errors: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    errors: dict[str, list[Problem]] = defaultdict(list)
     for rel in yaml_files(source):
         if rel == CONFIG_FILE:
             continue
@@ -73,10 +74,7 @@ def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, st
         stages = _name_stages(found.get(name, []))
         problems = errors.get(name, [])
         pipeline = _pipeline(
-            name,
-            [s for s, _ in stages],
-            [message for _, message in problems],
-            problems[0][0] if problems else "",
+            name, [s for s, _ in stages], problems, (problems[0].file or "") if problems else ""
         )
         pipelines.append(pipeline)
         for stage, spec in stages:
@@ -89,7 +87,7 @@ def _collect(
     rel: str,
     source: FileSource,
     found: dict[str, list[tuple[Stage, YMap]]],
-    errors: dict[str, list[tuple[str, str]]],
+    errors: dict[str, list[Problem]],
 ) -> None:
     if not isinstance(doc, YMap) or doc.get("kind") != "Kustomization":
         return
@@ -105,46 +103,43 @@ def _collect(
     pipeline = labels.raw(NAME_LABEL) or ""
     line = labels.line_of(STAGE_LABEL) or labels.line_of(NAME_LABEL)
     if not pipeline.strip():
-        errors[pipeline].append((rel, f"{rel}:{line}: label {NAME_LABEL} is empty"))
+        errors[pipeline].append(Problem(f"label {NAME_LABEL} is empty", rel, line, code="label"))
         return
     raw_order = labels.raw(STAGE_LABEL)
     if raw_order is None or not _INTEGER.fullmatch(raw_order.strip()):
         what = "is missing" if raw_order is None else f"{raw_order!r} is not an integer"
-        errors[pipeline].append((rel, f"{rel}:{line}: label {STAGE_LABEL} {what}"))
+        errors[pipeline].append(Problem(f"label {STAGE_LABEL} {what}", rel, line, code="label"))
         return
     order = int(raw_order.strip())
     spec = doc.get("spec")
     spec = spec if isinstance(spec, YMap) else YMap()
     path_text = str(spec.get("path") or ".")
     flux = FluxRef(str(meta.get("name") or ""), str(meta.get("namespace") or "flux-system"), rel)
-    path, error = _stage_path(source, path_text, rel, spec.line_of("path"))
+    path, problem = _stage_path(source, path_text, rel, spec.line_of("path"))
     name = posixpath.basename(path) or flux.name or "."
-    stage = Stage(pipeline, name, order, path, rel, flux, error)
+    stage = Stage(pipeline, name, order, path, rel, flux, problem)
     found[pipeline].append((stage, spec))
 
 
 def _stage_path(
     source: FileSource, text: str, rel: str, line: int | None
-) -> tuple[str, str | None]:
+) -> tuple[str, Problem | None]:
     """The repo-relative POSIX stage directory for ``text``, and why it is unusable if it is.
 
     ``rel`` is the declaring file: a Flux Kustomization (its ``spec.path``) or promoter.yaml.
     """
-    where = f"{rel}:{line}" if line else rel
     key = "path" if rel == CONFIG_FILE else "spec.path"
     path = stage_directory(text)
-    if path == ".." or path.startswith("../"):
-        return path, f"{where}: {key} {text!r} leaves the repository"
-    if not source.inside(path):
-        return path, f"{where}: {key} {text!r} leaves the repository"
-    if not source.is_dir(path):
-        problem = (
-            "is not a directory" if source.is_file(path) else "does not exist in this repository"
-        )
-        hint = f"; if the stage lives elsewhere, declare it in {CONFIG_FILE}"
-        hint = "" if rel == CONFIG_FILE else hint
-        return path, f"{where}: {key} {text!r} {problem}{hint}"
-    return path, None
+    why = None
+    if path == ".." or path.startswith("../") or not source.inside(path):
+        why = "leaves the repository"
+    elif not source.is_dir(path):
+        why = "is not a directory" if source.is_file(path) else "does not exist in this repository"
+        if rel != CONFIG_FILE:
+            why += f"; if the stage lives elsewhere, declare it in {CONFIG_FILE}"
+    if why is None:
+        return path, None
+    return path, Problem(f"{key} {text!r} {why}", rel, line or None, code="stage-path")
 
 
 def _name_stages(stages: list[tuple[Stage, YMap]]) -> list[tuple[Stage, YMap]]:
@@ -161,7 +156,7 @@ def _name_stages(stages: list[tuple[Stage, YMap]]) -> list[tuple[Stage, YMap]]:
 
 
 def _pipeline(
-    name: str, stages: list[Stage], problems: list[str], fallback_file: str = ""
+    name: str, stages: list[Stage], problems: list[Problem], fallback_file: str = ""
 ) -> Pipeline:
     problems = list(problems)
     by_name: dict[str, list[Stage]] = defaultdict(list)
@@ -170,10 +165,10 @@ def _pipeline(
     for stage_name, same in by_name.items():
         if len(same) > 1:
             files = ", ".join(s.declared_in for s in same)
-            problems.append(f"pipeline {name!r} has two stages named {stage_name!r} ({files})")
+            message = f"pipeline {name!r} has two stages named {stage_name!r} ({files})"
+            problems.append(Problem(message, same[-1].declared_in, code=DUPLICATE_STAGE))
     declared_in = stages[0].declared_in if stages else fallback_file
-    error = "; ".join(problems) or None
-    return Pipeline(name, tuple(stages), declared_in, error)
+    return Pipeline(name, tuple(stages), declared_in, tuple(problems))
 
 
 # -- promoter.yaml -------------------------------------------------------------------------
@@ -186,9 +181,9 @@ def _from_config(source: FileSource, config: Config) -> list[Pipeline]:
         for entry in declared.stages:
             assert entry.path is not None and entry.order is not None and entry.name is not None
             text = str(entry.path.value)
-            path, error = _stage_path(source, text, CONFIG_FILE, entry.path.line)
+            path, problem = _stage_path(source, text, CONFIG_FILE, entry.path.line)
             stages.append(
-                Stage(declared.name, entry.name, entry.order, path, CONFIG_FILE, None, error)
+                Stage(declared.name, entry.name, entry.order, path, CONFIG_FILE, None, problem)
             )
         pipelines.append(_pipeline(declared.name, stages, []))
     return pipelines

@@ -19,10 +19,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import ClassVar
+
+from promoter.problems import Problem
 
 
 class PromoterError(Exception):
     """Base class of every error that ends in one clear line for the user."""
+
+    @property
+    def problem(self) -> Problem:
+        """This error as data: its one line, at no particular place."""
+        return Problem(str(self))
 
 
 class RepoError(PromoterError):
@@ -32,6 +40,8 @@ class RepoError(PromoterError):
 class ManifestError(PromoterError):
     """A file is malformed, missing, unreadable or outside the repository."""
 
+    code: ClassVar[str] = "manifest"
+
     def __init__(self, file: str, message: str, line: int | None = None) -> None:
         self.file = file
         self.line = line
@@ -39,9 +49,17 @@ class ManifestError(PromoterError):
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
 
+    @property
+    def problem(self) -> Problem:
+        """This error as data: ``file``, ``line`` and ``message`` (``str(self)`` is
+        ``str(self.problem)``)."""
+        return Problem(self.message, self.file, self.line, code=self.code)
+
 
 class KustomizeError(ManifestError):
     """A kustomization cannot be built the way kustomize would build it."""
+
+    code: ClassVar[str] = "kustomize"
 
 
 class LookupFailed(PromoterError):

@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Literal
 
 from promoter.images import ImageRef
+from promoter.problems import Problem
 
 SourceType = Literal["resource", "patch", "json6902", "images", "inline-patch"]
 """How a version is set: a base manifest, a strategic-merge patch file, a JSON6902 op,
@@ -78,7 +79,13 @@ class Stage:
     path: str
     declared_in: str
     flux: FluxRef | None = None
-    error: str | None = None
+    problem: Problem | None = None
+    """Why the stage cannot be read (its directory is unusable), None when it can."""
+
+    @property
+    def error(self) -> str | None:
+        """``problem`` as one line, None when the stage is fine."""
+        return None if self.problem is None else self.problem.text
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,13 @@ class Pipeline:
     name: str
     stages: tuple[Stage, ...]
     declared_in: str
-    error: str | None = None
+    problems: tuple[Problem, ...] = ()
+    """Everything wrong with the declaration (bad labels, stage names used twice)."""
+
+    @property
+    def error(self) -> str | None:
+        """``problems`` as one line (``"; "``-joined), None when there are none."""
+        return "; ".join(p.text for p in self.problems) or None
 
     @property
     def waves(self) -> tuple[tuple[Stage, ...], ...]:
@@ -102,9 +115,16 @@ class StageStatus:
 
     stage: Stage
     apps: tuple[App, ...] = ()
-    error: str | None = None
-    unsupported: tuple[str, ...] = ()
+    problem: Problem | None = None
+    """Why the stage could not be read, None when it was."""
+    unsupported: tuple[Problem, ...] = ()
+    """What the native reader cannot follow (code ``unsupported``)."""
     rendered: bool = False
+
+    @property
+    def error(self) -> str | None:
+        """``problem`` as one line, None when the stage was read."""
+        return None if self.problem is None else self.problem.text
 
     def app(self, key: str) -> App | None:
         """The app with ``Kind/name`` key ``key``, if the stage deploys it."""
@@ -138,6 +158,6 @@ class RepoStatus:
     def ok(self) -> bool:
         """False when any pipeline or stage could not be read."""
         return all(
-            p.pipeline.error is None and all(s.error is None for s in p.stages)
+            not p.pipeline.problems and all(s.problem is None for s in p.stages)
             for p in self.pipelines
         )

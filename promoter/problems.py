@@ -4,12 +4,22 @@ Stages, pipelines, builds (what the native reader cannot follow) and ``pipelines
 findings carry ``Problem`` records; only the CLI turns them into text (``str(problem)``
 is the classic ``file:line: message`` line) and JSON (``problem.to_dict()``).  Nothing
 parses a message back into its parts.
+
+Codes: ``manifest`` and ``kustomize`` (a ``ManifestError``/``KustomizeError``), ``label``
+(a bad ``pipelines.weave.works/*`` label), ``stage-path`` (a stage directory that cannot be
+used), ``duplicate-stage`` (two stages of a pipeline with one name), ``unsupported`` (what
+the native reader cannot follow), ``error`` (any other error, without a place); a
+``pipelines check`` finding's code is its rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+DUPLICATE_STAGE = "duplicate-stage"
+"""The code of two stages with one name: placed at the later declaring file, its message
+names the pipeline and every declaring file, so its text form is the message alone."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,12 @@ class Problem:
     def __str__(self) -> str:
         where = self.location
         return f"{where}: {self.message}" if where else self.message
+
+    @property
+    def text(self) -> str:
+        """The one line people read: ``str(self)``, but the message alone for a problem
+        whose message already says where (``DUPLICATE_STAGE``)."""
+        return self.message if self.code == DUPLICATE_STAGE else str(self)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"file", "line", "column", "message", "code"}``."""

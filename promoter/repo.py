@@ -189,14 +189,14 @@ class GitOpsRepo:
 
     def stage_status(self, stage: Stage, *, render: bool = False) -> StageStatus:
         """What ``stage`` deploys; natively, or rendered when asked or when needed."""
-        if stage.error is not None:
-            return StageStatus(stage, error=stage.error)
+        if stage.problem is not None:
+            return StageStatus(stage, problem=stage.problem)
         native: Build | None = None
-        native_error: str | None = None
+        native_error: PromoterError | None = None
         try:
             native = self.build(stage)
         except PromoterError as exc:
-            native_error = str(exc)
+            native_error = exc
         unsupported = native.unsupported if native is not None else ()
         if (render or unsupported) and self._renderable:
             if _render.find_tool() is not None:
@@ -204,19 +204,21 @@ class GitOpsRepo:
                     rendered = self.render(stage)
                 except RenderError as exc:
                     return StageStatus(
-                        stage, error=native_error or str(exc), unsupported=unsupported
+                        stage, problem=(native_error or exc).problem, unsupported=unsupported
                     )
                 apps = self._merge_render(rendered, native)
                 return StageStatus(stage, apps, None, unsupported, rendered=True)
             if render:
                 return StageStatus(
                     stage,
-                    error=str(
-                        RenderError("cannot render: neither kustomize nor kubectl is on PATH")
-                    ),
+                    problem=RenderError(
+                        "cannot render: neither kustomize nor kubectl is on PATH"
+                    ).problem,
                 )
         if native is None:
-            return StageStatus(stage, error=native_error)
+            return StageStatus(
+                stage, problem=None if native_error is None else native_error.problem
+            )
         return StageStatus(stage, apps_of(native.resources, self.read_line), None, unsupported)
 
     def build(self, stage: Stage) -> Build:

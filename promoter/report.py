@@ -57,7 +57,11 @@ def app_dict(app: App) -> dict[str, Any]:
 
 
 def stage_dict(status: StageStatus) -> dict[str, Any]:
-    """One stage; ``error`` is present only when the stage could not be read."""
+    """One stage; ``error`` is present only when the stage could not be read.
+
+    ``unsupported`` and ``error`` are the text forms of ``unsupported_problems`` and
+    ``problems`` (``{"file", "line", "column", "message", "code"}`` records).
+    """
     stage = status.stage
     data: dict[str, Any] = {
         "name": stage.name,
@@ -67,8 +71,10 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
         if stage.flux is None
         else {"name": stage.flux.name, "namespace": stage.flux.namespace, "file": stage.flux.file},
         "rendered": status.rendered,
-        "unsupported": list(status.unsupported),
+        "unsupported": [p.text for p in status.unsupported],
+        "unsupported_problems": [p.to_dict() for p in status.unsupported],
         "apps": [app_dict(a) for a in status.apps],
+        "problems": [] if status.problem is None else [status.problem.to_dict()],
     }
     if status.error is not None:
         data["error"] = status.error
@@ -76,11 +82,13 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
 
 
 def pipeline_dict(status: PipelineStatus) -> dict[str, Any]:
-    """One pipeline; ``error`` is present only when its declaration is broken."""
+    """One pipeline; ``error`` is present only when its declaration is broken, the text
+    form of ``problems``."""
     data: dict[str, Any] = {
         "name": status.pipeline.name,
         "declared_in": status.pipeline.declared_in,
         "stages": [stage_dict(s) for s in status.stages],
+        "problems": [p.to_dict() for p in status.pipeline.problems],
     }
     if status.pipeline.error is not None:
         data["error"] = status.pipeline.error

@@ -19,6 +19,7 @@ from promoter import GitOpsRepo, Stage
 from promoter._yaml import YMap, parse_text
 from promoter.checks import Finding, check_path, check_repo
 from promoter.kustomize import Resource
+from promoter.problems import Problem
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HINT = '# {"$imagepolicy": "<namespace>:<policy>[:tag|:name|:digest]"}'
@@ -27,6 +28,12 @@ CLEAN_ENV: dict[str, str | None] = {
     "PROMOTER_KUSTOMIZE": None,
     "PROMOTER_DEBUG": None,
 }
+
+
+def finding(file: str | None, line: int | None, rule: str, message: str) -> Finding:
+    """The finding of ``rule`` at ``file``:``line``."""
+    return Finding(Problem(message, file, line, code=rule))
+
 
 # -- a small repo: pipeline "demo", stages dev (0) and prod (1) ---------------------------
 
@@ -145,7 +152,7 @@ def test_non_integer_stage_label(tmp_path: Path) -> None:
     """A stage label that is not an integer is a pipeline finding on the label's line."""
     repo = make_repo(tmp_path, {"clusters/prod.yaml": sync("prod", "second")})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "clusters/prod.yaml",
             8,
             "pipeline",
@@ -158,7 +165,7 @@ def test_missing_stage_path(tmp_path: Path) -> None:
     """A spec.path that does not exist is a pipeline finding on the path's line."""
     repo = make_repo(tmp_path, {"clusters/prod.yaml": sync("prod", '"1"', "./demo/nowhere")})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "clusters/prod.yaml",
             11,
             "pipeline",
@@ -173,7 +180,7 @@ def test_stage_label_without_pipeline_name(tmp_path: Path) -> None:
     orphan = sync("qa", '"2"').replace("    pipelines.weave.works/name: demo\n", "")
     repo = make_repo(tmp_path, {"clusters/qa.yaml": orphan})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "clusters/qa.yaml",
             7,
             "pipeline",
@@ -195,7 +202,7 @@ def test_duplicate_stage_names(tmp_path: Path) -> None:
         },
     )
     assert check_path(repo) == (
-        Finding(
+        finding(
             "clusters/prod-2.yaml",
             None,
             "pipeline",
@@ -210,7 +217,7 @@ def test_label_that_promoter_yaml_overrides(tmp_path: Path) -> None:
     config = "pipelines:\n  - name: demo\n    stages:\n      - path: demo/dev\n"
     repo = make_repo(tmp_path, {"promoter.yaml": config})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "clusters/prod.yaml",
             11,
             "pipeline",
@@ -225,7 +232,7 @@ def test_broken_promoter_yaml(tmp_path: Path) -> None:
     config = "pipelines:\n  - name: demo\n    stagez: []\n"
     repo = make_repo(tmp_path, {"promoter.yaml": config})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "promoter.yaml",
             3,
             "pipeline",
@@ -238,7 +245,7 @@ def test_no_pipelines(tmp_path: Path) -> None:
     """A repository without any pipeline is one finding without a file."""
     (tmp_path / "empty.yaml").write_text("a: 1\n", encoding="utf-8")
     assert check_path(tmp_path) == (
-        Finding(
+        finding(
             None,
             None,
             "pipeline",
@@ -256,7 +263,7 @@ def test_missing_patch_file(tmp_path: Path) -> None:
     kustomization = KUSTOMIZATION + "patches:\n  - path: tag.yaml\n"
     repo = make_repo(tmp_path, {"demo/prod/kustomization.yaml": kustomization})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/kustomization.yaml",
             6,
             "stage",
@@ -275,7 +282,7 @@ def test_strategic_merge_patch_targeting_nothing(tmp_path: Path) -> None:
         },
     )
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/tag.yaml",
             1,
             "stage",
@@ -304,7 +311,7 @@ def test_patch_target_selecting_nothing(tmp_path: Path) -> None:
         },
     )
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/kustomization.yaml",
             6,
             "patch",
@@ -348,7 +355,7 @@ def test_unsupported_feature(tmp_path: Path) -> None:
     kustomization = KUSTOMIZATION + "  - https://github.com/org/repo//deploy?ref=v1\n"
     repo = make_repo(tmp_path, {"demo/prod/kustomization.yaml": kustomization})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/kustomization.yaml",
             5,
             "unsupported",
@@ -382,7 +389,7 @@ def test_images_entry_in_a_shared_component(tmp_path: Path) -> None:
         },
     )
     assert check_path(repo) == (
-        Finding(
+        finding(
             "pinned/kustomization.yaml",
             5,
             "shared-override",
@@ -416,7 +423,7 @@ def test_malformed_marker(tmp_path: Path) -> None:
     dev = deployment("example.com/app:1.1.0", ' # {"$imagepolicy": "flux-system/app"}')
     repo = make_repo(tmp_path, {"demo/dev/deployment.yaml": dev})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/dev/deployment.yaml",
             10,
             "marker",
@@ -430,7 +437,7 @@ def test_marker_outside_any_stage_is_checked(tmp_path: Path) -> None:
     loose = 'newTag: 1.0.0 # {"$imagepolicy": flux-system:app}\n'
     repo = make_repo(tmp_path, {"notes/loose.yaml": loose})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "notes/loose.yaml",
             1,
             "marker",
@@ -451,7 +458,7 @@ def test_marker_suffix_that_does_not_fit_the_field(tmp_path: Path) -> None:
     )
     repo = make_repo(tmp_path, {"demo/dev/kustomization.yaml": kustomization})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/dev/kustomization.yaml",
             7,
             "marker",
@@ -466,7 +473,7 @@ def test_marker_in_a_later_stage(tmp_path: Path) -> None:
     prod = deployment("example.com/app:1.0.0", ' # {"$imagepolicy": "flux-system:app"}')
     repo = make_repo(tmp_path, {"demo/prod/deployment.yaml": prod})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/deployment.yaml",
             10,
             "marker",
@@ -491,7 +498,7 @@ def test_unordered_version(tmp_path: Path, image: str, problem: str) -> None:
     """A tag without an order and without a digest is a version finding at the image."""
     repo = make_repo(tmp_path, {"demo/prod/deployment.yaml": deployment(image)})
     assert check_path(repo) == (
-        Finding(
+        finding(
             "demo/prod/deployment.yaml",
             10,
             "version",
@@ -549,7 +556,7 @@ def test_render_reports_versions_that_differ(
 
     monkeypatch.setattr(repo, "render", render)
     assert check_repo(repo, render=True) == (
-        Finding(
+        finding(
             "demo/prod/deployment.yaml",
             10,
             "render",
@@ -563,7 +570,7 @@ def test_render_without_a_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """With --render and no kustomize or kubectl, one render finding says so."""
     monkeypatch.setenv("PROMOTER_KUSTOMIZE", "no-such-kustomize-binary")
     assert check_path(make_repo(tmp_path), render=True) == (
-        Finding(None, None, "render", "cannot render: neither kustomize nor kubectl is on PATH"),
+        finding(None, None, "render", "cannot render: neither kustomize nor kubectl is on PATH"),
     )
 
 
@@ -590,8 +597,8 @@ def test_gates_naming_unknown_stages_are_findings(tmp_path: Path) -> None:
     )
     repo = make_repo(tmp_path, {"promoter.yaml": config})
     assert check_path(repo) == (
-        Finding("promoter.yaml", None, "gates", "gates name unknown pipeline 'nope'"),
-        Finding(
+        finding("promoter.yaml", None, "gates", "gates name unknown pipeline 'nope'"),
+        finding(
             "promoter.yaml", None, "gates", "gates name unknown stage 'prdo' of pipeline 'demo'"
         ),
     )
@@ -673,9 +680,9 @@ def test_github_output(tmp_path: Path) -> None:
 def test_github_line_without_file_and_escaping(tmp_path: Path) -> None:
     """A finding without a file is a bare ``::error::``; ``%``, newlines, ``:`` and ``,`` in
     properties are escaped the way workflow commands need."""
-    bare = Finding(None, None, "render", "100% broken\nreally")
+    bare = finding(None, None, "render", "100% broken\nreally")
     assert github_line(bare, tmp_path, tmp_path) == "::error::[render] 100%25 broken%0Areally"
-    odd = Finding("a,b:c.yaml", None, "marker", "m")
+    odd = finding("a,b:c.yaml", None, "marker", "m")
     assert github_line(odd, tmp_path, tmp_path) == "::error file=a%2Cb%3Ac.yaml::[marker] m"
 
 

@@ -19,6 +19,7 @@ from promoter.report import status_dict
 from tests.repo_builders import (
     PROJECT_ROOT,
     example_repo,
+    flux_sync,
     git_init,
     kustomization,
     simple_pipeline,
@@ -36,7 +37,6 @@ PLAIN_ENV: dict[str, str | None] = {
     "PROMOTER_DEBUG": None,
     "PROMOTER_KUSTOMIZE": None,
 }
-
 
 
 def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -190,7 +190,9 @@ def stage(pipeline: str, name: str, order: int, apps: list[Any]) -> Any:
         },
         "rendered": False,
         "unsupported": [],
+        "unsupported_problems": [],
         "apps": apps,
+        "problems": [],
     }
 
 
@@ -332,8 +334,18 @@ def _example_expected() -> dict[str, Any]:
     ]
     return {
         "pipelines": [
-            {"name": "platform", "declared_in": f"{p}/dev/sync.yaml", "stages": platform},
-            {"name": "web", "declared_in": f"{w}/dev/sync.yaml", "stages": web},
+            {
+                "name": "platform",
+                "declared_in": f"{p}/dev/sync.yaml",
+                "stages": platform,
+                "problems": [],
+            },
+            {
+                "name": "web",
+                "declared_in": f"{w}/dev/sync.yaml",
+                "stages": web,
+                "problems": [],
+            },
         ]
     }
 
@@ -703,3 +715,83 @@ def test_unsupported_entries_are_listed_when_nothing_can_render(
     )
     expected_table = (0, "", True)
     assert expected_table == (table.exit_code, table.stderr, note in table.stdout.splitlines())
+
+
+# -- structured problems in JSON ----------------------------------------------------------
+
+
+def problem(file: str | None, line: int | None, message: str, code: str) -> Any:
+    """A ``problems`` entry."""
+    return {"file": file, "line": line, "column": None, "message": message, "code": code}
+
+
+def test_unsupported_problems_locate_each_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``unsupported_problems`` gives file, line and what of each ``unsupported`` entry."""
+    simple_pipeline(tmp_path)
+    remote = "https://github.com/acme/cfg//base?ref=v1"
+    write(tmp_path, {"demo/dev/kustomization.yaml": kustomization("deployment.yaml", remote)})
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing executable there
+    data = json.loads(invoke("status", "--repo", str(tmp_path), "-o", "json").stdout)
+    dev, prod = data["pipelines"][0]["stages"]
+    expected = (
+        [problem("demo/dev/kustomization.yaml", 5, f"remote resource {remote}", "unsupported")],
+        [],
+        [],
+    )
+    assert expected == (dev["unsupported_problems"], dev["problems"], prod["unsupported_problems"])
+
+
+def test_stage_problems_beside_the_error_string(tmp_path: Path) -> None:
+    """A stage that cannot be read has its ``error`` line and the same problem as a record;
+    a readable stage has an empty ``problems`` list and no ``error``."""
+    simple_pipeline(tmp_path)
+    write(tmp_path, {"demo/dev/sync.yaml": flux_sync("demo-dev", "./clusters/dev", "demo", 0)})
+    result = invoke("status", "--repo", str(tmp_path), "-o", "json")
+    dev, prod = json.loads(result.stdout)["pipelines"][0]["stages"]
+    message = (
+        "spec.path './clusters/dev' does not exist in this repository; "
+        "if the stage lives elsewhere, declare it in promoter.yaml"
+    )
+    expected = (
+        1,
+        f"demo/dev/sync.yaml:11: {message}",
+        [problem("demo/dev/sync.yaml", 11, message, "stage-path")],
+        [],
+        False,
+    )
+    assert expected == (
+        result.exit_code,
+        dev["error"],
+        dev["problems"],
+        prod["problems"],
+        "error" in prod,
+    )
+
+
+def test_pipeline_problems_keep_each_problem_apart(tmp_path: Path) -> None:
+    """A pipeline with a bad label and two stages of one name lists both as records, while
+    ``error`` keeps the ``; ``-joined line."""
+    simple_pipeline(tmp_path)
+    write(
+        tmp_path,
+        {
+            "other/dev/sync.yaml": flux_sync("demo-dev", "./demo/dev", "demo", 2),
+            "odd/sync.yaml": flux_sync("demo-odd", "./demo/dev", "demo", "first"),
+        },
+    )
+    data = json.loads(invoke("status", "--repo", str(tmp_path), "-o", "json").stdout)
+    (pipeline,) = data["pipelines"]
+    label = "label pipelines.weave.works/stage 'first' is not an integer"
+    twice = (
+        "pipeline 'demo' has two stages named 'demo-dev' (demo/dev/sync.yaml, other/dev/sync.yaml)"
+    )
+    expected = (
+        f"odd/sync.yaml:8: {label}; {twice}",
+        [
+            problem("odd/sync.yaml", 8, label, "label"),
+            problem("other/dev/sync.yaml", None, twice, "duplicate-stage"),
+        ],
+    )
+    assert expected == (pipeline["error"], pipeline["problems"])

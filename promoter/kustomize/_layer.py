@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from promoter._yaml import YMap, YSeq
 from promoter.errors import KustomizeError
+from promoter.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,12 @@ class Layer:
     file: str
     k: YMap
     text: str
-    unsupported: list[str] = field(default_factory=list)
+    unsupported: list[Problem] = field(default_factory=list)
+
+    def cannot_follow(self, what: str, line: int | None) -> None:
+        """Note ``what`` (``remote resource <url>``, ``vars``, ...) at ``line`` of this
+        kustomization as something the native reader cannot follow."""
+        self.unsupported.append(Problem(what, self.file, line, code="unsupported"))
 
 
 def empty_map(file: str) -> YMap:

@@ -31,6 +31,7 @@ from promoter.kustomize._layer import (
 )
 from promoter.kustomize.resource import Resource
 from promoter.kustomize.transformers import transform
+from promoter.problems import Problem
 from promoter.tree import DiskSource, FileSource
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -42,7 +43,8 @@ class Build:
     """The objects a directory renders to, and what the native reader could not follow."""
 
     resources: tuple[Resource, ...]
-    unsupported: tuple[str, ...] = ()
+    unsupported: tuple[Problem, ...] = ()
+    """What the native reader cannot follow, each at its place (code ``unsupported``)."""
     files: frozenset[str] = frozenset()
     """Every repo file the build read: what the stage depends on."""
 
@@ -71,7 +73,7 @@ class Builder:
     ) -> None:
         self.source: FileSource = DiskSource(root) if isinstance(root, Path) else root
         self._overrides = dict(overrides or {})
-        self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[str, ...], frozenset[str]]] = {}
+        self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[Problem, ...], frozenset[str]]] = {}
         self._reading: list[set[str]] = []
 
     def invalidate(self, source: FileSource, changed: set[str]) -> None:
@@ -134,7 +136,7 @@ class Builder:
 
     def _build_dir(
         self, rel_dir: str, stack: tuple[str, ...]
-    ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+    ) -> tuple[tuple[Resource, ...], tuple[Problem, ...]]:
         found = self._dirs.get(rel_dir)
         if found is None:
             self._reading.append(set())
@@ -160,7 +162,7 @@ class Builder:
 
     def _build_uncached(
         self, rel_dir: str, stack: tuple[str, ...], flux: FluxLayer | None
-    ) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+    ) -> tuple[tuple[Resource, ...], tuple[Problem, ...]]:
         if rel_dir in stack:
             cycle = " -> ".join((*stack[stack.index(rel_dir) :], rel_dir))
             raise KustomizeError(_kfile_or_dir(self.source, rel_dir), f"resource cycle: {cycle}")
@@ -214,7 +216,7 @@ class Builder:
         seen = {r.id.key for r in acc}
         for entry, line in entries(k, "resources") + entries(k, "bases"):
             if is_remote(entry):
-                layer.unsupported.append(f"{layer.file}:{line}: remote resource {entry}")
+                layer.cannot_follow(f"remote resource {entry}", line)
                 continue
             target = self.resolve(layer.dir, entry, layer.file, line)
             if self.source.is_dir(target):
@@ -237,14 +239,14 @@ class Builder:
         self._generate(layer, acc)
         for name in ("helmCharts", "helmChartInflationGenerator", "generators", "transformers"):
             if k.get(name):
-                layer.unsupported.append(f"{layer.file}:{k.line_of(name)}: {name}")
+                layer.cannot_follow(name, k.line_of(name))
         return transform(self, layer, acc, flux)
 
     def _component(
         self, layer: Layer, entry: str, line: int, acc: list[Resource], stack: tuple[str, ...]
     ) -> list[Resource]:
         if is_remote(entry):
-            layer.unsupported.append(f"{layer.file}:{line}: remote component {entry}")
+            layer.cannot_follow(f"remote component {entry}", line)
             return acc
         target = self.resolve(layer.dir, entry, layer.file, line)
         if target in stack:

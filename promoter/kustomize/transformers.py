@@ -61,9 +61,9 @@ def transform(
 def _check_replacements(layer: Layer) -> None:
     for raw, line in items(layer.k, "replacements"):
         if not isinstance(raw, dict) or "path" in raw or _touches_images(raw):
-            layer.unsupported.append(f"{layer.file}:{line}: replacements")
+            layer.cannot_follow("replacements", line)
     if layer.k.get("vars"):
-        layer.unsupported.append(f"{layer.file}:{layer.k.line_of('vars')}: vars")
+        layer.cannot_follow("vars", layer.k.line_of("vars"))
 
 
 def _touches_images(replacement: dict[str, Any]) -> bool:
