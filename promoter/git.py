@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promoter.errors import GitError
+from promoter.errors import GitError, PushRaced, PushRejected
 
 if TYPE_CHECKING:
     import git
@@ -31,10 +31,6 @@ case "$1" in
   *) printf '%s\\n' "$PROMOTER_GIT_TOKEN" ;;
 esac
 """
-
-
-class PushRejected(GitError):
-    """The remote refused the push (a race with another writer, or no rights)."""
 
 
 @dataclass(frozen=True)
@@ -188,10 +184,6 @@ def commit(tree: git.Repo, message: str, paths: Sequence[str]) -> str:
 def set_branch(repo: git.Repo, branch: str, sha: str) -> None:
     """Point local ``branch`` at ``sha`` (created, or moved when it exists)."""
     _run(repo, ["branch", "--force", "--no-track", branch, sha])
-
-
-class PushRaced(PushRejected):
-    """The remote branch moved since it was read: another writer won the race."""
 
 
 _RACED = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref")

@@ -27,7 +27,7 @@ from promoter.errors import ManifestError, PromotionError
 from promoter.images import ImageRef
 from promoter.kustomize import rendered_scalar
 from promoter.model import App, ContainerImage, VersionSource
-from promoter.promotion import Change, FileEdit
+from promoter.promotion import Change, ChangeHow, FileEdit
 
 _POD_SPEC_PATH = {
     "Pod": ("spec",),
@@ -194,7 +194,7 @@ class Rewriter:
         for want in wants:
             self._change(want, source.file, source.line, "in-place")
 
-    def _change(self, want: _ImageWant, file: str, line: int, how: str) -> None:
+    def _change(self, want: _ImageWant, file: str, line: int, how: ChangeHow) -> None:
         self.changes.append(
             Change(
                 want.app.key,
