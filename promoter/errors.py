@@ -75,3 +75,7 @@ class GitError(PromoterError):
 
 class GitHubError(PromoterError):
     """The GitHub API refused a request or could not be reached."""
+
+
+class ClusterError(PromoterError):
+    """The Kubernetes API could not be used: no context, not reachable, refused, no extra."""
