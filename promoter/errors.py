@@ -13,9 +13,11 @@ The tree::
     ├── GitError            a git operation failed (fetch, push, worktree)
     │   └── PushRejected    the remote refused the push (no rights, a hook, protection)
     │       └── PushRaced   the remote branch moved meanwhile: another writer won
-    └── GitHubError         the GitHub API refused or did not answer
-        ├── PullRequestExists  a pull request is already open for the branch
-        └── PullRequestFailed  the branch was pushed, its pull request could not be opened
+    ├── GitHubError         the GitHub API refused or did not answer
+    │   ├── PullRequestExists  a pull request is already open for the branch
+    │   └── PullRequestFailed  the branch was pushed, its pull request could not be opened
+    ├── ClusterError        the Kubernetes API could not be used (context, reachability, rights)
+    └── RegistryError       a container registry refused or did not answer
 
 The library raises these and never prints or exits; ``cli`` turns them into one line on stderr.
 """
@@ -104,3 +106,7 @@ class PullRequestFailed(GitHubError):
     def __init__(self, message: str, branch: str) -> None:
         super().__init__(message)
         self.branch = branch
+
+
+class ClusterError(PromoterError):
+    """The Kubernetes API could not be used: no context, not reachable, refused, no extra."""
