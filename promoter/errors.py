@@ -75,3 +75,7 @@ class GitError(PromoterError):
 
 class GitHubError(PromoterError):
     """The GitHub API refused a request or could not be reached."""
+
+
+class RegistryError(PromoterError):
+    """A container registry refused a request, could not be reached or answered nonsense."""
