@@ -110,3 +110,7 @@ class PullRequestFailed(GitHubError):
 
 class ClusterError(PromoterError):
     """The Kubernetes API could not be used: no context, not reachable, refused, no extra."""
+
+
+class RegistryError(PromoterError):
+    """A container registry refused a request, could not be reached or answered nonsense."""
