@@ -75,3 +75,7 @@ class GitError(PromoterError):
 
 class GitHubError(PromoterError):
     """The GitHub API refused a request or could not be reached."""
+
+
+class GitLabError(PromoterError):
+    """The GitLab API refused a request or could not be reached."""
