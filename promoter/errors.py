@@ -16,6 +16,7 @@ The tree::
     ├── GitHubError         the GitHub API refused or did not answer
     │   ├── PullRequestExists  a pull request is already open for the branch
     │   └── PullRequestFailed  the branch was pushed, its pull request could not be opened
+    ├── GitLabError         the GitLab API refused or did not answer
     ├── ClusterError        the Kubernetes API could not be used (context, reachability, rights)
     └── RegistryError       a container registry refused or did not answer
 
@@ -114,3 +115,7 @@ class ClusterError(PromoterError):
 
 class RegistryError(PromoterError):
     """A container registry refused a request, could not be reached or answered nonsense."""
+
+
+class GitLabError(PromoterError):
+    """The GitLab API refused a request or could not be reached."""
