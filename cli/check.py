@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 from collections import Counter
 from enum import Enum
 from pathlib import Path
@@ -15,7 +15,7 @@ from cli.errors import EXIT_FAILED, handled
 from cli.options import RepoOption, repo_root
 
 if TYPE_CHECKING:
-    from promoter.checks import Finding
+    from promoter.checks import CheckReport, Finding
 
 
 class Output(str, Enum):
@@ -42,53 +42,45 @@ def check(
 ) -> None:
     """Validate every pipeline and stage of the repository (for CI); exit 1 on any finding."""
     with handled():
-        from promoter.checks import check_repo, discovery_failure
-        from promoter.errors import ManifestError, PromoterError
-        from promoter.repo import GitOpsRepo
+        import promoter
 
         root = repo_root(repo)
         try:
-            try:
-                gitops = GitOpsRepo.open(root)
-            except ManifestError as exc:
-                findings, scope = discovery_failure(root, exc), "the repository"
-            else:
-                findings = check_repo(gitops, render=render)
-                stages = sum(len(p.stages) for p in gitops.pipelines)
-                scope = f"{_count(len(gitops.pipelines), 'pipeline')}, {_count(stages, 'stage')}"
-        except PromoterError as exc:
+            report = promoter.check(root, render=render)
+        except promoter.PromoterError as exc:
             if output is Output.github:
                 print(f"::error::{_escape_data(str(exc))}", flush=True)
             raise
+        findings = report.findings
         if output is Output.json:
-            print(json.dumps(json_report(findings), indent=2))
+            from promoter.serialize import check_dict, to_json
+
+            sys.stdout.write(to_json(check_dict(findings)))
         elif output is Output.github:
             base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
             for finding in findings:
                 print(github_line(finding, root, base))
-            print(summary(findings, scope))
+            print(summary(findings, _scope(report)))
         else:
             for finding in findings:
                 print(text_line(finding))
-            print(summary(findings, scope))
+            print(summary(findings, _scope(report)))
     if findings:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _scope(report: CheckReport) -> str:
+    """What was checked: ``N pipelines, M stages`` (or the repository, when no pipeline
+    could be discovered)."""
+    if report.pipelines is None:
+        return "the repository"
+    return f"{_count(report.pipelines, 'pipeline')}, {_count(report.stages, 'stage')}"
 
 
 def text_line(finding: Finding) -> str:
     """``file:line: [rule] message`` (the location left out when unknown)."""
     where = f"{finding.location}: " if finding.location else ""
     return f"{where}[{finding.rule}] {_one_line(finding.message)}"
-
-
-def json_report(findings: tuple[Finding, ...]) -> dict[str, object]:
-    """``{"findings": [{"file", "line", "rule", "message"}], "ok": bool}``."""
-    return {
-        "findings": [
-            {"file": f.file, "line": f.line, "rule": f.rule, "message": f.message} for f in findings
-        ],
-        "ok": not findings,
-    }
 
 
 def github_line(finding: Finding, root: Path, base: Path) -> str:

@@ -39,15 +39,12 @@ def diff(
     """Show the rendered difference between two stages (kustomize), object by object:
     version changes first (what a promotion carries), then what stays stage-specific."""
     with handled():
-        from promoter import GitOpsRepo
-        from promoter.stagediff import diff_stages
+        import promoter
+        from promoter.serialize import diff_dict, to_json
 
-        gitops = GitOpsRepo.open(repo_root(repo))
-        result = diff_stages(gitops, source, target, pipeline)
+        result = promoter.diff(repo_root(repo), source, target, pipeline)
         if output is DiffOutput.json:
-            import json
-
-            sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+            sys.stdout.write(to_json(diff_dict(result)))
         else:
             _print_text(result)
         sys.stdout.flush()
@@ -70,9 +67,10 @@ def _print_text(result: StageDiff) -> None:
     if not sys.stdout.isatty():
         sys.stdout.write("".join(f"{line}\n" for line, _ in lines))
         return
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
+    from cli.views import console
+
+    out = console(soft_wrap=True)
     for line, style in lines:
-        console.print(Text(line, style=_STYLES.get(style, "")))
+        out.print(Text(line, style=_STYLES.get(style, "")))

@@ -37,22 +37,22 @@ def handled() -> Iterator[None]:
         yield
     except PromoterError as exc:
         fail(str(exc))
-        raise SystemExit(EXIT_FAILED) from None
-    except KeyboardInterrupt:
+        raise SystemExit(EXIT_FAILED) from exc
+    except KeyboardInterrupt as exc:
         fail("interrupted")
-        raise SystemExit(EXIT_INTERRUPTED) from None
+        raise SystemExit(EXIT_INTERRUPTED) from exc
     except (SystemExit, GeneratorExit, typer.Exit, typer.Abort, typer.TyperException):
         # Typer's own exits and usage errors keep their exit codes (0, 1, 2).
         raise
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
         # Whoever read stdout went away (`pipelines status -o json | head`): stop quietly.
         _silence_stdout()
-        raise SystemExit(EXIT_FAILED) from None
+        raise SystemExit(EXIT_FAILED) from exc
     except Exception as exc:
         if os.environ.get("PROMOTER_DEBUG"):
             traceback.print_exc()
         fail(f"unexpected {type(exc).__name__}: {exc} (PROMOTER_DEBUG=1 shows the traceback)")
-        raise SystemExit(EXIT_BUG) from None
+        raise SystemExit(EXIT_BUG) from exc
 
 
 def _one_line(text: str) -> str:
@@ -76,6 +76,6 @@ def run(main: Callable[[], object]) -> None:
     gc.disable()
     try:
         main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         fail("interrupted")
-        raise SystemExit(EXIT_INTERRUPTED) from None
+        raise SystemExit(EXIT_INTERRUPTED) from exc

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timezone
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -45,21 +44,20 @@ def history(
 ) -> None:
     """Every change of an app's version in a stage, newest first, from git history."""
     with handled():
-        from promoter.errors import PromoterError
-        from promoter.history import history as read
+        import promoter
 
         moment = _date(since) if since else None
         if since and moment is None:
-            raise PromoterError(
+            raise promoter.PromoterError(
                 f"--since {since!r} is not a date like 2026-11-01 or 2026-11-01T12:00"
             )
-        entries = read(
+        entries = promoter.list_history(
             repo_root(repo), app, pipeline=pipeline, stage=stage, since=moment, max_count=max_count
         )
         if output is HistoryOutput.json:
-            sys.stdout.write(
-                json.dumps({"entries": [entry_dict(e) for e in entries]}, indent=2) + "\n"
-            )
+            from promoter.serialize import history_dict, to_json
+
+            sys.stdout.write(to_json(history_dict(entries)))
         else:
             _table(entries)
 
@@ -72,34 +70,10 @@ def _date(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def entry_dict(entry: HistoryEntry) -> dict[str, Any]:
-    """One history entry in the documented JSON shape."""
-    return {
-        "pipeline": entry.pipeline,
-        "stage": entry.stage,
-        "kind": entry.kind,
-        "app": entry.app,
-        "old_version": entry.old_version,
-        "new_version": entry.new_version,
-        "commit": entry.commit,
-        "date": entry.date,
-        "author": entry.author,
-        "pull_request": entry.pull_request,
-        "trailers": _trailer_dict(entry.trailers),
-    }
-
-
-def _trailer_dict(trailers: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """Trailers by name; the values of a name given several times joined by ", "."""
-    found: dict[str, list[str]] = {}
-    for name, value in trailers:
-        found.setdefault(name, []).append(value)
-    return {name: ", ".join(values) for name, values in found.items()}
-
-
 def _table(entries: tuple[HistoryEntry, ...]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from cli.views import console
 
     table = Table(title="version history (newest first)", title_justify="left")
     for column in ("date", "pipeline/stage", "app", "change", "commit", "author", "PR"):
@@ -114,5 +88,4 @@ def _table(entries: tuple[HistoryEntry, ...]) -> None:
             e.author,
             f"#{e.pull_request}" if e.pull_request else "",
         )
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 10_000)
-    console.print(table)
+    console().print(table)

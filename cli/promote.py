@@ -67,11 +67,12 @@ def promote(
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
     with handled():
-        from promoter.publish import PromotionRequest, request_planner
+        import promoter
 
         root = repo_root(repo)
-        request = PromotionRequest(apps, source, target, pipeline, skip_stages, allow_downgrade)
-        maker = request_planner(request)
+        request = promoter.PromotionRequest(
+            apps, source, target, pipeline, skip_stages, allow_downgrade
+        )
         flags = GitFlags(
             dry_run,
             write,
@@ -85,7 +86,7 @@ def promote(
             draft,
             ignore_gates,
         )
-        run_change(root, flags, output, maker)
+        run_change(root, flags, output, request)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

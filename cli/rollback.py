@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -17,19 +16,15 @@ from cli.publishing import (
     GitFlags,
     GithubRepoOption,
     IgnoreGatesOption,
-    LabelOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
     RemoteOption,
     ReviewerOption,
+    RollbackLabelOption,
     WriteOption,
     run_change,
 )
-
-if TYPE_CHECKING:
-    from promoter import GitOpsRepo
-    from promoter.promotion import PromotionPlan
 
 
 def rollback(
@@ -53,7 +48,7 @@ def rollback(
     base: BaseOption = None,
     remote: RemoteOption = "origin",
     github_repo: GithubRepoOption = None,
-    label: LabelOption = None,
+    label: RollbackLabelOption = None,
     reviewer: ReviewerOption = None,
     draft: DraftOption = False,
     repo: RepoOption = None,
@@ -63,18 +58,10 @@ def rollback(
     if (to is None) == (not previous):
         raise typer.BadParameter("give exactly one of --to VERSION or --previous")
     with handled():
+        import promoter
 
         root = repo_root(repo)
-
-        def maker(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
-            from promoter.history import read_history
-            from promoter.rollback import plan_rollback
-
-            entries = read_history(gitops.root)
-            return plan_rollback(
-                gitops, app, stage, entries, to_version=to, previous=previous, pipeline=pipeline
-            )
-
+        maker = promoter.rollback_planner(app, stage, to=to, previous=previous, pipeline=pipeline)
         flags = GitFlags(
             dry_run,
             write,
@@ -83,7 +70,7 @@ def rollback(
             base,
             remote,
             github_repo,
-            label if label is not None else ["rollback"],
+            label,
             reviewer,
             draft,
             ignore_gates,

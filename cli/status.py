@@ -39,20 +39,10 @@ def status(
 ) -> None:
     """Show every app's version in every stage of every pipeline."""
     with handled():
+        import promoter
         from cli import views
-        from promoter import GitOpsRepo
-        from promoter.errors import RepoError
 
-        root = repo_root(repo)
-        gitops = GitOpsRepo.open(root)
-        if not gitops.pipelines:
-            raise RepoError(
-                f"{root}: no pipelines found; label Flux Kustomizations with "
-                "pipelines.weave.works/name and pipelines.weave.works/stage, "
-                "or declare them in promoter.yaml"
-            )
-        chosen = tuple(dict.fromkeys(pipelines or ()))
-        result = gitops.status(chosen, render=render)
+        result = promoter.status(repo_root(repo), pipelines or (), render=render)
         if output is Output.json:
             views.print_json(result)
         elif output is Output.yaml:

@@ -1,9 +1,10 @@
-"""Rendering statuses for people (Rich tables, the Flux-style tree) and scripts (JSON/YAML)."""
+"""Rendering for people (Rich tables, the Flux-style tree, change reports) and scripts
+(JSON/YAML through ``promoter.serialize``); the one Rich console set-up of every command."""
 
 from __future__ import annotations
 
-import json
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -11,7 +12,10 @@ from rich.text import Text
 
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
 from promoter.problems import DUPLICATE_STAGE, Problem
-from promoter.report import status_dict
+from promoter.serialize import status_dict, to_json, to_yaml
+
+if TYPE_CHECKING:
+    from promoter.publish import ChangeResult
 
 DIFFERS = "◆"
 AUTOMATED = "⟳"
@@ -22,12 +26,13 @@ PLAIN_WIDTH = 10_000
 """Width of plain output: tables are never squeezed or truncated when stdout is a pipe."""
 
 
-def console() -> Console:
-    """A console that is plain (no colour, no width limit) when stdout is not a terminal."""
-    out = Console(highlight=False, soft_wrap=False)
+def console(*, soft_wrap: bool = False) -> Console:
+    """A console that is plain (no colour, no width limit) when stdout is not a terminal;
+    ``soft_wrap`` leaves long lines to the terminal (reports with URLs and paths)."""
+    out = Console(highlight=False, soft_wrap=soft_wrap)
     if out.is_terminal:
         return out
-    return Console(highlight=False, soft_wrap=False, width=PLAIN_WIDTH)
+    return Console(highlight=False, soft_wrap=soft_wrap, width=PLAIN_WIDTH)
 
 
 def problem_lines(status: RepoStatus) -> list[str]:
@@ -60,14 +65,12 @@ def print_json(status: RepoStatus) -> None:
     """The stable JSON document described in the README."""
     # Indented for people; compact (and several times faster: the C encoder) for pipes.
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(status_dict(status), indent=indent) + "\n")
+    sys.stdout.write(to_json(status_dict(status), indent=indent))
 
 
 def print_yaml(status: RepoStatus) -> None:
     """The same data as JSON, as YAML."""
-    import yaml
-
-    sys.stdout.write(yaml.safe_dump(status_dict(status), sort_keys=False, allow_unicode=True))
+    sys.stdout.write(to_yaml(status_dict(status)))
 
 
 def print_tree(status: RepoStatus) -> None:
@@ -150,3 +153,50 @@ def _problems(pipeline: PipelineStatus) -> list[str]:
                 "and no kustomize/kubectl is on PATH"
             )
     return lines
+
+
+def print_change(result: ChangeResult) -> None:
+    """A promotion or rollback: what moves, each value written, and what was done."""
+    plan = result.plan
+    out = console(soft_wrap=True)
+    where = f"pipeline {plan.pipeline}: {plan.source.name} -> {plan.target.name}"
+    if plan.kind == "rollback":
+        origin = f" (version from commit {plan.origin_commit[:12]})" if plan.origin_commit else ""
+        where = f"pipeline {plan.pipeline}: roll back {plan.target.name}{origin}"
+    if plan.is_noop:
+        apps = ", ".join(plan.unchanged) or "no app differs"
+        out.print(Text(f"{where}: already up to date ({apps}); nothing to do"))
+        return
+    out.print(Text(where, style="bold"))
+    for move in plan.moves:
+        out.print(Text(f"  {move.key}: {move.old_version or 'none'} -> {move.new_version}"))
+    for change in plan.changes:
+        at = f"{change.file}:{change.line}" if change.line else change.file
+        what = change.container or "chart"
+        line = f"    {what}: {change.old} -> {change.new}  {at} ({change.how})"
+        out.print(Text(line, style="dim"))
+    for note in plan.notes:
+        out.print(Text(f"  note: {note}", style="yellow"))
+    for key in plan.unchanged:
+        out.print(Text(f"  {key}: already at the same version", style="dim"))
+    if result.dry_run:
+        sys.stdout.write(plan.diff())
+        out.print(Text("dry run: nothing was written", style="dim"))
+    elif result.wrote:
+        out.print(Text(f"wrote {', '.join(e.path for e in plan.edits)}"))
+    published = result.published
+    if published is None:
+        return
+    if published.commit:
+        out.print(
+            Text(
+                f"committed {published.commit[:12]} on branch {published.branch} "
+                f"(base {published.base})"
+            )
+        )
+    if published.pushed:
+        out.print(Text(f"pushed {published.branch}"))
+    if published.pull_request is not None:
+        pr = published.pull_request
+        verb = "opened" if pr.created else "updated"
+        out.print(Text(f"pull request #{pr.number} {verb}: {pr.url}"))

@@ -1,11 +1,49 @@
 """kustomize-promoter: see and promote app versions through kustomize + Flux pipelines.
 
->>> from promoter import GitOpsRepo
->>> repo = GitOpsRepo.open(".")
->>> for pipeline in repo.status().pipelines: ...
+>>> import promoter
+>>> for pipeline in promoter.status(".").pipelines: ...
+>>> promoter.publish_change(".", promoter.PromotionRequest(["web"], "staging", "prod"),
+...                         mode="dry-run").plan.diff()
+
+Each command of the ``pipelines`` CLI is a function here returning a record: ``status``,
+``promote``/``publish_change`` (with ``PromotionRequest`` or ``rollback_planner``),
+``list_history``, ``check`` and ``diff``.  Every submodule is imported here, so
+``promoter.publish.promote`` works after a plain ``import promoter``; GitPython, PyGithub
+and Rich are imported only when used.
 """
 
+from promoter import apps as apps
+from promoter import checks as checks
+from promoter import config as config
+from promoter import discovery as discovery
+from promoter import errors as errors
+from promoter import gates as gates
+from promoter import git as git
+from promoter import github as github
+from promoter import history as history
+from promoter import images as images
+from promoter import kustomize as kustomize
+from promoter import model as model
+from promoter import planner as planner
+from promoter import pr as pr
+from promoter import problems as problems
+from promoter import promotion as promotion
+from promoter import publish as publish
+from promoter import redact as redact
+from promoter import repo as repo
+from promoter import resolve as resolve
+from promoter import rewrite as rewrite
+from promoter import rollback as rollback
+from promoter import serialize as serialize
+from promoter import stagediff as stagediff
+from promoter import testing as testing
+from promoter import textedit as textedit
+from promoter import tree as tree
+from promoter import versions as versions
+from promoter import workloads as workloads
+from promoter.checks import CheckReport, Finding, check
 from promoter.errors import (
+    GateClosed,
     GitError,
     GitHubError,
     KustomizeError,
@@ -13,9 +51,15 @@ from promoter.errors import (
     ManifestError,
     PromoterError,
     PromotionError,
+    PullRequestExists,
+    PullRequestFailed,
+    PushRaced,
+    PushRejected,
     RenderError,
     RepoError,
 )
+from promoter.github import PullRequestInfo, PullRequests
+from promoter.history import HistoryEntry, list_history
 from promoter.images import ImageRef
 from promoter.model import (
     App,
@@ -28,27 +72,77 @@ from promoter.model import (
     StageStatus,
     VersionSource,
 )
-from promoter.repo import GitOpsRepo
+from promoter.planner import plan_promotion
+from promoter.promotion import AppMove, Change, FileEdit, PromotionPlan
+from promoter.publish import (
+    ChangeResult,
+    PromotionRequest,
+    PromotionResult,
+    PublishOptions,
+    promote,
+    publish_change,
+)
+from promoter.repo import GitOpsRepo, status
+from promoter.rollback import rollback_planner
+from promoter.stagediff import (
+    ImageChange,
+    Normalisation,
+    ObjectDiff,
+    StageDiff,
+    VersionChange,
+    diff,
+)
 
 __all__ = [
     "App",
+    "AppMove",
+    "Change",
+    "ChangeResult",
+    "CheckReport",
     "ContainerImage",
+    "FileEdit",
+    "Finding",
     "FluxRef",
+    "GateClosed",
     "GitError",
     "GitHubError",
     "GitOpsRepo",
+    "HistoryEntry",
+    "ImageChange",
     "ImageRef",
     "KustomizeError",
     "LookupFailed",
     "ManifestError",
+    "Normalisation",
+    "ObjectDiff",
     "Pipeline",
     "PipelineStatus",
     "PromoterError",
     "PromotionError",
+    "PromotionPlan",
+    "PromotionRequest",
+    "PromotionResult",
+    "PublishOptions",
+    "PullRequestExists",
+    "PullRequestFailed",
+    "PullRequestInfo",
+    "PullRequests",
+    "PushRaced",
+    "PushRejected",
     "RenderError",
     "RepoError",
     "RepoStatus",
     "Stage",
+    "StageDiff",
     "StageStatus",
+    "VersionChange",
     "VersionSource",
+    "check",
+    "diff",
+    "list_history",
+    "plan_promotion",
+    "promote",
+    "publish_change",
+    "rollback_planner",
+    "status",
 ]

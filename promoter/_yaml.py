@@ -242,9 +242,9 @@ def parse_text(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + line_offset + 1 if mark is not None else None
         problem = exc.problem or exc.context or "malformed YAML"
-        raise ManifestError(file, f"malformed YAML: {problem}", line) from None
+        raise ManifestError(file, f"malformed YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
-        raise ManifestError(file, f"malformed YAML: {exc}") from None
+        raise ManifestError(file, f"malformed YAML: {exc}") from exc
     finally:
         loader.dispose()
     return docs
@@ -263,7 +263,7 @@ def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from None
+        raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from exc
     docs = [doc for doc in parse_text(text, file, mech) if doc is not None]
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()

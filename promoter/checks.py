@@ -129,14 +129,36 @@ class Finding:
         return self.problem.location
 
 
-def check_path(path: str | Path, *, render: bool = False) -> tuple[Finding, ...]:
-    """Open the repository at ``path`` and check it; a discovery failure is a finding."""
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``pipelines check`` found, and in how many pipelines and stages."""
+
+    findings: tuple[Finding, ...]
+    pipelines: int | None
+    """None when the pipelines could not be discovered at all (a finding says why)."""
+    stages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+
+def check(path: str | Path, *, render: bool = False) -> CheckReport:
+    """``pipelines check``: open the repository at ``path`` and check it; a discovery
+    failure is a finding.  ``render`` also compares kustomize renders (see ``check_repo``)."""
     root = Path(path)
     try:
         repo = GitOpsRepo.open(root)
     except ManifestError as exc:
-        return discovery_failure(root, exc)
-    return check_repo(repo, render=render)
+        return CheckReport(discovery_failure(root, exc), None)
+    stages = sum(len(p.stages) for p in repo.pipelines)
+    return CheckReport(check_repo(repo, render=render), len(repo.pipelines), stages)
+
+
+def check_path(path: str | Path, *, render: bool = False) -> tuple[Finding, ...]:
+    """The findings of ``check``."""
+    return check(path, render=render).findings
 
 
 def discovery_failure(root: Path, error: ManifestError) -> tuple[Finding, ...]:

@@ -9,8 +9,16 @@ The tree::
     ├── LookupFailed        an unknown pipeline, stage or app name
     ├── RenderError         kustomize/kubectl is missing or failed
     ├── PromotionError      a promotion is refused or cannot be verified
+    ├── GateClosed          a soak or freeze gate stops the promotion
     ├── GitError            a git operation failed (fetch, push, worktree)
-    └── GitHubError         the GitHub API refused or did not answer
+    │   └── PushRejected    the remote refused the push (no rights, a hook, protection)
+    │       └── PushRaced   the remote branch moved meanwhile: another writer won
+    ├── GitHubError         the GitHub API refused or did not answer
+    │   ├── PullRequestExists  a pull request is already open for the branch
+    │   └── PullRequestFailed  the branch was pushed, its pull request could not be opened
+    ├── GitLabError         the GitLab API refused or did not answer
+    ├── ClusterError        the Kubernetes API could not be used (context, reachability, rights)
+    └── RegistryError       a container registry refused or did not answer
 
 The library raises these and never prints or exits; ``cli`` turns them into one line on stderr.
 """
@@ -87,9 +95,45 @@ class PromotionError(PromoterError):
     """A promotion is refused, or its result could not be verified."""
 
 
+class GateClosed(PromoterError):
+    """A soak or freeze gate stops the promotion."""
+
+
 class GitError(PromoterError):
     """A git operation failed."""
 
 
+class PushRejected(GitError):
+    """The remote refused the push (a race with another writer, or no rights)."""
+
+
+class PushRaced(PushRejected):
+    """The remote branch moved since it was read: another writer won the race."""
+
+
 class GitHubError(PromoterError):
     """The GitHub API refused a request or could not be reached."""
+
+
+class PullRequestExists(GitHubError):
+    """GitHub refused to open a pull request: one is already open for the branch."""
+
+
+class PullRequestFailed(GitHubError):
+    """The branch was pushed but the pull request could not be opened or updated."""
+
+    def __init__(self, message: str, branch: str) -> None:
+        super().__init__(message)
+        self.branch = branch
+
+
+class ClusterError(PromoterError):
+    """The Kubernetes API could not be used: no context, not reachable, refused, no extra."""
+
+
+class RegistryError(PromoterError):
+    """A container registry refused a request, could not be reached or answered nonsense."""
+
+
+class GitLabError(PromoterError):
+    """The GitLab API refused a request or could not be reached."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from promoter.errors import GitHubError
+from promoter.errors import GitHubError, PullRequestExists
 from promoter.redact import redact_url
 
 if TYPE_CHECKING:
@@ -39,10 +39,6 @@ class PullRequestInfo:
     number: int
     url: str
     created: bool
-
-
-class PullRequestExists(GitHubError):
-    """GitHub refused to open a pull request: one is already open for the branch."""
 
 
 class PullRequests(Protocol):

@@ -189,7 +189,7 @@ def read_history(path: Path, ref: str = "HEAD") -> list[HistoryEntry]:
         walker.close()
 
 
-def history(
+def list_history(
     path: Path,
     app: str | None = None,
     *,

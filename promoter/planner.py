@@ -10,12 +10,12 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from promoter._yaml import parse_bytes
-from promoter.errors import LookupFailed, PromoterError, PromotionError, RenderError
+from promoter.errors import PromoterError, PromotionError, RenderError
 from promoter.images import ImageRef
 from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
 from promoter.kustomize import render as _render
@@ -23,18 +23,17 @@ from promoter.model import App, Pipeline, Stage, StageStatus
 from promoter.promotion import (
     AppMove,
     FileEdit,
+    PlanKind,
     PromotionPlan,
     check_order,
-    choose_pipeline,
     container_changes,
     resolve_apps,
 )
+from promoter.repo import GitOpsRepo
+from promoter.resolve import resolve_route
 from promoter.rewrite import Original, Rewriter
 from promoter.versions import is_downgrade
 from promoter.workloads import containers
-
-if TYPE_CHECKING:
-    from promoter.repo import GitOpsRepo
 
 _Expected = dict[str, dict[tuple[str, bool], ImageRef] | str]
 """App key -> its containers' planned images, or a HelmRelease's planned chart version."""
@@ -42,7 +41,7 @@ _Expected = dict[str, dict[tuple[str, bool], ImageRef] | str]
 
 def plan_promotion(
     repo: GitOpsRepo,
-    apps: Sequence[str] | None,
+    apps: str | Sequence[str] | None,
     source: str,
     target: str,
     *,
@@ -51,19 +50,18 @@ def plan_promotion(
     allow_downgrade: bool = False,
     render: bool | None = None,
 ) -> PromotionPlan:
-    """Plan moving ``apps`` (None: every app that differs) from ``source`` to ``target``.
+    """Plan moving ``apps`` (names, ``Kind/name``s, or None for every app that differs)
+    from stage ``source`` to stage ``target``.
 
     ``render``: verify with a real kustomize render (True requires it, None uses it when
     kustomize or kubectl is on PATH, False skips it).
     """
-    deploys = _deploying(repo, apps, source, target) if pipeline is None else {}
-    chosen = choose_pipeline(repo.pipelines, source, target, pipeline, deploys)
-    if chosen.error is not None:
-        raise PromotionError(f"pipeline {chosen.name} is misdeclared: {chosen.error}")
-    src, dst = repo.stage(chosen.name, source), repo.stage(chosen.name, target)
+    names = [apps] if isinstance(apps, str) else apps
+    route = resolve_route(repo, source, target, pipeline=pipeline, apps=names)
+    chosen, src, dst = route.pipeline, route.source, route.target
     check_order(chosen, src, dst, skip_stages=skip_stages)
     src_status, dst_status = _readable(repo, src), _readable(repo, dst)
-    selected = resolve_apps(apps, src_status, dst_status)
+    selected = resolve_apps(names, src_status, dst_status)
     pairs: list[tuple[App, App]] = []
     for app in selected:
         for stage, status in ((src, src_status), (dst, dst_status)):
@@ -95,7 +93,7 @@ def plan_moves(
     *,
     allow_downgrade: bool = False,
     render: bool | None = None,
-    kind: str = "promote",
+    kind: PlanKind = "promote",
     origin_commit: str | None = None,
 ) -> PromotionPlan:
     """Give each target app (second of a pair) the versions of its source app (first),
@@ -176,31 +174,6 @@ def _with_render(plan: PromotionPlan, rendered_diff: str) -> PromotionPlan:
     from dataclasses import replace
 
     return replace(plan, rendered_diff=rendered_diff)
-
-
-def _deploying(
-    repo: GitOpsRepo, apps: Sequence[str] | None, source: str, target: str
-) -> dict[str, set[str]]:
-    """Pipelines (having both stages) whose source stage deploys every named app; an app
-    that no such pipeline deploys is an unknown name."""
-    if not apps:
-        return {}
-    found: dict[str, set[str]] = {}
-    known: set[str] = set()
-    for pipeline in repo.pipelines:
-        names = {s.name for s in pipeline.stages}
-        if not {source, target} <= names:
-            continue
-        status = repo.stage_status(repo.stage(pipeline.name, source))
-        keys = {a.key for a in status.apps} | {a.name for a in status.apps}
-        known |= keys
-        found[pipeline.name] = {a for a in apps if a in keys}
-        if len(found[pipeline.name]) != len(set(apps)):
-            found[pipeline.name] = set()
-    for app in apps:
-        if found and app not in known:
-            raise LookupFailed.from_choices("app", app, known)
-    return found
 
 
 def _readable(repo: GitOpsRepo, stage: Stage) -> StageStatus:

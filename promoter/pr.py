@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-from promoter.promotion import PromotionPlan
+from promoter.promotion import PlanKind, PromotionPlan
+
+DEFAULT_LABELS: dict[PlanKind, tuple[str, ...]] = {
+    "promote": ("promotion",),
+    "rollback": ("rollback",),
+}
+"""The pull request labels of a change when none are given, by the plan's kind."""
 
 BODY_LIMIT = 65_536
 """GitHub refuses pull request bodies longer than this many characters."""
@@ -24,6 +30,11 @@ def branch_name(plan: PromotionPlan) -> str:
         digest = hashlib.sha1(raw.encode()).hexdigest()[:10]
         clean = clean[: BRANCH_LIMIT - 11].rstrip("./-") + "-" + digest
     return clean
+
+
+def labels(plan: PromotionPlan, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The labels given, or the default ones of the plan's kind."""
+    return chosen if chosen is not None else DEFAULT_LABELS[plan.kind]
 
 
 def _component(part: str) -> str:

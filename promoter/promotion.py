@@ -16,10 +16,18 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from promoter.errors import LookupFailed, PromotionError
 from promoter.images import ImageRef
 from promoter.model import App, ContainerImage, Pipeline, Stage, StageStatus
+
+PlanKind = Literal["promote", "rollback"]
+"""``promote`` (versions from another stage) or ``rollback`` (from the stage's history)."""
+
+ChangeHow = Literal["in-place", "images-entry", "new-patch"]
+"""Where a value is written: where TO sets it, or an override added in TO (a kustomization
+``images`` entry or a new patch) because the version was inherited from a shared file."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class Change:
     new: str
     file: str
     line: int
-    how: str
+    how: ChangeHow
     """``in-place`` (the value where TO sets it), ``images-entry`` or ``new-patch`` (an
     override added in the TO stage because the version was inherited from a shared file)."""
 
@@ -86,7 +94,7 @@ class PromotionPlan:
     """The diff of the target's kustomize render, when kustomize was available."""
     notes: tuple[str, ...] = field(default=())
     """Things the pull request must say (gates overridden, ...)."""
-    kind: str = "promote"
+    kind: PlanKind = "promote"
     """``promote`` (from another stage) or ``rollback`` (to an earlier version of the same)."""
     origin_commit: str | None = None
     """For a rollback: the commit whose version is restored."""
@@ -148,37 +156,6 @@ class PromotionPlan:
 
 
 # -- choosing what moves ---------------------------------------------------------------
-
-
-def choose_pipeline(
-    pipelines: Sequence[Pipeline],
-    source: str,
-    target: str,
-    pipeline: str | None,
-    deploys: dict[str, set[str]],
-) -> Pipeline:
-    """The one pipeline that has both stages (and, when known, deploys the apps)."""
-    if pipeline is not None:
-        for candidate in pipelines:
-            if candidate.name == pipeline:
-                return candidate
-        raise LookupFailed.from_choices("pipeline", pipeline, (p.name for p in pipelines))
-    stage_names = {s.name for p in pipelines for s in p.stages}
-    for name in (source, target):
-        if name not in stage_names:
-            raise LookupFailed.from_choices("stage", name, stage_names)
-    both = [p for p in pipelines if {source, target} <= {s.name for s in p.stages}]
-    if len(both) > 1 and deploys:
-        both = [p for p in both if deploys.get(p.name)]
-    if not both:
-        raise LookupFailed(f"no pipeline has both stages {source!r} and {target!r}")
-    if len(both) > 1:
-        names = ", ".join(p.name for p in both)
-        raise LookupFailed(
-            f"stages {source!r} and {target!r} exist in several pipelines ({names}); "
-            "choose one with --pipeline"
-        )
-    return both[0]
 
 
 def check_order(pipeline: Pipeline, source: Stage, target: Stage, *, skip_stages: bool) -> None:

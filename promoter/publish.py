@@ -12,19 +12,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from promoter import git
-from promoter.errors import GitHubError, PromoterError
+from promoter.errors import (
+    GateClosed,
+    GitHubError,
+    PromoterError,
+    PullRequestExists,
+    PullRequestFailed,
+    PushRaced,
+)
 from promoter.github import (
     GitHubPulls,
-    PullRequestExists,
     PullRequestInfo,
     PullRequests,
     find_repository,
     find_token,
 )
-from promoter.pr import branch_name, commit_message, pull_request_body
+from promoter.planner import plan_promotion
+from promoter.pr import branch_name, commit_message, labels, pull_request_body
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
 
@@ -57,7 +64,8 @@ class PublishOptions:
     push: bool = True
     pull_request: bool = True
     github_repo: str | None = None
-    labels: tuple[str, ...] = ("promotion",)
+    labels: tuple[str, ...] | None = None
+    """None: the default labels of the change's kind (``promoter.pr.DEFAULT_LABELS``)."""
     reviewers: tuple[str, ...] = ()
     draft: bool = False
     attempts: int = 3
@@ -77,12 +85,27 @@ class PromotionResult:
     pull_request: PullRequestInfo | None = None
 
 
-class PullRequestFailed(GitHubError):
-    """The branch was pushed but the pull request could not be opened or updated."""
+ChangeMode = Literal["dry-run", "write", "publish"]
+"""How far ``publish_change`` goes: plan only, edit the working tree, or branch and PR."""
 
-    def __init__(self, message: str, branch: str) -> None:
-        super().__init__(message)
-        self.branch = branch
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What ``publish_change`` did: the plan, and once published its branch and PR."""
+
+    plan: PromotionPlan
+    mode: ChangeMode
+    published: PromotionResult | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        """Nothing was written."""
+        return self.mode == "dry-run"
+
+    @property
+    def wrote(self) -> bool:
+        """The working tree's files were edited (no git)."""
+        return self.mode == "write"
 
 
 PullsFactory = Callable[[str, str, str], PullRequests]
@@ -97,8 +120,8 @@ def github_pulls(env: Mapping[str, str] = os.environ) -> PullsFactory:
     """The default ``PullsFactory``: PyGithub, its backoff from ``PROMOTER_GITHUB_BACKOFF``."""
     try:
         backoff = max(float(env.get(BACKOFF_ENV) or 0.5), 0.0)
-    except ValueError:
-        raise PromoterError(f"{BACKOFF_ENV} must be a number of seconds") from None
+    except ValueError as exc:
+        raise PromoterError(f"{BACKOFF_ENV} must be a number of seconds") from exc
 
     def build(slug: str, token: str, api: str) -> PullRequests:
         return GitHubPulls(slug, token, api, backoff=backoff)
@@ -110,7 +133,8 @@ def request_planner(request: PromotionRequest) -> PlanMaker:
     """Plans ``request`` in the checkout it is given."""
 
     def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
-        return gitops.plan_promotion(
+        return plan_promotion(
+            gitops,
             request.apps,
             request.source,
             request.target,
@@ -145,8 +169,8 @@ def promote(
         top = git.toplevel(repo)
         try:
             sub = Path(path).resolve().relative_to(top)
-        except ValueError:
-            raise PromoterError(f"{path} is not inside {top}") from None
+        except ValueError as exc:
+            raise PromoterError(f"{path} is not inside {top}") from exc
         remote = git.remote(repo, options.remote)
         pulls: PullRequests | None = None
         token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
@@ -163,6 +187,32 @@ def promote(
                 close()
     finally:
         repo.close()
+
+
+def publish_change(
+    path: Path,
+    request: PromotionRequest | PlanMaker,
+    options: PublishOptions = PublishOptions(),
+    mode: ChangeMode = "publish",
+    *,
+    pulls_factory: PullsFactory | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> ChangeResult:
+    """``promote`` and ``rollback``: plan the change in the working tree at ``path`` and
+    stop there (``dry-run``) or edit its files (``write``), gates enforced unless
+    ``options.ignore_gates``; or ``publish`` it as a branch and pull request (``promote``).
+    """
+    maker = request if callable(request) else request_planner(request)
+    if mode == "publish":
+        published = promote(path, maker, options, pulls_factory=pulls_factory, env=env)
+        return ChangeResult(published.plan, mode, published)
+    gitops = GitOpsRepo.open(path)
+    plan = maker(gitops, Path(path))
+    if not plan.is_noop:
+        plan = enforce_gates(gitops, plan, ignore=options.ignore_gates)
+        if mode == "write":
+            plan.write()
+    return ChangeResult(plan, mode)
 
 
 def _promote(
@@ -198,10 +248,10 @@ def _promote(
                 expected = git.remote_sha(repo, remote.name, branch, genv)
                 try:
                     git.push(tree, remote.name, branch, expected, genv)
-                except git.PushRaced as exc:
+                except PushRaced as exc:
                     if attempt < attempts:
                         continue
-                    raise git.PushRaced(f"{exc} (gave up after {attempts} attempts)") from None
+                    raise PushRaced(f"{exc} (gave up after {attempts} attempts)") from exc
             break
     result = PromotionResult(plan, base, base_commit, branch, sha, pushed=True)
     if pulls is None:
@@ -211,7 +261,7 @@ def _promote(
     except GitHubError as exc:
         raise PullRequestFailed(
             f"branch {branch} was pushed, but the pull request failed: {exc}", branch
-        ) from None
+        ) from exc
     return replace(result, pull_request=pr)
 
 
@@ -235,10 +285,6 @@ def enforce_gates(gitops: GitOpsRepo, plan: PromotionPlan, *, ignore: bool) -> P
         raise GateClosed("; ".join(b.message for b in blocks) + " (--ignore-gates overrides)")
     notes = tuple(f"Gate overridden with --ignore-gates: {b.message}" for b in blocks)
     return replace(plan, notes=plan.notes + notes)
-
-
-class GateClosed(PromoterError):
-    """A soak or freeze gate stops the promotion."""
 
 
 def arrival_times(root: Path, plan: PromotionPlan) -> dict[str, datetime | None]:
@@ -285,6 +331,6 @@ def open_pull_request(
                 raise
     if existing is not None:
         pr = pulls.update(existing.number, title=title, body=body)
-    pulls.add_labels(pr.number, options.labels)
+    pulls.add_labels(pr.number, labels(plan, options.labels))
     pulls.request_reviewers(pr.number, options.reviewers)
     return pr

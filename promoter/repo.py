@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, is_app
@@ -20,9 +19,6 @@ from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
 from promoter.tree import DiskSource, FileSource
-
-if TYPE_CHECKING:
-    from promoter.promotion import PromotionPlan
 
 _FLUX_BUILD_FIELDS = (
     "images",
@@ -110,33 +106,6 @@ class GitOpsRepo:
             except PromoterError:
                 self._files[key] = frozenset()
         return self._files[key]
-
-    def plan_promotion(
-        self,
-        apps: str | Sequence[str] | None,
-        source: str,
-        target: str,
-        *,
-        pipeline: str | None = None,
-        skip_stages: bool = False,
-        allow_downgrade: bool = False,
-        render: bool | None = None,
-    ) -> PromotionPlan:
-        """Plan moving ``apps`` (names, ``Kind/name``s, or None for every app that differs)
-        from stage ``source`` to stage ``target``; see ``promoter.planner``."""
-        from promoter.planner import plan_promotion
-
-        names = [apps] if isinstance(apps, str) else apps
-        return plan_promotion(
-            self,
-            names,
-            source,
-            target,
-            pipeline=pipeline,
-            skip_stages=skip_stages,
-            allow_downgrade=allow_downgrade,
-            render=render,
-        )
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -345,3 +314,18 @@ def _sourced(rendered: App, native: App) -> App:
     )
     source = native.source if native.version == rendered.version else None
     return replace(rendered, images=images, source=source)
+
+
+def status(
+    path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
+) -> RepoStatus:
+    """``pipelines status``: every app's version in every stage of the named pipelines (all
+    by default) of the repository at ``path``; a repository without pipelines is an error."""
+    repo = GitOpsRepo.open(path)
+    if not repo.pipelines:
+        raise RepoError(
+            f"{path}: no pipelines found; label Flux Kustomizations with "
+            "pipelines.weave.works/name and pipelines.weave.works/stage, "
+            "or declare them in promoter.yaml"
+        )
+    return repo.status(tuple(dict.fromkeys(pipelines)), render=render)

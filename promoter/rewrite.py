@@ -26,7 +26,7 @@ from promoter.errors import ManifestError, PromotionError
 from promoter.images import ImageRef
 from promoter.kustomize import BUILTIN_GROUPS, rendered_scalar
 from promoter.model import App, ContainerImage, VersionSource
-from promoter.promotion import Change, FileEdit
+from promoter.promotion import Change, ChangeHow, FileEdit
 from promoter.workloads import CONTAINER_LISTS, pod_spec_path
 
 _Span = tuple[str, int, int]
@@ -189,7 +189,7 @@ class Rewriter:
         for want in wants:
             self._change(want, source.file, source.line, "in-place")
 
-    def _change(self, want: _ImageWant, file: str, line: int, how: str) -> None:
+    def _change(self, want: _ImageWant, file: str, line: int, how: ChangeHow) -> None:
         self.changes.append(
             Change(
                 want.app.key,

@@ -9,14 +9,39 @@ branch and pull request machinery as a promotion, with downgrades allowed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promoter.errors import LookupFailed, PromotionError
-from promoter.history import HistoryEntry
+from promoter.errors import PromotionError
+from promoter.history import HistoryEntry, read_history
+from promoter.planner import plan_moves
+from promoter.promotion import PromotionPlan, resolve_apps
+from promoter.repo import GitOpsRepo
+from promoter.resolve import resolve_route
 
 if TYPE_CHECKING:
-    from promoter.promotion import PromotionPlan
-    from promoter.repo import GitOpsRepo
+    from promoter.publish import PlanMaker
+
+
+def rollback_planner(
+    app: str,
+    stage: str,
+    *,
+    to: str | None = None,
+    previous: bool = False,
+    pipeline: str | None = None,
+) -> PlanMaker:
+    """Plans rolling ``app`` back in ``stage`` (to version ``to``, or to the ``previous``
+    one) in the checkout it is given, from that checkout's history; for
+    ``promoter.publish.publish_change``."""
+
+    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+        entries = read_history(gitops.root)
+        return plan_rollback(
+            gitops, app, stage, entries, to_version=to, previous=previous, pipeline=pipeline
+        )
+
+    return make
 
 
 def plan_rollback(
@@ -34,13 +59,10 @@ def plan_rollback(
 
     ``entries`` is the repository's history, oldest first (``promoter.history.read_history``).
     """
-    from promoter.planner import plan_moves
-    from promoter.promotion import resolve_apps
-
     if (to_version is None) == (not previous):
         raise PromotionError("say which version: --to VERSION or --previous")
-    chosen = _pipeline(repo, app, stage, pipeline)
-    target = repo.stage(chosen, stage)
+    route = resolve_route(repo, stage, stage, pipeline=pipeline, apps=[app])
+    chosen, target = route.pipeline.name, route.target
     status = repo.stage_status(target)
     if status.error is not None:
         raise PromotionError(f"stage {stage} cannot be read: {status.error}")
@@ -51,7 +73,7 @@ def plan_rollback(
         raise PromotionError(f"{current.key} was not deployed in {stage} at {origin.commit[:12]}")
     return plan_moves(
         repo,
-        repo.pipeline(chosen),
+        route.pipeline,
         target,
         target,
         status,
@@ -61,33 +83,6 @@ def plan_rollback(
         kind="rollback",
         origin_commit=origin.commit,
     )
-
-
-def _pipeline(repo: GitOpsRepo, app: str, stage: str, pipeline: str | None) -> str:
-    """The pipeline named, or the one having ``stage`` (narrowed, as for a promotion, to
-    the pipelines whose ``stage`` deploys ``app`` when several have it)."""
-    if pipeline is not None:
-        return repo.pipeline(pipeline).name
-    having = [p.name for p in repo.pipelines if any(s.name == stage for s in p.stages)]
-    if not having:
-        stages = {s.name for p in repo.pipelines for s in p.stages}
-        raise LookupFailed.from_choices("stage", stage, stages)
-    if len(having) == 1:
-        return having[0]
-    deployed: dict[str, set[str]] = {}
-    for name in having:
-        apps = repo.stage_status(repo.stage(name, stage)).apps
-        deployed[name] = {a.key for a in apps} | {a.name for a in apps}
-    deploying = [name for name in having if app in deployed[name]]
-    if not deploying:
-        known = set().union(*deployed.values())
-        raise LookupFailed.from_choices(f"app in stage {stage}", app, known)
-    if len(deploying) > 1:
-        raise LookupFailed(
-            f"stage {stage!r} of several pipelines ({', '.join(deploying)}) deploys {app}; "
-            "choose one with --pipeline"
-        )
-    return deploying[0]
 
 
 def _find(

@@ -22,7 +22,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import yaml
 
@@ -32,11 +33,9 @@ from promoter.images import ImageRef
 from promoter.kustomize import ResId, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, ContainerImage, Stage
-from promoter.promotion import choose_pipeline
+from promoter.repo import GitOpsRepo
+from promoter.resolve import resolve_route
 from promoter.workloads import containers
-
-if TYPE_CHECKING:
-    from promoter.repo import GitOpsRepo
 
 ObjectStatus = Literal["changed", "only-in-from", "only-in-to"]
 
@@ -119,40 +118,11 @@ class StageDiff:
         """True when the stages differ in nothing but what ``normalised`` lists."""
         return not self.versions and not self.objects
 
-    def to_dict(self) -> dict[str, Any]:
-        """The stable ``--output json`` document."""
-        return {
-            "pipeline": self.pipeline,
-            "from": self.source.name,
-            "to": self.target.name,
-            "versions": [
-                {
-                    "kind": v.kind,
-                    "name": v.name,
-                    "from_version": v.from_version,
-                    "to_version": v.to_version,
-                    "images": [
-                        {"container": i.container, "init": i.init, "from": i.from_, "to": i.to}
-                        for i in v.images
-                    ],
-                }
-                for v in self.versions
-            ],
-            "objects": [
-                {"kind": o.kind, "name": o.name, "status": o.status, "diff": o.diff}
-                for o in self.objects
-            ],
-            "normalised": [
-                {
-                    "field": n.field,
-                    "from": n.from_value,
-                    "to": n.to_value,
-                    "objects": list(n.objects),
-                }
-                for n in self.normalised
-            ],
-            "same": list(self.same),
-        }
+
+def diff(path: str | Path, source: str, target: str, pipeline: str | None = None) -> StageDiff:
+    """``pipelines diff``: open the repository at ``path`` and compare two of its stages
+    (see ``diff_stages``)."""
+    return diff_stages(GitOpsRepo.open(path), source, target, pipeline)
 
 
 def diff_stages(
@@ -164,10 +134,8 @@ def diff_stages(
     Raises ``LookupFailed`` for unknown names, ``RenderError`` when kustomize/kubectl is
     missing or fails, ``RepoError`` when a stage is misdeclared.
     """
-    chosen = choose_pipeline(repo.pipelines, source, target, pipeline, {})
-    if chosen.error is not None:
-        raise RepoError(f"pipeline {chosen.name} is misdeclared: {chosen.error}")
-    src, dst = repo.stage(chosen.name, source), repo.stage(chosen.name, target)
+    route = resolve_route(repo, source, target, pipeline=pipeline)
+    chosen, src, dst = route.pipeline, route.source, route.target
     for stage in (src, dst):
         if stage.error is not None:
             raise RepoError(f"stage {stage.name} of pipeline {chosen.name}: {stage.error}")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from promoter import FluxRef, GitOpsRepo, ManifestError, Pipeline, Stage
 from promoter.discovery import discover
-from promoter.report import status_dict
+from promoter.serialize import status_dict
 from promoter.tree import yaml_files
 from tests.repo_builders import (
     deployment,

@@ -4,30 +4,63 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
 
 import promoter
 
 PUBLIC = [
     "App",
+    "AppMove",
+    "Change",
+    "ChangeResult",
+    "CheckReport",
     "ContainerImage",
+    "FileEdit",
+    "Finding",
     "FluxRef",
+    "GateClosed",
     "GitError",
     "GitHubError",
     "GitOpsRepo",
+    "HistoryEntry",
+    "ImageChange",
     "ImageRef",
     "KustomizeError",
     "LookupFailed",
     "ManifestError",
+    "Normalisation",
+    "ObjectDiff",
     "Pipeline",
     "PipelineStatus",
     "PromoterError",
     "PromotionError",
+    "PromotionPlan",
+    "PromotionRequest",
+    "PromotionResult",
+    "PublishOptions",
+    "PullRequestExists",
+    "PullRequestFailed",
+    "PullRequestInfo",
+    "PullRequests",
+    "PushRaced",
+    "PushRejected",
     "RenderError",
     "RepoError",
     "RepoStatus",
     "Stage",
+    "StageDiff",
     "StageStatus",
+    "VersionChange",
     "VersionSource",
+    "check",
+    "diff",
+    "list_history",
+    "plan_promotion",
+    "promote",
+    "publish_change",
+    "rollback_planner",
+    "status",
 ]
 
 
@@ -63,13 +96,28 @@ def test_star_import_gives_exactly_all() -> None:
     assert expected == set(namespace) - {"__builtins__"}
 
 
-def test_exported_names_are_documented_classes() -> None:
-    """Every export is a class with a docstring of its own."""
+def test_exported_names_are_documented_classes_or_functions() -> None:
+    """Every export is a class or a function with a docstring of its own."""
+    exported = {name: getattr(promoter, name) for name in promoter.__all__}
     undocumented = [
         name
-        for name in promoter.__all__
-        if not inspect.isclass(getattr(promoter, name))
-        or not (getattr(promoter, name).__doc__ or "").strip()
+        for name, value in exported.items()
+        if not (inspect.isclass(value) or inspect.isfunction(value))
+        or not (value.__doc__ or "").strip()
     ]
     nothing: list[str] = []
     assert nothing == undocumented
+
+
+def test_submodules_are_attributes_after_a_plain_import() -> None:
+    """``import promoter`` alone makes every submodule reachable as an attribute, in a
+    fresh interpreter, without loading GitPython, PyGithub or Rich."""
+    code = (
+        "import sys, promoter\n"
+        "print(promoter.publish.promote.__name__, promoter.history.read_history.__name__,\n"
+        "      promoter.rollback.plan_rollback.__name__, promoter.testing.FakePulls.__name__)\n"
+        "print(sorted(m for m in ('git', 'github', 'rich') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = "promote read_history plan_rollback FakePulls\n[]\n"
+    assert expected == done.stdout

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.main import app
-from promoter.errors import ManifestError
+from promoter.errors import GateClosed, ManifestError
 from promoter.gates import (
     Cron,
     FreezeWindow,
@@ -24,7 +24,7 @@ from promoter.gates import (
     load_gates,
     parse_duration,
 )
-from promoter.publish import GateClosed, PromotionRequest, PublishOptions, promote
+from promoter.publish import PromotionRequest, PublishOptions, promote
 from promoter.tree import DiskSource
 from tests.fake_github import FakeGitHub
 from tests.git_builders import GitOps, isolate, leftovers

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from promoter.errors import GitHubError
+from promoter.errors import GitHubError, PullRequestExists
 from promoter.github import (
     PUBLIC_API,
     GitHubPulls,
-    PullRequestExists,
     find_repository,
     find_token,
     parse_remote_url,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from cli.main import app
 from promoter.errors import GitError, LookupFailed
 from promoter.git import Commit, iter_commits
-from promoter.history import HistoryEntry, HistoryWalker, history, read_history
+from promoter.history import HistoryEntry, HistoryWalker, list_history, read_history
 from promoter.publish import PromotionRequest
 from promoter.repo import GitOpsRepo
 from tests.git_builders import git, isolate
@@ -209,15 +209,15 @@ def test_read_history_is_every_change_oldest_first(story: Story) -> None:
 
 
 def test_history_is_newest_first(story: Story) -> None:
-    """history() returns the same entries with the newest commit first."""
-    got = [row(story, e) for e in history(story.ops.work)]
+    """list_history() returns the same entries with the newest commit first."""
+    got = [row(story, e) for e in list_history(story.ops.work)]
     assert got == newest_first(story_rows(story))
     assert got[0][0] == "rollback-prod"
 
 
 def test_entry_carries_the_app_after_the_commit(story: Story) -> None:
     """An entry's state is the app as the stage deployed it after that commit."""
-    entry = history(story.ops.work, "nginx", pipeline="web", stage="prod")[0]
+    entry = list_history(story.ops.work, "nginx", pipeline="web", stage="prod")[0]
     assert entry.state is not None
     assert (entry.state.key, entry.state.version, entry.state.namespace) == (
         "Deployment/nginx",
@@ -263,7 +263,7 @@ def test_filters(
     story: Story, app_name: str | None, options: dict[str, Any], steps: list[str]
 ) -> None:
     """App, pipeline, stage, since (inclusive; naive is UTC) and max_count narrow the list."""
-    got = history(story.ops.work, app_name, **options)
+    got = list_history(story.ops.work, app_name, **options)
     names = {sha: step for step, sha in story.commits.items()}
     assert [names[e.commit] for e in got] == steps
 
@@ -281,7 +281,7 @@ def test_unknown_names(
 ) -> None:
     """Names that never appear in the history are errors with a suggestion."""
     with pytest.raises(LookupFailed) as caught:
-        history(story.ops.work, app_name, **options)
+        list_history(story.ops.work, app_name, **options)
     assert str(caught.value) == message
 
 
@@ -359,7 +359,7 @@ def test_shared_files_and_config_reread_their_dependants(
         ALL_STAGES,
         [],
     )
-    assert [row(own_story, e)[:6] for e in history(ops.work, since=datetime(2026, 11, 8))] == [
+    assert [row(own_story, e)[:6] for e in list_history(ops.work, since=datetime(2026, 11, 8))] == [
         ("base", "platform", "prod", "CronJob/report", "2024.05.1", "2024.05.2")
     ]
 
@@ -391,14 +391,14 @@ def test_apps_and_stages_that_come_and_go(own_story: Story) -> None:
         for name in ("kustomization.yaml", "nginx-tag.yaml", "sync.yaml")
     }
     own_story.commits["add-qa"] = commit(ops, qa, "qa stage", "2026-11-08T12:00:00+00:00")
-    got = [row(own_story, e)[:6] for e in history(ops.work, since=datetime(2026, 11, 8))]
+    got = [row(own_story, e)[:6] for e in list_history(ops.work, since=datetime(2026, 11, 8))]
     assert got == [
         ("add-qa", "web", "qa", "Deployment/nginx", None, "1.23.2"),
         ("add-qa", "web", "qa", "Deployment/shop", None, "1.4.0"),
         ("fix", "web", "prod", "Deployment/nginx", "1.21.6", "1.24.0"),
         ("drop-shop", "web", "dev", "Deployment/shop", "1.4.3", None),
     ]
-    removed = history(ops.work, "shop", stage="dev", max_count=1)[0]
+    removed = list_history(ops.work, "shop", stage="dev", max_count=1)[0]
     assert removed.state is None
 
 
@@ -412,7 +412,7 @@ def test_multi_app_promotion_tells_each_app_its_trailers(own_story: Story, tmp_p
     shared = (("Promoted-Pipeline", "web"), ("Promoted-From", "staging"), ("Promoted-To", "prod"))
     got = [
         (e.key, e.old_version, e.new_version, e.pull_request, e.trailers)
-        for e in history(ops.work, max_count=2)
+        for e in list_history(ops.work, max_count=2)
     ]
     assert got == [
         (
@@ -502,7 +502,7 @@ def test_gitops_root_in_a_subdirectory(tmp_path: Path) -> None:
     merged = merge_pull_request(ops, pushed, 3, "2026-11-04T10:00:00+00:00")
     got = [
         (e.commit, e.pipeline, e.stage, e.key, e.old_version, e.new_version, e.pull_request)
-        for e in history(gitops, since=datetime(2026, 11, 3))
+        for e in list_history(gitops, since=datetime(2026, 11, 3))
     ]
     assert got == [
         (merged, "web", "prod", "Deployment/nginx", "1.21.7", "1.22.0", 3),
@@ -544,7 +544,7 @@ def test_repository_without_commits_has_no_history(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).resolve().parents[1] / "pipelines", work / "pipelines")
     git("init", "--quiet", "--initial-branch=main", cwd=work)
     assert read_history(work) == []
-    assert history(work) == ()
+    assert list_history(work) == ()
     result = invoke(work, "history", "-o", "json")
     assert (result.exit_code, json.loads(result.stdout)) == (0, {"entries": []})
     assert_one_error_line(invoke(work, "history", "nginx"), "unknown app 'nginx'")
@@ -555,7 +555,7 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     with pytest.raises(GitError) as caught:
-        history(plain)
+        list_history(plain)
     assert str(caught.value) == f"{plain}: not inside a git repository; history comes from git"
     assert_one_error_line(
         invoke(plain, "history"), f"{plain}: not inside a git repository; history comes from git"

@@ -10,6 +10,7 @@ import pytest
 
 from promoter import GitOpsRepo
 from promoter.errors import LookupFailed, PromotionError
+from promoter.planner import plan_promotion
 from promoter.promotion import AppMove, FileEdit, PromotionPlan
 from tests.plan_builders import example_copy, read_tree, sync_yaml, write_files
 
@@ -76,7 +77,7 @@ def plan(
     repo: GitOpsRepo, app: str | list[str] | None = "web", src: str = "staging", dst: str = "prod",
     **options: object,
 ) -> PromotionPlan:  # fmt: skip
-    return repo.plan_promotion(app, src, dst, render=False, **options)  # type: ignore[arg-type]
+    return plan_promotion(repo, app, src, dst, render=False, **options)  # type: ignore[arg-type]
 
 
 def edited(result: PromotionPlan) -> dict[str, tuple[str | None, str]]:
@@ -1130,7 +1131,7 @@ def test_render_verification_gives_the_rendered_diff(kubectl: str, tmp_path: Pat
     """With kustomize available the plan is also verified by a real render, whose diff is
     only the image line."""
     repo = tagged(tmp_path)
-    result = repo.plan_promotion("web", "staging", "prod", render=True)
+    result = plan_promotion(repo, "web", "staging", "prod", render=True)
     assert result.rendered_diff is not None
     changed = [
         line
@@ -1226,7 +1227,7 @@ def example(tmp_path: Path) -> GitOpsRepo:
 
 def test_example_nginx_dev_to_staging(example: GitOpsRepo) -> None:
     """web: nginx's patch file in staging changes in place; dev's setter marker stays in dev."""
-    result = example.plan_promotion("nginx", "dev", "staging", pipeline="web", render=False)
+    result = plan_promotion(example, "nginx", "dev", "staging", pipeline="web", render=False)
     before = (example.root / "pipelines/web/staging/nginx-tag.yaml").read_text()
     assert edited(result) == {
         "pipelines/web/staging/nginx-tag.yaml": (before, before.replace("1.22.0", "1.23.1"))
@@ -1236,7 +1237,7 @@ def test_example_nginx_dev_to_staging(example: GitOpsRepo) -> None:
 def test_example_shop_dev_to_staging(example: GitOpsRepo) -> None:
     """web: shop's two images entries change in place and envoy, inherited from base,
     gets a new entry; no setter marker is copied from dev."""
-    result = example.plan_promotion("shop", "dev", "staging", pipeline="web", render=False)
+    result = plan_promotion(example, "shop", "dev", "staging", pipeline="web", render=False)
     path = "pipelines/web/staging/kustomization.yaml"
     before = (example.root / path).read_text()
     after = before.replace("1.4.0", "1.4.2") + "  - name: envoyproxy/envoy\n    newTag: v1.28.0\n"
@@ -1252,7 +1253,7 @@ def test_example_shop_dev_to_staging(example: GitOpsRepo) -> None:
 def test_example_platform_staging_to_prod(example: GitOpsRepo) -> None:
     """platform: podinfo's JSON6902 value changes in place; report and nginx, inherited
     from base in prod, get new patch files registered under patches."""
-    result = example.plan_promotion(None, "staging", "prod", pipeline="platform", render=False)
+    result = plan_promotion(example, None, "staging", "prod", pipeline="platform", render=False)
     path = "pipelines/platform/prod/kustomization.yaml"
     before = (example.root / path).read_text()
     version = (example.root / "pipelines/platform/prod/podinfo-version.yaml").read_text()
@@ -1410,15 +1411,15 @@ def test_ambiguous_app_name_asks_for_kind(tmp_path: Path) -> None:
 def test_example_pipeline_is_inferred_or_must_be_named(example: GitOpsRepo) -> None:
     """Stage names shared by two pipelines: an app only one deploys picks it; an app both
     deploy needs the pipeline named."""
-    result = example.plan_promotion("podinfo", "dev", "staging", render=False)
+    result = plan_promotion(example, "podinfo", "dev", "staging", render=False)
     assert (result.pipeline, result.title) == (
         "platform",
         "promote(platform/staging): podinfo 6.0.0 -> 6.1.6",
     )
     with pytest.raises(LookupFailed, match=r"exist in several pipelines .*--pipeline"):
-        example.plan_promotion("nginx", "dev", "staging", render=False)
+        plan_promotion(example, "nginx", "dev", "staging", render=False)
     with pytest.raises(LookupFailed, match="unknown app 'ngnix'; did you mean nginx"):
-        example.plan_promotion("ngnix", "dev", "staging", render=False)
+        plan_promotion(example, "ngnix", "dev", "staging", render=False)
 
 
 def test_two_objects_with_one_key_are_refused(tmp_path: Path) -> None:

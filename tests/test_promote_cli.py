@@ -13,8 +13,9 @@ import typer
 from typer.testing import CliRunner, Result
 
 from cli.main import app, promote_app
-from promoter import GitOpsRepo, git
+from promoter import git, publish
 from promoter.github import GitHubPulls, PullRequestInfo
+from promoter.promotion import PlanKind
 from tests.fake_github import FakeGitHub
 from tests.git_builders import (
     GitHttpServer,
@@ -524,7 +525,7 @@ def test_interrupt_exits_130(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(GitOpsRepo, "plan_promotion", interrupted)
+    monkeypatch.setattr(publish, "plan_promotion", interrupted)
     before = ops.snapshot()
     result = cli(*NGINX)
     assert (result.exit_code, result.stderr) == (130, "error: interrupted\n")
@@ -559,3 +560,13 @@ def test_token_never_printed_or_stored(
                 assert TOKEN.encode() not in path.read_bytes(), path
     assert TOKEN not in ops.git("config", "--list", "--show-origin")
     assert TOKEN not in ops.remote_git("config", "--list")
+
+
+@pytest.mark.parametrize(("command", "kind"), [("promote", "promote"), ("rollback", "rollback")])
+def test_label_help_names_the_library_default(command: str, kind: PlanKind) -> None:
+    """``--help`` of promote and rollback names the label the library uses by default."""
+    from promoter.pr import DEFAULT_LABELS
+
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"})
+    expected = f"(repeatable; default: {', '.join(DEFAULT_LABELS[kind])})"
+    assert expected in " ".join(result.output.split())

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from promoter import GitOpsRepo
 from promoter.errors import PromotionError
 from promoter.model import App, Stage
+from promoter.planner import plan_promotion
 from promoter.promotion import PromotionPlan
 from tests.plan_builders import (
     PipelineRepo,
@@ -200,8 +201,8 @@ def check_promotion(
     if before is None:
         before = render_stages(kubectl, root, stages)
     try:
-        plan = repo.plan_promotion(
-            apps, source, target, pipeline=pipeline, allow_downgrade=True, render=render
+        plan = plan_promotion(
+            repo, apps, source, target, pipeline=pipeline, allow_downgrade=True, render=render
         )
     except PromotionError as exc:
         assert any(p.search(str(exc)) for p in justified), f"refused: {exc}\n{tree}"
@@ -226,8 +227,9 @@ def check_promotion(
     for stage in stages:
         if stage != dst:
             assert after[stage] == before[stage], f"{stage.name} changed{context}"
-    again = GitOpsRepo.open(root).plan_promotion(
-        apps, source, target, pipeline=pipeline, allow_downgrade=True, render=False
+    again = plan_promotion(
+        GitOpsRepo.open(root), apps, source, target, pipeline=pipeline, allow_downgrade=True,
+        render=False,
     )
     assert again.is_noop, f"promoting again is not a no-op:\n{again.diff()}{context}"
     return Outcome(plan, None, after)

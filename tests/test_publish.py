@@ -15,17 +15,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promoter import GitOpsRepo, git
-from promoter.errors import GitError, GitHubError, LookupFailed, PromotionError
+from promoter import GitOpsRepo, git, publish
+from promoter.errors import (
+    GitError,
+    GitHubError,
+    LookupFailed,
+    PromotionError,
+    PullRequestFailed,
+    PushRaced,
+    PushRejected,
+)
 from promoter.git.process import run as git_run
 from promoter.github import GitHubPulls, PullRequestInfo, PullRequests
+from promoter.planner import plan_promotion
 from promoter.pr import BODY_LIMIT, BRANCH_LIMIT, branch_name, commit_message, pull_request_body
 from promoter.promotion import AppMove, PromotionPlan
 from promoter.publish import (
     PromotionRequest,
     PromotionResult,
     PublishOptions,
-    PullRequestFailed,
     promote,
 )
 from tests.fake_github import FakeGitHub
@@ -368,7 +376,7 @@ def test_race_lost_every_time_gives_up(
 
     monkeypatch.setattr(git, "remote_sha", always_stale)
     before = ops.snapshot()
-    with pytest.raises(git.PushRaced, match=r"lost a race.*gave up after 2 attempts"):
+    with pytest.raises(PushRaced, match=r"lost a race.*gave up after 2 attempts"):
         run(ops, gh, attempts=2)
     assert len(calls) == 2
     assert ops.remote_branches() == ["main"]
@@ -390,9 +398,9 @@ def test_no_push_rights(
 
     monkeypatch.setattr(git, "push", counting_push)
     before = ops.snapshot()
-    with pytest.raises(git.PushRejected, match=r"was rejected.*permission denied") as info:
+    with pytest.raises(PushRejected, match=r"was rejected.*permission denied") as info:
         run(ops, gh)
-    assert not isinstance(info.value, git.PushRaced)
+    assert not isinstance(info.value, PushRaced)
     assert len(pushes) == 1
     assert ops.remote_branches() == ["main"]
     assert gh.pulls == {}
@@ -434,7 +442,7 @@ def test_interrupt_removes_worktree(
         assert len(ops.worktrees()) == 2  # the temporary worktree exists right now
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(GitOpsRepo, "plan_promotion", interrupted)
+    monkeypatch.setattr(publish, "plan_promotion", interrupted)
     before = ops.snapshot()
     with pytest.raises(KeyboardInterrupt):
         run(ops, gh)
@@ -950,8 +958,8 @@ def test_git_errors_mask_credentials_in_remote_url(ops: GitOps, gh: FakeGitHub) 
 
 def example_plan(ops: GitOps) -> PromotionPlan:
     """The nginx staging -> prod plan of the example repo (not rendered)."""
-    return GitOpsRepo.open(ops.work).plan_promotion(
-        ["nginx"], "staging", "prod", pipeline="web", render=False
+    return plan_promotion(
+        GitOpsRepo.open(ops.work), ["nginx"], "staging", "prod", pipeline="web", render=False
     )
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from promoter import GitOpsRepo, RepoStatus
-from promoter.report import status_dict
+from promoter.serialize import status_dict
 from tests.repo_builders import (
     PROJECT_ROOT,
     example_repo,

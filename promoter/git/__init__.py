@@ -15,7 +15,7 @@ push), ``credentials`` (askpass), ``log`` (history records), ``blobs`` (file con
 """
 
 from promoter.git.blobs import BlobReader
-from promoter.git.commits import PushRaced, PushRejected, commit, push, set_branch
+from promoter.git.commits import commit, push, set_branch
 from promoter.git.credentials import credentials
 from promoter.git.log import Commit, iter_commits
 from promoter.git.remotes import default_branch, fetch, remote_sha
@@ -25,8 +25,6 @@ from promoter.git.worktrees import worktree
 __all__ = [
     "BlobReader",
     "Commit",
-    "PushRaced",
-    "PushRejected",
     "Remote",
     "commit",
     "credentials",

@@ -5,19 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from promoter.errors import GitError
+from promoter.errors import GitError, PushRaced, PushRejected
 from promoter.git.process import execute, masked, run, summary
 
 if TYPE_CHECKING:
     import git
-
-
-class PushRejected(GitError):
-    """The remote refused the push (a race with another writer, or no rights)."""
-
-
-class PushRaced(PushRejected):
-    """The remote branch moved since it was read: another writer won the race."""
 
 
 _RACED = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref")

@@ -1,0 +1,266 @@
+"""Plain data (JSON/YAML-ready) views of every command's result: the stable
+``--output json`` documents of ``status``, ``promote``/``rollback``, ``history``, ``check``
+and ``diff``, in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from promoter.checks import Finding
+    from promoter.history import HistoryEntry
+    from promoter.model import (
+        App,
+        ContainerImage,
+        PipelineStatus,
+        RepoStatus,
+        StageStatus,
+        VersionSource,
+    )
+    from promoter.publish import ChangeResult
+    from promoter.stagediff import StageDiff
+
+
+def to_json(data: object, *, indent: int | None = 2) -> str:
+    """One JSON document and its newline, as every command prints it."""
+    return json.dumps(data, indent=indent) + "\n"
+
+
+def to_yaml(data: object) -> str:
+    """The same data as YAML (``status -o yaml``)."""
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def source_dict(source: VersionSource | None) -> dict[str, Any] | None:
+    """``{"file", "line", "column", "type", "automated", "policy"}`` or None."""
+    if source is None:
+        return None
+    return {
+        "file": source.file,
+        "line": source.line,
+        "column": source.column,
+        "type": source.type,
+        "automated": source.automated,
+        "policy": source.policy,
+    }
+
+
+def image_dict(image: ContainerImage) -> dict[str, Any]:
+    """One container's image, parsed, with where its version is set."""
+    ref = image.image
+    return {
+        "container": image.container,
+        "init": image.init,
+        "image": str(ref),
+        "registry": ref.registry,
+        "repository": ref.repository,
+        "tag": ref.tag,
+        "digest": ref.digest,
+        "source": source_dict(image.source),
+    }
+
+
+def app_dict(app: App) -> dict[str, Any]:
+    """One app of one stage."""
+    return {
+        "kind": app.kind,
+        "name": app.name,
+        "namespace": app.namespace,
+        "rendered_name": app.rendered_name,
+        "version": app.version,
+        "images": [image_dict(i) for i in app.images],
+        "source": source_dict(app.source),
+    }
+
+
+def stage_dict(status: StageStatus) -> dict[str, Any]:
+    """One stage; ``error`` is present only when the stage could not be read.
+
+    ``unsupported`` and ``error`` are the text forms of ``unsupported_problems`` and
+    ``problems`` (``{"file", "line", "column", "message", "code"}`` records).
+    """
+    stage = status.stage
+    data: dict[str, Any] = {
+        "name": stage.name,
+        "order": stage.order,
+        "path": stage.path or ".",
+        "flux": None
+        if stage.flux is None
+        else {"name": stage.flux.name, "namespace": stage.flux.namespace, "file": stage.flux.file},
+        "rendered": status.rendered,
+        "unsupported": [p.text for p in status.unsupported],
+        "unsupported_problems": [p.to_dict() for p in status.unsupported],
+        "apps": [app_dict(a) for a in status.apps],
+        "problems": [] if status.problem is None else [status.problem.to_dict()],
+    }
+    if status.error is not None:
+        data["error"] = status.error
+    return data
+
+
+def pipeline_dict(status: PipelineStatus) -> dict[str, Any]:
+    """One pipeline; ``error`` is present only when its declaration is broken, the text
+    form of ``problems``."""
+    data: dict[str, Any] = {
+        "name": status.pipeline.name,
+        "declared_in": status.pipeline.declared_in,
+        "stages": [stage_dict(s) for s in status.stages],
+        "problems": [p.to_dict() for p in status.pipeline.problems],
+    }
+    if status.pipeline.error is not None:
+        data["error"] = status.pipeline.error
+    return data
+
+
+def status_dict(status: RepoStatus) -> dict[str, Any]:
+    """``{"pipelines": [...]}``: the whole status."""
+    return {"pipelines": [pipeline_dict(p) for p in status.pipelines]}
+
+
+# -- promote and rollback ------------------------------------------------------------------
+
+
+def change_dict(result: ChangeResult) -> dict[str, Any]:
+    """A planned, written or published change; ``diff`` only for a dry run, the git and
+    pull request fields only once published."""
+    plan = result.plan
+    data: dict[str, Any] = {
+        "pipeline": plan.pipeline,
+        "from": plan.source.name,
+        "to": plan.target.name,
+        "noop": plan.is_noop,
+        "moves": [
+            {
+                "kind": m.kind,
+                "name": m.name,
+                "old_version": m.old_version,
+                "new_version": m.new_version,
+            }
+            for m in plan.moves
+        ],
+        "unchanged": list(plan.unchanged),
+        "changes": [
+            {
+                "app": c.app,
+                "container": c.container,
+                "old": c.old,
+                "new": c.new,
+                "file": c.file,
+                "line": c.line or None,
+                "how": c.how,
+            }
+            for c in plan.changes
+        ],
+        "files": [e.path for e in plan.edits],
+        "written": result.wrote,
+        "kind": plan.kind,
+        "origin_commit": plan.origin_commit,
+        "notes": list(plan.notes),
+    }
+    if result.dry_run:
+        data["diff"] = plan.diff()
+    published = result.published
+    if published is not None:
+        pr = published.pull_request
+        data.update(
+            base=published.base,
+            base_commit=published.base_commit,
+            branch=published.branch,
+            commit=published.commit,
+            pushed=published.pushed,
+            pull_request=None
+            if pr is None
+            else {"number": pr.number, "url": pr.url, "created": pr.created},
+        )
+    return data
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+def history_dict(entries: tuple[HistoryEntry, ...]) -> dict[str, Any]:
+    """``{"entries": [...]}``, newest first as given."""
+    return {"entries": [entry_dict(e) for e in entries]}
+
+
+def entry_dict(entry: HistoryEntry) -> dict[str, Any]:
+    """One history entry in the documented JSON shape."""
+    return {
+        "pipeline": entry.pipeline,
+        "stage": entry.stage,
+        "kind": entry.kind,
+        "app": entry.app,
+        "old_version": entry.old_version,
+        "new_version": entry.new_version,
+        "commit": entry.commit,
+        "date": entry.date,
+        "author": entry.author,
+        "pull_request": entry.pull_request,
+        "trailers": _trailer_dict(entry.trailers),
+    }
+
+
+def _trailer_dict(trailers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Trailers by name; the values of a name given several times joined by ", "."""
+    found: dict[str, list[str]] = {}
+    for name, value in trailers:
+        found.setdefault(name, []).append(value)
+    return {name: ", ".join(values) for name, values in found.items()}
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+def check_dict(findings: tuple[Finding, ...]) -> dict[str, Any]:
+    """``{"findings": [{"file", "line", "rule", "message"}], "ok": bool}``."""
+    return {
+        "findings": [
+            {"file": f.file, "line": f.line, "rule": f.rule, "message": f.message} for f in findings
+        ],
+        "ok": not findings,
+    }
+
+
+# -- diff ----------------------------------------------------------------------------------
+
+
+def diff_dict(diff: StageDiff) -> dict[str, Any]:
+    """The difference between two stages: versions, object diffs, normalisations."""
+    return {
+        "pipeline": diff.pipeline,
+        "from": diff.source.name,
+        "to": diff.target.name,
+        "versions": [
+            {
+                "kind": v.kind,
+                "name": v.name,
+                "from_version": v.from_version,
+                "to_version": v.to_version,
+                "images": [
+                    {"container": i.container, "init": i.init, "from": i.from_, "to": i.to}
+                    for i in v.images
+                ],
+            }
+            for v in diff.versions
+        ],
+        "objects": [
+            {"kind": o.kind, "name": o.name, "status": o.status, "diff": o.diff}
+            for o in diff.objects
+        ],
+        "normalised": [
+            {
+                "field": n.field,
+                "from": n.from_value,
+                "to": n.to_value,
+                "objects": list(n.objects),
+            }
+            for n in diff.normalised
+        ],
+        "same": list(diff.same),
+    }

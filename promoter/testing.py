@@ -1,0 +1,107 @@
+"""Test helpers for code built on promoter: an in-memory stand-in for GitHub.
+
+``FakePulls`` implements the ``promoter.github.PullRequests`` interface; hand it to
+``promote``/``publish_change`` as the pull request client and assert on what it recorded::
+
+    pulls = FakePulls()
+    result = promoter.promote(path, request, pulls_factory=pulls.factory, env=env)
+    assert pulls.opened[0].title.startswith("promote(")
+
+Nothing here touches the network; pushes still go to whatever git remote the repository has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from promoter.errors import GitHubError, PullRequestExists
+from promoter.github import PullRequestInfo, PullRequests
+
+
+@dataclass
+class FakePullRequest:
+    """One pull request as ``FakePulls`` keeps it."""
+
+    number: int
+    title: str
+    body: str
+    head: str
+    base: str
+    draft: bool
+    open: bool = True
+    labels: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FakePulls:
+    """An in-memory ``PullRequests``: pull requests numbered from 1, kept in ``pulls``.
+
+    ``slug`` (``owner/name``), ``token`` and ``api_url`` record what ``factory`` was
+    called with.  Set ``fail`` to a message to make every call raise ``GitHubError``."""
+
+    url: str = "https://github.example/owner/name/pull"
+    pulls: dict[int, FakePullRequest] = field(default_factory=dict)
+    slug: str | None = None
+    token: str | None = None
+    api_url: str | None = None
+    fail: str | None = None
+
+    def factory(self, slug: str, token: str, api_url: str) -> PullRequests:
+        """A ``PullsFactory``: records its arguments and returns this fake."""
+        self.slug, self.token, self.api_url = slug, token, api_url
+        return self
+
+    @property
+    def opened(self) -> list[FakePullRequest]:
+        """Every pull request, in the order they were opened."""
+        return [self.pulls[number] for number in sorted(self.pulls)]
+
+    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
+        """The open pull request from ``head`` into ``base``, if any."""
+        self._check()
+        for pr in self.opened:
+            if pr.open and (pr.head, pr.base) == (head, base):
+                return self._info(pr, created=False)
+        return None
+
+    def create(
+        self, *, title: str, body: str, head: str, base: str, draft: bool
+    ) -> PullRequestInfo:
+        """Open a pull request; ``PullRequestExists`` when one is open for ``head``."""
+        self._check()
+        if self.find_open(head, base) is not None:
+            raise PullRequestExists(f"A pull request already exists for {head}.")
+        pr = FakePullRequest(len(self.pulls) + 1, title, body, head, base, draft)
+        self.pulls[pr.number] = pr
+        return self._info(pr, created=True)
+
+    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
+        """Change the title and body of pull request ``number``."""
+        pr = self._get(number)
+        pr.title, pr.body = title, body
+        return self._info(pr, created=False)
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add the labels not yet on pull request ``number``."""
+        pr = self._get(number)
+        pr.labels.extend(label for label in labels if label not in pr.labels)
+
+    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
+        """Ask the reviewers not yet asked on pull request ``number``."""
+        pr = self._get(number)
+        pr.reviewers.extend(r for r in reviewers if r not in pr.reviewers)
+
+    def _get(self, number: int) -> FakePullRequest:
+        self._check()
+        if number not in self.pulls:
+            raise GitHubError(f"pull request #{number} does not exist")
+        return self.pulls[number]
+
+    def _check(self) -> None:
+        if self.fail is not None:
+            raise GitHubError(self.fail)
+
+    def _info(self, pr: FakePullRequest, *, created: bool) -> PullRequestInfo:
+        return PullRequestInfo(pr.number, f"{self.url}/{pr.number}", created)
