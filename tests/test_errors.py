@@ -23,7 +23,7 @@ from promoter import (
     PromoterError,
     RepoError,
 )
-from tests.repo_builders import deployment, kustomization, simple_pipeline, write
+from tests.builders.repos import deployment, kustomization, simple_pipeline, write
 
 PLAIN_ENV: dict[str, str | None] = {"COLUMNS": None, "FORCE_COLOR": None, "PROMOTER_DEBUG": None}
 

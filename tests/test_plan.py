@@ -12,7 +12,7 @@ from promoter import GitOpsRepo
 from promoter.errors import LookupFailed, PromotionError
 from promoter.planner import plan_promotion
 from promoter.promotion import AppMove, FileEdit, PromotionPlan
-from tests.plan_builders import example_copy, read_tree, sync_yaml, write_files
+from tests.builders.plans import example_copy, read_tree, sync_yaml, write_files
 
 PIPELINE = textwrap.dedent(
     """\

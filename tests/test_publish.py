@@ -36,28 +36,24 @@ from promoter.publish import (
     PublishOptions,
     promote,
 )
-from tests.fake_github import FakeGitHub
-from tests.git_builders import (
+from tests.builders.git import (
     GitHttpServer,
     GitOps,
     deny_pushes,
-    isolate,
     leftovers,
     make_gitops,
     make_monorepo,
     push_change,
 )
+from tests.fakes.github import FakeGitHub
 
 TOKEN = "ghp_publishSECRET0123456789"
 NGINX = PromotionRequest(["nginx"], "staging", "prod", pipeline="web")
 BRANCH = "promote/web/prod/nginx-1.22.0"
 PROD_NGINX = "pipelines/web/prod/nginx-tag.yaml"
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture
