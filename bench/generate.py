@@ -34,6 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The Flux sync files are the tests' own (tests/builders/repos.py): the project root on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.builders.repos import flux_sync
+
 FORMS = ("smp", "images", "json6902", "inline", "inherit")
 SOURCE_TYPE = {
     "smp": "patch",
@@ -720,25 +724,7 @@ def _write_stage(w: _Writer, pipeline: PipelinePlan, stage: StagePlan) -> None:
 
 
 def _sync(stage: StagePlan) -> str:
-    return _text(
-        [
-            "apiVersion: kustomize.toolkit.fluxcd.io/v1",
-            "kind: Kustomization",
-            "metadata:",
-            f"  name: {stage.namespace}",
-            "  namespace: flux-system",
-            "  labels:",
-            f"    pipelines.weave.works/name: {stage.pipeline}",
-            f'    pipelines.weave.works/stage: "{stage.order}"',
-            "spec:",
-            "  interval: 5m",
-            f"  path: ./{stage.path}",
-            "  prune: true",
-            "  sourceRef:",
-            "    kind: GitRepository",
-            "    name: flux-system",
-        ]
-    )
+    return flux_sync(stage.namespace, f"./{stage.path}", stage.pipeline, stage.order)
 
 
 def _json6902(version: str, indent: int) -> str:

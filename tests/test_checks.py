@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import textwrap
@@ -111,14 +110,6 @@ def invoke(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(app, list(args), env={**CLEAN_ENV, **(env or {})})
 
 
-def require_kubectl() -> None:
-    """Fail in CI, skip elsewhere, when kubectl is missing."""
-    if shutil.which("kubectl") is None:
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not on PATH: the --render checks need it")
-        pytest.skip("kubectl is not on PATH")
-
-
 # -- the example repo ----------------------------------------------------------------------
 
 
@@ -133,9 +124,9 @@ def test_example_repo_is_clean(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.usefixtures("kubectl")
 def test_example_repo_renders_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With --render every example stage renders with kustomize to the native versions."""
-    require_kubectl()
     monkeypatch.setenv("PROMOTER_KUSTOMIZE", "kubectl")
     assert check_path(example_copy(tmp_path / "example"), render=True) == ()
 
@@ -517,11 +508,11 @@ def test_digest_pins_an_unordered_tag(tmp_path: Path) -> None:
 # -- render --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("kubectl")
 def test_render_reports_a_stage_kustomize_cannot_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With --render a stage kustomize refuses (an unknown field) is a render finding."""
-    require_kubectl()
     monkeypatch.setenv("PROMOTER_KUSTOMIZE", "kubectl")
     kustomization = KUSTOMIZATION + "bogusField: 1\n"
     repo = make_repo(tmp_path, {"demo/prod/kustomization.yaml": kustomization})

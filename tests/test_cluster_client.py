@@ -11,8 +11,8 @@ from promoter.cluster import Clusters, open_cluster, read_kustomization
 from promoter.cluster._kubernetes import EXTRA_MISSING
 from promoter.cluster.resources import DEPLOYMENT, KUSTOMIZATION
 from promoter.errors import ClusterError, PromoterError
-from tests import kube_objects as objects
-from tests.fake_kube import FakeKube, kube_fixture, kubeconfig_fixture, write_kubeconfig  # noqa: F401
+from tests.fakes import kube_objects as objects
+from tests.fakes.kube import FakeKube, write_kubeconfig
 
 
 def _error(kubeconfig, context, call=lambda c: read_kustomization(c, "apps", "flux-system")):

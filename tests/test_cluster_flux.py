@@ -6,8 +6,7 @@ import pytest
 
 from promoter.cluster import open_cluster, read_helm_release, read_kustomization
 from promoter.cluster.flux import chart_differs, commit_of
-from tests import kube_objects as objects
-from tests.fake_kube import kube_fixture, kubeconfig_fixture  # noqa: F401
+from tests.fakes import kube_objects as objects
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -95,7 +94,7 @@ def test_kustomization_reconciling_is_unknown(kube, kubeconfig):
 def test_helm_release_chart_version_in_every_api_version(tmp_path, api_version):
     """The released chart version comes from status.history (v2, v2beta2) or
     status.lastAppliedRevision (v2beta1), read through the version the cluster serves."""
-    from tests.fake_kube import FakeKube, write_kubeconfig
+    from tests.fakes.kube import FakeKube, write_kubeconfig
 
     served = {"": ("v1",), "helm.toolkit.fluxcd.io": (api_version,)}
     with FakeKube(served=served) as server:

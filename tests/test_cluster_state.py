@@ -16,8 +16,8 @@ from promoter.cluster import (
 )
 from promoter.images import ImageRef
 from promoter.model import App, ContainerImage
-from tests import kube_objects as objects
-from tests.fake_kube import FakeKube, kube_fixture, kubeconfig_fixture, write_kubeconfig  # noqa: F401
+from tests.fakes import kube_objects as objects
+from tests.fakes.kube import FakeKube, write_kubeconfig
 
 WEB_IMAGE = "ghcr.io/acme/web:1.0.0"
 APPLIED = f"main@sha1:{objects.SHA_OLD}"

@@ -12,8 +12,7 @@ from promoter.cluster import WaitProgress, open_cluster, wait_for_stage
 from promoter.cluster.resources import DEPLOYMENT
 from promoter.images import ImageRef
 from promoter.model import App, ContainerImage
-from tests import kube_objects as objects
-from tests.fake_kube import kube_fixture, kubeconfig_fixture  # noqa: F401
+from tests.fakes import kube_objects as objects
 
 OLD_IMAGE = "ghcr.io/acme/web:1.0.0"
 NEW_IMAGE = "ghcr.io/acme/web:1.1.0"

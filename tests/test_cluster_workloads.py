@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from promoter.cluster import LiveImage, open_cluster, read_workload
-from tests import kube_objects as objects
-from tests.fake_kube import kube_fixture, kubeconfig_fixture  # noqa: F401
+from tests.fakes import kube_objects as objects
 
 
 def _read(kube, kubeconfig, obj):

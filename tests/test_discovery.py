@@ -14,7 +14,7 @@ from promoter import FluxRef, GitOpsRepo, ManifestError, Pipeline, Stage
 from promoter.discovery import discover
 from promoter.serialize import status_dict
 from promoter.tree import yaml_files
-from tests.repo_builders import (
+from tests.builders.repos import (
     deployment,
     example_repo,
     flux_sync,

@@ -1,4 +1,4 @@
-"""Tests of tests.fake_github.FakeGitHub, driven through real PyGithub and a real bare repo."""
+"""Tests of tests.fakes.github.FakeGitHub, driven through real PyGithub and a real bare repo."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
 from github.Repository import Repository
 
-from tests.fake_github import BOT_LOGIN, FakeGitHub
+from tests.fakes.github import BOT_LOGIN, FakeGitHub
 
 GIT_ENV = {
     **os.environ,

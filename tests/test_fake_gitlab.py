@@ -1,4 +1,4 @@
-"""Tests of tests.fake_gitlab.FakeGitLab, driven through real python-gitlab (and raw HTTP
+"""Tests of tests.fakes.gitlab.FakeGitLab, driven through real python-gitlab (and raw HTTP
 where python-gitlab would hide the shape) against a real bare repository."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 from gitlab.v4.objects import Project
 
-from tests.fake_gitlab import BOT_USERNAME, FakeGitLab
+from tests.fakes.gitlab import BOT_USERNAME, FakeGitLab
 
 TOKEN = "test-token"
 PROJECT = "acme/platform/gitops"

@@ -26,9 +26,8 @@ from promoter.gates import (
 )
 from promoter.publish import PromotionRequest, PublishOptions, promote
 from promoter.tree import DiskSource
-from tests.fake_github import FakeGitHub
-from tests.git_builders import GitOps, isolate, leftovers
-from tests.history_builders import (
+from tests.builders.git import GitOps, leftovers
+from tests.builders.history import (
     HAND,
     commit,
     merge_pull_request,
@@ -36,6 +35,7 @@ from tests.history_builders import (
     replaced,
     seed,
 )
+from tests.fakes.github import FakeGitHub
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -69,11 +69,8 @@ YEAR_END = FreezeWindow(
     reason="year-end",
 )
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

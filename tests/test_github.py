@@ -20,16 +20,13 @@ from promoter.github import (
     parse_remote_url,
 )
 from promoter.redact import redact_url
-from tests.fake_github import BOT_LOGIN, FakeGitHub
-from tests.git_builders import GitOps, isolate, make_gitops, push_change
+from tests.builders.git import GitOps, make_gitops, push_change
+from tests.fakes.github import BOT_LOGIN, FakeGitHub
 
 TOKEN = "test-token"
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Every test runs with HOME, TMPDIR and the git identity inside tmp_path."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ from promoter.forge.gitlab_settings import (
     is_gitlab_host,
     parse_remote_url,
 )
-from tests.fake_gitlab import FakeGitLab
-from tests.git_builders import GitOps, isolate, make_gitops, push_change
+from tests.builders.git import GitOps, make_gitops, push_change
+from tests.fakes.gitlab import FakeGitLab
 
 TOKEN = "glpat-test-token-123"
 PROJECT = "acme/platform/gitops"
@@ -50,12 +50,12 @@ _GITLAB_VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def _isolated(monkeypatch: pytest.MonkeyPatch, temp: Path) -> Path:
     """Every test runs with HOME, TMPDIR and the git identity inside tmp_path, and no
     GitLab variable of the machine running the tests."""
     for name in _GITLAB_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    return isolate(monkeypatch, tmp_path)
+    return temp
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from promoter.git import Commit, iter_commits
 from promoter.history import HistoryEntry, HistoryWalker, list_history, read_history
 from promoter.publish import PromotionRequest
 from promoter.repo import GitOpsRepo
-from tests.git_builders import git, isolate
-from tests.history_builders import (
+from tests.builders.git import git
+from tests.builders.history import (
     FLUX_BOT,
     HAND,
     MERGER,
@@ -39,11 +39,8 @@ from tests.history_builders import (
 
 Row = tuple[Any, ...]
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture

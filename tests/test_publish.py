@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from promoter import GitOpsRepo, git, publish
+from promoter import git, publish
 from promoter.errors import (
     GitError,
     GitHubError,
@@ -25,39 +22,31 @@ from promoter.errors import (
     PushRaced,
     PushRejected,
 )
-from promoter.git.process import run as git_run
 from promoter.github import GitHubPulls, PullRequestInfo, PullRequests
-from promoter.planner import plan_promotion
-from promoter.pr import BODY_LIMIT, BRANCH_LIMIT, branch_name, commit_message, pull_request_body
-from promoter.promotion import AppMove, PromotionPlan
 from promoter.publish import (
     PromotionRequest,
     PromotionResult,
     PublishOptions,
     promote,
 )
-from tests.fake_github import FakeGitHub
-from tests.git_builders import (
+from tests.builders.git import (
     GitHttpServer,
     GitOps,
     deny_pushes,
-    isolate,
     leftovers,
     make_gitops,
     make_monorepo,
     push_change,
 )
+from tests.fakes.github import FakeGitHub
 
 TOKEN = "ghp_publishSECRET0123456789"
 NGINX = PromotionRequest(["nginx"], "staging", "prod", pipeline="web")
 BRANCH = "promote/web/prod/nginx-1.22.0"
 PROD_NGINX = "pipelines/web/prod/nginx-tag.yaml"
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture
@@ -865,85 +854,6 @@ def test_http_remote_wrong_token(
     assert_clean(ops, temp, before)
 
 
-def test_credentials_askpass_for_https(tmp_path: Path) -> None:
-    """For an https remote the env holds an executable askpass script that reads the token
-    from the environment (the script itself has no token), deleted after the block."""
-    with git.credentials(TOKEN, "https://github.com/acme/gitops.git") as env:
-        script = Path(env["GIT_ASKPASS"])
-        assert script.is_file() and script.stat().st_mode & stat.S_IXUSR
-        assert TOKEN not in script.read_text(encoding="utf-8")
-        assert TOKEN not in {k: v for k, v in env.items() if k != "PROMOTER_GIT_TOKEN"}.values()
-        child = {**os.environ, **env}
-        password = subprocess.run(
-            [str(script), "Password for 'https://x-access-token@github.com': "],
-            env=child,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        username = subprocess.run(
-            [str(script), "Username for 'https://github.com': "],
-            env=child,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        assert (password, username) == (f"{TOKEN}\n", "x-access-token\n")
-        assert env["GIT_TERMINAL_PROMPT"] == "0"
-    assert not script.exists() and not script.parent.exists()
-
-
-def test_credentials_removed_on_error() -> None:
-    """The askpass helper is deleted even when the block fails."""
-    with pytest.raises(RuntimeError), git.credentials(TOKEN, "https://h/o/n.git") as env:
-        script = Path(env["GIT_ASKPASS"])
-        raise RuntimeError("boom")
-    assert not script.exists()
-
-
-@pytest.mark.parametrize(
-    ("token", "url"),
-    [
-        (TOKEN, "git@github.com:acme/gitops.git"),
-        (TOKEN, "ssh://git@github.com/acme/gitops.git"),
-        (TOKEN, "/srv/git/gitops.git"),
-        (None, "https://github.com/acme/gitops.git"),
-    ],
-)
-def test_credentials_no_askpass_without_https_token(token: str | None, url: str) -> None:
-    """ssh and local remotes, or no token, get no askpass and no token in the env."""
-    with git.credentials(token, url) as env:
-        assert env == {"GIT_TERMINAL_PROMPT": "0"}
-
-
-def test_credentials_keep_helpers_from_storing_token(tmp_path: Path) -> None:
-    """A configured credential helper (store) never writes the token to disk."""
-    store = tmp_path / "git-credentials"
-    home_config = Path(os.environ["HOME"]) / ".gitconfig"
-    home_config.write_text(f"[credential]\n\thelper = store --file {store}\n", encoding="utf-8")
-    with git.credentials(TOKEN, "https://github.com/acme/gitops.git") as env:
-        subprocess.run(
-            ["git", "credential", "approve"],
-            input=f"protocol=https\nhost=github.com\nusername=x-access-token\npassword={TOKEN}\n\n",
-            env={**os.environ, **env},
-            text=True,
-            check=True,
-            capture_output=True,
-        )
-    assert not store.exists() or TOKEN not in store.read_text(encoding="utf-8")
-
-
-def test_git_errors_mask_token(ops: GitOps, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A token git echoes back in an error is masked."""
-    repo = git.open_repo(ops.work)
-    try:
-        with pytest.raises(GitError) as info:
-            git_run(repo, ["rev-parse", f"no-such-ref-{TOKEN}"], {"PROMOTER_GIT_TOKEN": TOKEN})
-    finally:
-        repo.close()
-    assert TOKEN not in str(info.value) and "***" in str(info.value)
-
-
 def test_git_errors_mask_credentials_in_remote_url(ops: GitOps, gh: FakeGitHub) -> None:
     """A password the user wrote into the remote URL is masked in git's error messages."""
     ops.git("remote", "add", "leaky", "http://bot:leakySECRET@127.0.0.1:9/acme/gitops.git")
@@ -951,122 +861,6 @@ def test_git_errors_mask_credentials_in_remote_url(ops: GitOps, gh: FakeGitHub) 
         run(ops, gh, remote="leaky", pull_request=False)
     assert "leakySECRET" not in str(info.value)
     assert "127.0.0.1" in str(info.value)
-
-
-# -- pr.py: branch names, messages, body -------------------------------------------------
-
-
-def example_plan(ops: GitOps) -> PromotionPlan:
-    """The nginx staging -> prod plan of the example repo (not rendered)."""
-    return plan_promotion(
-        GitOpsRepo.open(ops.work), ["nginx"], "staging", "prod", pipeline="web", render=False
-    )
-
-
-def with_moves(plan: PromotionPlan, *versions: str, name: str = "nginx") -> PromotionPlan:
-    """The plan with moves to the given versions (for branch name tests)."""
-    moves = tuple(AppMove("Deployment", f"{name}{i}", "1.0", v) for i, v in enumerate(versions))
-    return dataclasses.replace(plan, moves=moves)
-
-
-def check_ref(name: str) -> bool:
-    """Whether git accepts ``name`` as a branch name."""
-    done = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True)
-    return done.returncode == 0
-
-
-def test_branch_name_sanitised(ops: GitOps) -> None:
-    """Characters git refuses are replaced; the name stays readable and valid."""
-    plan = example_plan(ops)
-    assert branch_name(plan) == BRANCH
-    weird = with_moves(plan, "1.0@{x}..y:z~^?*[\\ .lock")
-    name = branch_name(weird)
-    assert name.startswith("promote/web/prod/nginx0-1.0-x-.y-z-")
-    assert check_ref(name)
-    assert check_ref(branch_name(with_moves(plan, "2.0.lock")))
-    assert branch_name(with_moves(plan, "sha256:abc")) == "promote/web/prod/nginx0-sha256-abc"
-
-
-def test_branch_name_capped_and_unique(ops: GitOps) -> None:
-    """Long names are cut to the limit and keep a hash, so two long names differ."""
-    plan = example_plan(ops)
-    one = branch_name(with_moves(plan, *["9.9.9"] * 30))
-    two = branch_name(with_moves(plan, *["9.9.9"] * 31))
-    assert len(one) <= BRANCH_LIMIT and len(two) <= BRANCH_LIMIT
-    assert one != two
-    assert check_ref(one) and check_ref(two)
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    versions=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=4),
-    pipeline=st.text(min_size=1, max_size=20),
-)
-def test_branch_name_always_valid(ops: GitOps, versions: list[str], pipeline: str) -> None:
-    """Whatever the versions and pipeline name, the branch name is a valid, capped ref."""
-    plan = dataclasses.replace(with_moves(example_plan_cache(ops), *versions), pipeline=pipeline)
-    name = branch_name(plan)
-    assert len(name) <= BRANCH_LIMIT
-    assert name.startswith("promote/")
-    assert check_ref(name), name
-
-
-_PLANS: dict[Path, PromotionPlan] = {}
-
-
-def example_plan_cache(ops: GitOps) -> PromotionPlan:
-    """example_plan, computed once per repository."""
-    if ops.work not in _PLANS:
-        _PLANS[ops.work] = example_plan(ops)
-    return _PLANS[ops.work]
-
-
-def test_commit_message_multi_app_trailers(ops: GitOps) -> None:
-    """Each app gets its own Promoted-App/Promoted-Version pair."""
-    plan = with_moves(example_plan(ops), "2.0", "3.0")
-    message = commit_message(plan)
-    parsed = subprocess.run(
-        ["git", "interpret-trailers", "--parse"],
-        input=message,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    assert parsed == [
-        "Promoted-Pipeline: web",
-        "Promoted-From: staging",
-        "Promoted-To: prod",
-        "Promoted-App: Deployment/nginx0",
-        "Promoted-Version: 2.0",
-        "Promoted-App: Deployment/nginx1",
-        "Promoted-Version: 3.0",
-    ]
-
-
-def test_body_diff_cut_to_limit(ops: GitOps) -> None:
-    """A huge rendered diff is cut so the body fits GitHub's 65536 characters."""
-    diff = "".join(f"+line {i} {'x' * 60}\n" for i in range(5000))
-    plan = dataclasses.replace(example_plan(ops), rendered_diff=diff)
-    body = pull_request_body(plan, "main", "a" * 40)
-    assert len(body) <= BODY_LIMIT
-    assert "<details>" in body and body.endswith("</details>\n")
-    assert "diff cut to fit GitHub's size limit" in body
-    assert "+line 0 " in body and "+line 4999 " not in body
-
-
-def test_body_diff_with_backticks_stays_fenced(ops: GitOps) -> None:
-    """A diff containing a ``` run cannot close the code fence early."""
-    plan = dataclasses.replace(example_plan(ops), rendered_diff="+ note: ```\n+ ````x\n")
-    body = pull_request_body(plan, "main", "a" * 40)
-    assert "`````diff\n+ note: ```\n+ ````x\n`````\n</details>" in body
-
-
-def test_body_without_render_has_no_details(ops: GitOps) -> None:
-    """Without a rendered diff there is no collapsed section."""
-    body = pull_request_body(example_plan(ops), "main", "b" * 40)
-    assert "<details>" not in body and f"`main` at `{'b' * 40}`" in body
 
 
 def test_result_type(ops: GitOps, gh: FakeGitHub) -> None:

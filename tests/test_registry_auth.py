@@ -13,7 +13,7 @@ import pytest
 from promoter.errors import RegistryError
 from promoter.registry import Backoff, Credentials, DockerConfig, RegistryClient
 from promoter.registry.auth import Challenge, parse_challenge
-from tests.registry_server import (
+from tests.fakes.registry import (
     Pushed,
     Pusher,
     Registry,

@@ -13,7 +13,7 @@ import pytest
 from promoter.errors import PromoterError, RegistryError
 from promoter.images import ImageRef
 from promoter.registry import Backoff, ImageInfo, RegistryClient, SourceRevision
-from tests.registry_server import (
+from tests.fakes.registry import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -259,7 +259,7 @@ def test_malformed_digest_is_refused_before_any_request(client, registry, repo):
 
 def test_unreachable_registry_names_it(tmp_path):
     """A registry nobody listens on fails after the retries with a line naming it."""
-    from tests.registry_server import free_port
+    from tests.fakes.registry import free_port
 
     host = f"127.0.0.1:{free_port()}"
     client = RegistryClient(

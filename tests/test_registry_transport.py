@@ -14,7 +14,7 @@ import requests
 
 from promoter.errors import RegistryError
 from promoter.registry import Backoff, RegistryClient, allows_plain_http
-from tests.registry_server import Answer, Seen, StubServer
+from tests.fakes.registry import Answer, Seen, StubServer
 
 DIGEST = "sha256:" + "ab" * 32
 

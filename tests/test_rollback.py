@@ -18,19 +18,16 @@ from promoter.promotion import AppMove, PromotionPlan
 from promoter.publish import PublishOptions, promote
 from promoter.repo import GitOpsRepo
 from promoter.rollback import plan_rollback
-from tests.fake_github import FakeGitHub
-from tests.git_builders import GitOps, isolate, leftovers
-from tests.history_builders import Story, commit, copy_story, replaced, shared_story
+from tests.builders.git import GitOps, leftovers
+from tests.builders.history import Story, commit, copy_story, replaced, shared_story
+from tests.fakes.github import FakeGitHub
 
 TOKEN = "ghp_rollbackSECRET0123456789"
 PROD_NGINX = "pipelines/web/prod/nginx-tag.yaml"
 STAGING_NGINX = "pipelines/web/staging/nginx-tag.yaml"
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture

@@ -11,16 +11,13 @@ from promoter.errors import GitHubError, PullRequestExists
 from promoter.publish import PromotionRequest, PublishOptions, promote, publish_change
 from promoter.rollback import rollback_planner
 from promoter.testing import FakePulls
-from tests.git_builders import GitOps, isolate, make_gitops
+from tests.builders.git import GitOps, make_gitops
 
 TOKEN = "ghp_testingSECRET0123456789"
 NGINX = PromotionRequest(["nginx"], "staging", "prod", pipeline="web")
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from cli.main import app
 from promoter import GitOpsRepo, RepoStatus
 from promoter.serialize import status_dict
-from tests.repo_builders import (
+from tests.builders.repos import (
     PROJECT_ROOT,
     example_repo,
     flux_sync,

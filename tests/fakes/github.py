@@ -425,7 +425,7 @@ class FakeGitHub:
             "visibility": "private",
             "owner": self._user_json(self.owner),
             "html_url": f"{_WEB}/{self.full_name}",
-            "description": "fake repository served by tests.fake_github",
+            "description": "fake repository served by tests.fakes.github",
             "fork": False,
             "url": self._repo_api(),
             "pulls_url": self._repo_api("/pulls{/number}"),

@@ -1,6 +1,6 @@
 """A local, stateful fake of the slice of the GitLab REST API v4 that kustomize-promoter uses.
 
-Like ``tests/fake_github.py``, it is a real HTTP server (standard library only) on
+Like ``tests/fakes/github.py``, it is a real HTTP server (standard library only) on
 127.0.0.1 and an ephemeral port, so the code under test talks to it through real
 python-gitlab, exactly as it would talk to a GitLab instance::
 

@@ -30,7 +30,7 @@ from promoter.errors import PromotionError
 from promoter.model import App, Stage
 from promoter.planner import plan_promotion
 from promoter.promotion import PromotionPlan
-from tests.plan_builders import (
+from tests.builders.plans import (
     PipelineRepo,
     example_copy,
     kubectl_ok,
@@ -314,7 +314,7 @@ def test_generated_pipeline_promotions(kubectl: str, repo: PipelineRepo) -> None
 
 
 def _kustomize_repos() -> Any:
-    from tests.kustomize_gen import repos
+    from tests.builders.kustomize_gen import repos
 
     return repos().filter(lambda r: len([b for b in r.builds if b != "base"]) >= 2)
 

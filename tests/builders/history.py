@@ -24,7 +24,7 @@ from promoter.promotion import PromotionPlan
 from promoter.publish import PlanMaker, PromotionRequest, PromotionResult, PublishOptions, promote
 from promoter.repo import GitOpsRepo
 from promoter.rollback import plan_rollback
-from tests.git_builders import EXAMPLE_DIRS, PROJECT_ROOT, GitOps, git, isolate
+from tests.builders.git import EXAMPLE_DIRS, PROJECT_ROOT, GitOps, git, isolate
 
 Person = tuple[str, str]
 

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIRS = ("base", "pipelines", "image-automation")
 
 TAGS = ("1.0", "1.10", "2.3.4", "v1.2.2.2022-01-15t161730814Z.9eabf5b", "2024.05.1", "7.0", "true")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout, whose base/ and pipelines/ form the example GitOps repo."""
 
 EXAMPLE_DIRS = ("base", "pipelines")

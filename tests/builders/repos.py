@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout, whose base/, pipelines/ and image-automation/ form the example repo."""
 
 EXAMPLE_DIRS = ("base", "pipelines", "image-automation")

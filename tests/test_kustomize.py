@@ -29,7 +29,7 @@ from promoter.apps import apps_of
 from promoter.errors import ManifestError, PromoterError
 from promoter.kustomize import Builder, Resource, rendered_scalar
 from promoter.model import App, VersionSource
-from tests.kustomize_gen import (
+from tests.builders.kustomize_gen import (
     DIGESTS,
     Quoted,
     Raw,

@@ -16,27 +16,23 @@ from cli.main import app, promote_app
 from promoter import git, publish
 from promoter.github import GitHubPulls, PullRequestInfo
 from promoter.promotion import PlanKind
-from tests.fake_github import FakeGitHub
-from tests.git_builders import (
+from tests.builders.git import (
     GitHttpServer,
     GitOps,
     deny_pushes,
-    isolate,
     leftovers,
     make_gitops,
     push_change,
 )
+from tests.fakes.github import FakeGitHub
 
 TOKEN = "ghp_cliSECRET9876543210"
 BRANCH = "promote/web/prod/nginx-1.22.0"
 PROD_NGINX = "pipelines/web/prod/nginx-tag.yaml"
 NGINX = ("nginx", "staging", "prod", "-p", "web")
 
-
-@pytest.fixture(autouse=True)
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """HOME, TMPDIR and the git identity inside tmp_path; the temp dir promoter uses."""
-    return isolate(monkeypatch, tmp_path)
+# HOME, TMPDIR and the git identity inside tmp_path (the ``temp`` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("temp")
 
 
 @pytest.fixture

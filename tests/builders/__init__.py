@@ -1,0 +1,1 @@
+"""Builders of test repositories: kustomize trees, git clones and remotes, histories, plans."""
