@@ -8,7 +8,7 @@ from cli.views import problem_lines
 from promoter import GitOpsRepo, KustomizeError, ManifestError, RenderError
 from promoter.model import Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
 from promoter.problems import DUPLICATE_STAGE, Problem
-from tests.repo_builders import kustomization, simple_pipeline, write
+from tests.builders.repos import kustomization, simple_pipeline, write
 
 
 def test_manifest_error_problem_has_its_place_and_the_same_text() -> None:
