@@ -219,3 +219,24 @@ def test_github_auto_merge_refused_is_a_note(
         "note": "auto-merge was not set on #1: GitHub answered: "
         "Auto merge is not allowed for this repository",
     }
+
+
+def test_gitlab_ci_example_checks_merge_requests_and_promotes_on_schedule() -> None:
+    """examples/gitlab-ci.yml runs ``pipelines check`` on merge requests and promotes with
+    auto-merge on a schedule, with no token in the file."""
+    import yaml
+
+    from tests.git_builders import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "examples" / "gitlab-ci.yml").read_text(encoding="utf-8")
+    jobs = yaml.safe_load(text)
+    check = jobs["pipelines-check"]
+    assert check["script"] == ["pipelines check"]
+    assert "merge_request_event" in check["rules"][0]["if"]
+    promote_job = jobs["promote-to-prod"]
+    assert '$CI_PIPELINE_SOURCE == "schedule"' in promote_job["rules"][0]["if"]
+    assert any(
+        line.startswith("pipelines promote") and "--auto-merge" in line
+        for line in promote_job["script"]
+    )
+    assert "glpat-" not in text and "CI_JOB_TOKEN}" not in text
