@@ -9,17 +9,21 @@ import typer
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
 from cli.publishing import (
+    AssigneeOption,
+    AutoMergeOption,
     BaseOption,
     ChangeOutput,
     DraftOption,
     DryRunOption,
     GitFlags,
     GithubRepoOption,
+    GitlabProjectOption,
     IgnoreGatesOption,
     LabelOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    ProviderOption,
     RemoteOption,
     ReviewerOption,
     WriteOption,
@@ -63,6 +67,10 @@ def promote(
     draft: DraftOption = False,
     repo: RepoOption = None,
     output: OutputOption = ChangeOutput.text,
+    provider: ProviderOption = None,
+    gitlab_project: GitlabProjectOption = None,
+    assignee: AssigneeOption = None,
+    auto_merge: AutoMergeOption = False,
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -85,6 +93,10 @@ def promote(
             reviewer,
             draft,
             ignore_gates,
+            provider=provider,
+            gitlab_project=gitlab_project,
+            assignee=assignee,
+            auto_merge=auto_merge,
         )
         run_change(root, flags, output, request)
 

@@ -67,6 +67,36 @@ IgnoreGatesOption = Annotated[
 OutputOption = Annotated[ChangeOutput, typer.Option("--output", "-o", help="Output format.")]
 
 
+class Provider(str, Enum):
+    """Code hosts that pull (merge) requests are opened on."""
+
+    github = "github"
+    gitlab = "gitlab"
+
+
+ProviderOption = Annotated[
+    Provider | None,
+    typer.Option(
+        "--provider",
+        help="github or gitlab (default: from the remote URL's host, then GITLAB_CI; github).",
+    ),
+]
+GitlabProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--gitlab-project",
+        help="GROUP/[SUB/...]NAME (default: CI_PROJECT_PATH or the remote URL).",
+    ),
+]
+AssigneeOption = Annotated[
+    str | None, typer.Option("--assignee", help="Assign the pull/merge request to USER.")
+]
+AutoMergeOption = Annotated[
+    bool,
+    typer.Option("--auto-merge", help="Merge once the checks (GitLab: the pipeline) pass."),
+]
+
+
 @dataclass(frozen=True)
 class GitFlags:
     """The command-line choices of how far a change goes and where it is published."""
@@ -82,6 +112,10 @@ class GitFlags:
     reviewer: list[str] | None
     draft: bool
     ignore_gates: bool
+    provider: Provider | None = None
+    gitlab_project: str | None = None
+    assignee: str | None = None
+    auto_merge: bool = False
 
 
 def run_change(
@@ -106,10 +140,14 @@ def run_change(
         reviewers=tuple(flags.reviewer or ()),
         draft=flags.draft,
         ignore_gates=flags.ignore_gates,
+        provider=flags.provider.value if flags.provider is not None else None,
+        gitlab_project=flags.gitlab_project,
+        assignee=flags.assignee,
+        auto_merge=flags.auto_merge,
     )
     try:
         result = promoter.publish_change(root, request, options, mode)
-    except promoter.PullRequestFailed as exc:
+    except promoter.ChangeRequestFailed as exc:
         command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
         raise promoter.PromoterError(f"{exc}; retry with: {command}") from exc
     if output is ChangeOutput.json:

@@ -9,16 +9,20 @@ import typer
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
 from cli.publishing import (
+    AssigneeOption,
+    AutoMergeOption,
     BaseOption,
     ChangeOutput,
     DraftOption,
     DryRunOption,
     GitFlags,
     GithubRepoOption,
+    GitlabProjectOption,
     IgnoreGatesOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    ProviderOption,
     RemoteOption,
     ReviewerOption,
     RollbackLabelOption,
@@ -53,6 +57,10 @@ def rollback(
     draft: DraftOption = False,
     repo: RepoOption = None,
     output: OutputOption = ChangeOutput.text,
+    provider: ProviderOption = None,
+    gitlab_project: GitlabProjectOption = None,
+    assignee: AssigneeOption = None,
+    auto_merge: AutoMergeOption = False,
 ) -> None:
     """Roll a stage back to an earlier version of an app, as a pull request."""
     if (to is None) == (not previous):
@@ -74,5 +82,9 @@ def rollback(
             reviewer,
             draft,
             ignore_gates,
+            provider=provider,
+            gitlab_project=gitlab_project,
+            assignee=assignee,
+            auto_merge=auto_merge,
         )
         run_change(root, flags, output, maker)

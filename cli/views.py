@@ -199,4 +199,11 @@ def print_change(result: ChangeResult) -> None:
     if published.pull_request is not None:
         pr = published.pull_request
         verb = "opened" if pr.created else "updated"
-        out.print(Text(f"pull request #{pr.number} {verb}: {pr.url}"))
+        if published.provider == "gitlab":
+            out.print(Text(f"merge request !{pr.number} {verb}: {pr.url}"))
+        else:
+            out.print(Text(f"pull request #{pr.number} {verb}: {pr.url}"))
+        if pr.auto_merge:
+            out.print(Text("auto-merge set: it merges once its checks pass"))
+        elif pr.note:
+            out.print(Text(f"note: {pr.note}"))

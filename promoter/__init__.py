@@ -8,8 +8,9 @@
 Each command of the ``pipelines`` CLI is a function here returning a record: ``status``,
 ``promote``/``publish_change`` (with ``PromotionRequest`` or ``rollback_planner``),
 ``list_history``, ``check`` and ``diff``.  Every submodule is imported here, so
-``promoter.publish.promote`` works after a plain ``import promoter``; GitPython, PyGithub
-and Rich are imported only when used.
+``promoter.publish.promote`` works after a plain ``import promoter``; GitPython, PyGithub,
+python-gitlab and Rich are imported only when used. Pull requests (GitHub) and merge
+requests (GitLab) go through one interface, ``ChangeRequests`` (``promoter.forge``).
 """
 
 from promoter import apps as apps
@@ -17,6 +18,7 @@ from promoter import checks as checks
 from promoter import config as config
 from promoter import discovery as discovery
 from promoter import errors as errors
+from promoter import forge as forge
 from promoter import gates as gates
 from promoter import git as git
 from promoter import github as github
@@ -43,12 +45,18 @@ from promoter import versions as versions
 from promoter import workloads as workloads
 from promoter.checks import CheckReport, Finding, check
 from promoter.errors import (
+    ChangeRequestExists,
+    ChangeRequestFailed,
+    ForgeError,
     GateClosed,
     GitError,
     GitHubError,
+    GitLabError,
     KustomizeError,
     LookupFailed,
     ManifestError,
+    MergeRequestExists,
+    MergeRequestFailed,
     PromoterError,
     PromotionError,
     PullRequestExists,
@@ -58,6 +66,7 @@ from promoter.errors import (
     RenderError,
     RepoError,
 )
+from promoter.forge.provider import ChangeRequestInfo, ChangeRequests
 from promoter.github import PullRequestInfo, PullRequests
 from promoter.history import HistoryEntry, list_history
 from promoter.images import ImageRef
@@ -97,15 +106,21 @@ __all__ = [
     "App",
     "AppMove",
     "Change",
+    "ChangeRequestExists",
+    "ChangeRequestFailed",
+    "ChangeRequestInfo",
+    "ChangeRequests",
     "ChangeResult",
     "CheckReport",
     "ContainerImage",
     "FileEdit",
     "Finding",
     "FluxRef",
+    "ForgeError",
     "GateClosed",
     "GitError",
     "GitHubError",
+    "GitLabError",
     "GitOpsRepo",
     "HistoryEntry",
     "ImageChange",
@@ -113,6 +128,8 @@ __all__ = [
     "KustomizeError",
     "LookupFailed",
     "ManifestError",
+    "MergeRequestExists",
+    "MergeRequestFailed",
     "Normalisation",
     "ObjectDiff",
     "Pipeline",

@@ -13,10 +13,15 @@ The tree::
     ├── GitError            a git operation failed (fetch, push, worktree)
     │   └── PushRejected    the remote refused the push (no rights, a hook, protection)
     │       └── PushRaced   the remote branch moved meanwhile: another writer won
-    ├── GitHubError         the GitHub API refused or did not answer
-    │   ├── PullRequestExists  a pull request is already open for the branch
-    │   └── PullRequestFailed  the branch was pushed, its pull request could not be opened
-    ├── GitLabError         the GitLab API refused or did not answer
+    ├── ForgeError          a code host (GitHub, GitLab) refused or did not answer
+    │   ├── ChangeRequestExists  a pull/merge request is already open for the branch
+    │   ├── ChangeRequestFailed  the branch was pushed, its pull/merge request failed
+    │   ├── GitHubError         the GitHub API refused or did not answer
+    │   │   ├── PullRequestExists  (also a ChangeRequestExists)
+    │   │   └── PullRequestFailed  (also a ChangeRequestFailed)
+    │   └── GitLabError         the GitLab API refused or did not answer
+    │       ├── MergeRequestExists  (also a ChangeRequestExists)
+    │       └── MergeRequestFailed  (also a ChangeRequestFailed)
     ├── ClusterError        the Kubernetes API could not be used (context, reachability, rights)
     └── RegistryError       a container registry refused or did not answer
 
@@ -111,20 +116,32 @@ class PushRaced(PushRejected):
     """The remote branch moved since it was read: another writer won the race."""
 
 
-class GitHubError(PromoterError):
-    """The GitHub API refused a request or could not be reached."""
+class ForgeError(PromoterError):
+    """A code host (GitHub, GitLab) refused a request or could not be reached."""
 
 
-class PullRequestExists(GitHubError):
-    """GitHub refused to open a pull request: one is already open for the branch."""
+class ChangeRequestExists(ForgeError):
+    """The code host refused to open a pull/merge request: one is open for the branch."""
 
 
-class PullRequestFailed(GitHubError):
-    """The branch was pushed but the pull request could not be opened or updated."""
+class ChangeRequestFailed(ForgeError):
+    """The branch was pushed but its pull/merge request could not be opened or updated."""
 
     def __init__(self, message: str, branch: str) -> None:
         super().__init__(message)
         self.branch = branch
+
+
+class GitHubError(ForgeError):
+    """The GitHub API refused a request or could not be reached."""
+
+
+class PullRequestExists(GitHubError, ChangeRequestExists):
+    """GitHub refused to open a pull request: one is already open for the branch."""
+
+
+class PullRequestFailed(GitHubError, ChangeRequestFailed):
+    """The branch was pushed but the pull request could not be opened or updated."""
 
 
 class ClusterError(PromoterError):
@@ -135,5 +152,13 @@ class RegistryError(PromoterError):
     """A container registry refused a request, could not be reached or answered nonsense."""
 
 
-class GitLabError(PromoterError):
+class GitLabError(ForgeError):
     """The GitLab API refused a request or could not be reached."""
+
+
+class MergeRequestExists(GitLabError, ChangeRequestExists):
+    """GitLab refused to open a merge request: one is already open for the branch."""
+
+
+class MergeRequestFailed(GitLabError, ChangeRequestFailed):
+    """The branch was pushed but the merge request could not be opened or updated."""

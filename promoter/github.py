@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from promoter.errors import GitHubError, PullRequestExists
+from promoter.forge.provider import ChangeRequestInfo, ChangeRequests
 from promoter.redact import redact_url
 
 if TYPE_CHECKING:
@@ -32,34 +32,11 @@ _URL_FORMS = (
 )
 
 
-@dataclass(frozen=True)
-class PullRequestInfo:
-    """A pull request as the tool reports it."""
+PullRequestInfo = ChangeRequestInfo
+"""The former name of ``ChangeRequestInfo`` (kept for existing callers)."""
 
-    number: int
-    url: str
-    created: bool
-
-
-class PullRequests(Protocol):
-    """What promotion needs from a code host: find, open and update pull requests."""
-
-    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
-        """The open pull request from branch ``head`` into ``base``, if any."""
-
-    def create(
-        self, *, title: str, body: str, head: str, base: str, draft: bool
-    ) -> PullRequestInfo:
-        """Open a pull request."""
-
-    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
-        """Change an open pull request's title and body."""
-
-    def add_labels(self, number: int, labels: Sequence[str]) -> None:
-        """Add labels to a pull request."""
-
-    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
-        """Ask people (``login``) or teams (``org/team``) to review."""
+PullRequests = ChangeRequests
+"""The former name of ``ChangeRequests`` (kept for existing callers)."""
 
 
 def parse_remote_url(url: str) -> tuple[str, str] | None:
@@ -103,7 +80,7 @@ def find_token(env: Mapping[str, str] = os.environ) -> str:
 
 
 class GitHubPulls:
-    """``PullRequests`` over PyGithub, with retries and backoff for 5xx answers and
+    """``ChangeRequests`` over PyGithub, with retries and backoff for 5xx answers and
     connection errors (``retries`` more attempts, waiting ``backoff`` * 2**n seconds)."""
 
     def __init__(
@@ -256,6 +233,33 @@ class GitHubPulls:
                 reviewers=users, team_reviewers=teams
             )
         )
+
+    def set_assignee(self, number: int, username: str) -> None:
+        """Assign the pull request (its issue) to ``username``."""
+        repo = self._repository()
+        login = username.strip().lstrip("@")
+        self._call(lambda: repo.get_pull(number).add_to_assignees(login))
+
+    def enable_auto_merge(self, number: int) -> str | None:
+        """Turn on auto-merge (GraphQL ``enablePullRequestAutoMerge``, the merge method
+        GitHub defaults to). None when set; a note when GitHub refuses it (auto-merge not
+        allowed in the repository, nothing left to wait for, a draft)."""
+        from github import GithubException
+
+        repo = self._repository()
+        pr = self._call(lambda: repo.get_pull(number))
+
+        def enable() -> str | None:
+            try:
+                pr.enable_automerge()
+            except GithubException as exc:
+                if exc.status in (401, 403) or exc.status >= 500:
+                    raise
+                return f"auto-merge was not set on #{number}: GitHub answered: {_message(exc.data)}"
+            return None
+
+        result: str | None = self._call(enable)
+        return result
 
 
 def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:

@@ -16,20 +16,24 @@ from typing import TYPE_CHECKING, Literal
 
 from promoter import git
 from promoter.errors import (
+    ChangeRequestExists,
+    ForgeError,
     GateClosed,
-    GitHubError,
+    MergeRequestFailed,
     PromoterError,
-    PullRequestExists,
     PullRequestFailed,
     PushRaced,
 )
-from promoter.github import (
-    GitHubPulls,
-    PullRequestInfo,
-    PullRequests,
-    find_repository,
+from promoter.forge.choice import (
+    GIT_USERNAMES,
+    choose_provider,
+    default_factory,
+    find_target,
     find_token,
+    git_token,
 )
+from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderName
+from promoter.github import GitHubPulls, PullRequests
 from promoter.planner import plan_promotion
 from promoter.pr import branch_name, commit_message, labels, pull_request_body
 from promoter.promotion import PromotionPlan
@@ -70,6 +74,12 @@ class PublishOptions:
     draft: bool = False
     attempts: int = 3
     ignore_gates: bool = False
+    provider: str | None = None
+    """``github`` or ``gitlab``; None: from the remote URL, then the CI environment."""
+    gitlab_project: str | None = None
+    """GitLab ``group/sub/name`` (default: ``CI_PROJECT_PATH``, else the remote URL)."""
+    assignee: str | None = None
+    auto_merge: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,9 @@ class PromotionResult:
     branch: str | None = None
     commit: str | None = None
     pushed: bool = False
-    pull_request: PullRequestInfo | None = None
+    pull_request: ChangeRequestInfo | None = None
+    provider: ProviderName | None = None
+    """The code host of ``pull_request`` (None when none was asked for)."""
 
 
 ChangeMode = Literal["dry-run", "write", "publish"]
@@ -108,8 +120,9 @@ class ChangeResult:
         return self.mode == "write"
 
 
-PullsFactory = Callable[[str, str, str], PullRequests]
-"""Builds the pull request client from (owner/name, token, api_url)."""
+PullsFactory = Callable[[str, str, str], ChangeRequests]
+"""Builds the change request client of the chosen provider from (GitHub owner/name or
+GitLab group/sub/name, token, api_url): a ``promoter.forge.provider.ChangeRequestsFactory``."""
 
 BACKOFF_ENV = "PROMOTER_GITHUB_BACKOFF"
 """Seconds of the first wait between retries of a failed GitHub API call (default 0.5;
@@ -172,15 +185,25 @@ def promote(
         except ValueError as exc:
             raise PromoterError(f"{path} is not inside {top}") from exc
         remote = git.remote(repo, options.remote)
-        pulls: PullRequests | None = None
-        token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+        provider = choose_provider(
+            options.provider, remote.url, env, gitlab_project=options.gitlab_project
+        )
+        pulls: ChangeRequests | None = None
+        token = git_token(provider, env)
         if options.push and options.pull_request:
-            slug, api = find_repository(options.github_repo, remote.url, env)
-            token = find_token(env)
-            pulls = (pulls_factory or github_pulls(env))(slug, token, api)
+            target = find_target(
+                provider,
+                remote.url,
+                env,
+                github_repo=options.github_repo,
+                gitlab_project=options.gitlab_project,
+            )
+            token = find_token(provider, env)
+            factory = pulls_factory or default_factory(provider, env)
+            pulls = factory(target.path, token, target.api_url)
         try:
             maker = request if callable(request) else request_planner(request)
-            return _promote(repo, sub, remote, token, pulls, maker, options)
+            return _promote(repo, sub, remote, token, pulls, maker, options, provider)
         finally:
             close = getattr(pulls, "close", None)
             if callable(close):
@@ -223,9 +246,10 @@ def _promote(
     pulls: PullRequests | None,
     make_plan: PlanMaker,
     options: PublishOptions,
+    provider: ProviderName = "github",
 ) -> PromotionResult:
     attempts = max(options.attempts, 1)
-    with git.credentials(token, remote.url) as genv:
+    with git.credentials(token, remote.url, GIT_USERNAMES[provider]) as genv:
         base = options.base or git.default_branch(repo, remote.name, genv)
         for attempt in range(1, attempts + 1):
             base_commit = git.fetch(repo, remote.name, base, genv)
@@ -243,7 +267,7 @@ def _promote(
                 if not options.push:
                     git.set_branch(repo, branch, sha)
                     return PromotionResult(plan, base, base_commit, branch, sha)
-                # Before pushing: GitHub answers and accepts the token (nothing half-done).
+                # Before pushing: the forge answers and accepts the token (nothing half-done).
                 existing = pulls.find_open(branch, base) if pulls is not None else None
                 expected = git.remote_sha(repo, remote.name, branch, genv)
                 try:
@@ -258,11 +282,11 @@ def _promote(
         return result
     try:
         pr = open_pull_request(pulls, plan, branch, base, base_commit, options, existing)
-    except GitHubError as exc:
-        raise PullRequestFailed(
-            f"branch {branch} was pushed, but the pull request failed: {exc}", branch
-        ) from exc
-    return replace(result, pull_request=pr)
+    except ForgeError as exc:
+        failed = MergeRequestFailed if provider == "gitlab" else PullRequestFailed
+        what = "merge request" if provider == "gitlab" else "pull request"
+        raise failed(f"branch {branch} was pushed, but the {what} failed: {exc}", branch) from exc
+    return replace(result, pull_request=pr, provider=provider)
 
 
 def enforce_gates(gitops: GitOpsRepo, plan: PromotionPlan, *, ignore: bool) -> PromotionPlan:
@@ -308,15 +332,16 @@ def arrival_times(root: Path, plan: PromotionPlan) -> dict[str, datetime | None]
 
 
 def open_pull_request(
-    pulls: PullRequests,
+    pulls: ChangeRequests,
     plan: PromotionPlan,
     branch: str,
     base: str,
     base_commit: str,
     options: PublishOptions,
-    existing: PullRequestInfo | None = None,
-) -> PullRequestInfo:
-    """Open the pull request for ``branch``, or update the one already open."""
+    existing: ChangeRequestInfo | None = None,
+) -> ChangeRequestInfo:
+    """Open the pull (merge) request for ``branch``, or update the one already open; then
+    labels, reviewers, the assignee and auto-merge as ``options`` ask."""
     title = plan.title
     body = pull_request_body(plan, base, base_commit)
     if existing is None:
@@ -324,7 +349,7 @@ def open_pull_request(
     if existing is None:
         try:
             pr = pulls.create(title=title, body=body, head=branch, base=base, draft=options.draft)
-        except PullRequestExists:
+        except ChangeRequestExists:
             # Someone opened it since we looked: update theirs.
             existing = pulls.find_open(branch, base)
             if existing is None:
@@ -333,4 +358,9 @@ def open_pull_request(
         pr = pulls.update(existing.number, title=title, body=body)
     pulls.add_labels(pr.number, labels(plan, options.labels))
     pulls.request_reviewers(pr.number, options.reviewers)
+    if options.assignee:
+        pulls.set_assignee(pr.number, options.assignee)
+    if options.auto_merge:
+        note = pulls.enable_auto_merge(pr.number)
+        pr = replace(pr, auto_merge=note is None, note=note)
     return pr

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         StageStatus,
         VersionSource,
     )
-    from promoter.publish import ChangeResult
+    from promoter.publish import ChangeResult, PromotionResult
     from promoter.stagediff import StageDiff
 
 
@@ -178,7 +178,18 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
             if pr is None
             else {"number": pr.number, "url": pr.url, "created": pr.created},
         )
+        data.update(forge_dict(published))
     return data
+
+
+def forge_dict(published: PromotionResult) -> dict[str, Any]:
+    """``provider`` (``github``/``gitlab``, null without a pull request) and ``auto_merge``
+    (null unless asked for, else ``{"enabled": bool, "note": text or null}``)."""
+    pr = published.pull_request
+    auto = None
+    if pr is not None and pr.auto_merge is not None:
+        auto = {"enabled": pr.auto_merge, "note": pr.note}
+    return {"provider": published.provider, "auto_merge": auto}
 
 
 # -- history -------------------------------------------------------------------------------

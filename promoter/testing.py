@@ -1,7 +1,8 @@
-"""Test helpers for code built on promoter: an in-memory stand-in for GitHub.
+"""Test helpers for code built on promoter: an in-memory stand-in for a code host.
 
-``FakePulls`` implements the ``promoter.github.PullRequests`` interface; hand it to
-``promote``/``publish_change`` as the pull request client and assert on what it recorded::
+``FakePulls`` implements the ``promoter.forge.provider.ChangeRequests`` interface (GitHub
+pull requests and GitLab merge requests alike); hand it to ``promote``/``publish_change``
+as the change request client and assert on what it recorded::
 
     pulls = FakePulls()
     result = promoter.promote(path, request, pulls_factory=pulls.factory, env=env)
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from promoter.errors import GitHubError, PullRequestExists
-from promoter.github import PullRequestInfo, PullRequests
+from promoter.forge.provider import ChangeRequestInfo, ChangeRequests
 
 
 @dataclass
@@ -32,6 +33,8 @@ class FakePullRequest:
     open: bool = True
     labels: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
+    assignee: str | None = None
+    auto_merge: bool = False
 
 
 @dataclass
@@ -39,7 +42,8 @@ class FakePulls:
     """An in-memory ``PullRequests``: pull requests numbered from 1, kept in ``pulls``.
 
     ``slug`` (``owner/name``), ``token`` and ``api_url`` record what ``factory`` was
-    called with.  Set ``fail`` to a message to make every call raise ``GitHubError``."""
+    called with.  Set ``fail`` to a message to make every call raise ``GitHubError``;
+    set ``auto_merge_note`` to the note ``enable_auto_merge`` answers (a host without it)."""
 
     url: str = "https://github.example/owner/name/pull"
     pulls: dict[int, FakePullRequest] = field(default_factory=dict)
@@ -47,9 +51,10 @@ class FakePulls:
     token: str | None = None
     api_url: str | None = None
     fail: str | None = None
+    auto_merge_note: str | None = None
 
-    def factory(self, slug: str, token: str, api_url: str) -> PullRequests:
-        """A ``PullsFactory``: records its arguments and returns this fake."""
+    def factory(self, slug: str, token: str, api_url: str) -> ChangeRequests:
+        """A ``ChangeRequestsFactory``: records its arguments and returns this fake."""
         self.slug, self.token, self.api_url = slug, token, api_url
         return self
 
@@ -58,7 +63,7 @@ class FakePulls:
         """Every pull request, in the order they were opened."""
         return [self.pulls[number] for number in sorted(self.pulls)]
 
-    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
+    def find_open(self, head: str, base: str) -> ChangeRequestInfo | None:
         """The open pull request from ``head`` into ``base``, if any."""
         self._check()
         for pr in self.opened:
@@ -68,7 +73,7 @@ class FakePulls:
 
     def create(
         self, *, title: str, body: str, head: str, base: str, draft: bool
-    ) -> PullRequestInfo:
+    ) -> ChangeRequestInfo:
         """Open a pull request; ``PullRequestExists`` when one is open for ``head``."""
         self._check()
         if self.find_open(head, base) is not None:
@@ -77,7 +82,7 @@ class FakePulls:
         self.pulls[pr.number] = pr
         return self._info(pr, created=True)
 
-    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
+    def update(self, number: int, *, title: str, body: str) -> ChangeRequestInfo:
         """Change the title and body of pull request ``number``."""
         pr = self._get(number)
         pr.title, pr.body = title, body
@@ -93,6 +98,17 @@ class FakePulls:
         pr = self._get(number)
         pr.reviewers.extend(r for r in reviewers if r not in pr.reviewers)
 
+    def set_assignee(self, number: int, username: str) -> None:
+        """Assign pull request ``number`` to ``username``."""
+        self._get(number).assignee = username.lstrip("@")
+
+    def enable_auto_merge(self, number: int) -> str | None:
+        """Set auto-merge, unless ``auto_merge_note`` says why the host cannot."""
+        pr = self._get(number)
+        if self.auto_merge_note is None:
+            pr.auto_merge = True
+        return self.auto_merge_note
+
     def _get(self, number: int) -> FakePullRequest:
         self._check()
         if number not in self.pulls:
@@ -103,5 +119,5 @@ class FakePulls:
         if self.fail is not None:
             raise GitHubError(self.fail)
 
-    def _info(self, pr: FakePullRequest, *, created: bool) -> PullRequestInfo:
-        return PullRequestInfo(pr.number, f"{self.url}/{pr.number}", created)
+    def _info(self, pr: FakePullRequest, *, created: bool) -> ChangeRequestInfo:
+        return ChangeRequestInfo(pr.number, f"{self.url}/{pr.number}", created)

@@ -1,5 +1,7 @@
 """Code hosts ("forges") that promotions open change requests on.
 
-``gitlab`` and ``gitlab_settings`` hold the GitLab door; ``promoter.github`` still holds the
-GitHub one until the provider interface of issue 12 brings both under one Protocol here.
+``provider`` holds the interface every host implements (``ChangeRequests``) and the record
+it answers (``ChangeRequestInfo``); ``choice`` picks the provider and finds its repository,
+API and token; ``gitlab`` and ``gitlab_settings`` hold the GitLab door (GitHub's is
+``promoter.github``).
 """

@@ -1,5 +1,4 @@
-"""Merge requests on GitLab: the operations of ``promoter.github.PullRequests`` over
-python-gitlab, plus the two GitLab adds (an assignee, auto-merge).
+"""Merge requests on GitLab: ``promoter.forge.provider.ChangeRequests`` over python-gitlab.
 
 A merge request is known by its project-scoped ``iid`` (``!3``), reported as the number.
 Draft is the ``Draft: `` title prefix, kept when a rerun updates the title. python-gitlab's
@@ -18,9 +17,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from promoter.errors import GitLabError
+from promoter.errors import GitLabError, MergeRequestExists
 from promoter.forge.gitlab_settings import PUBLIC_API, base_url
-from promoter.github import PullRequestInfo
+from promoter.forge.provider import ChangeRequestInfo
 from promoter.redact import redact_url
 
 if TYPE_CHECKING:
@@ -44,8 +43,7 @@ _STATUS_ONLY = re.compile(r"^\d{3}(?: [A-Za-z ]+)?$")
 _T = TypeVar("_T")
 
 
-class MergeRequestExists(GitLabError):
-    """GitLab refused to open a merge request: one is already open for the branch."""
+__all__ = ["GitLabMergeRequests", "MergeRequestExists", "cut_description", "draft_title"]
 
 
 class GitLabMergeRequests:
@@ -122,11 +120,11 @@ class GitLabMergeRequests:
 
     # -- the operations ------------------------------------------------------------------
 
-    def find_open(self, head: str, base: str) -> PullRequestInfo | None:
+    def find_open(self, head: str, base: str) -> ChangeRequestInfo | None:
         """The open merge request from branch ``head`` of this project into ``base``."""
         project = self._repository()
 
-        def find() -> PullRequestInfo | None:
+        def find() -> ChangeRequestInfo | None:
             found = project.mergerequests.list(
                 state="opened", source_branch=head, target_branch=base, iterator=True
             )
@@ -140,7 +138,7 @@ class GitLabMergeRequests:
 
     def create(
         self, *, title: str, body: str, head: str, base: str, draft: bool
-    ) -> PullRequestInfo:
+    ) -> ChangeRequestInfo:
         """Open a merge request (a draft by the ``Draft: `` title prefix)."""
         project = self._repository()
         data = {
@@ -152,11 +150,11 @@ class GitLabMergeRequests:
         mr = self._call("open a merge request", lambda: project.mergerequests.create(data))
         return _info(mr.attributes, created=True)
 
-    def update(self, number: int, *, title: str, body: str) -> PullRequestInfo:
+    def update(self, number: int, *, title: str, body: str) -> ChangeRequestInfo:
         """Change an open merge request's title and description; a draft stays a draft."""
         project = self._repository()
 
-        def edit() -> PullRequestInfo:
+        def edit() -> ChangeRequestInfo:
             current = project.mergerequests.get(number)
             draft = bool(current.attributes.get("draft")) or bool(_DRAFT.match(current.title))
             data = {"title": draft_title(title, draft=draft), "description": cut_description(body)}
@@ -341,8 +339,8 @@ def _closing(head: str) -> str:
     return closing + _CUT_NOTE + "</details>\n" * depth
 
 
-def _info(data: dict[str, Any], *, created: bool) -> PullRequestInfo:
-    return PullRequestInfo(int(data["iid"]), str(data["web_url"]), created)
+def _info(data: dict[str, Any], *, created: bool) -> ChangeRequestInfo:
+    return ChangeRequestInfo(int(data["iid"]), str(data["web_url"]), created)
 
 
 def _version(text: str) -> tuple[int, int]:

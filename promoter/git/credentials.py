@@ -13,10 +13,14 @@ from pathlib import Path
 
 TOKEN_ENV = "PROMOTER_GIT_TOKEN"
 """The variable of the git process environment that carries the token to the helper."""
+USERNAME_ENV = "PROMOTER_GIT_USERNAME"
+"""The variable that carries the user name the helper answers (not a secret)."""
+GITHUB_USERNAME = "x-access-token"
+"""What GitHub wants as the user of a token over HTTPS (any name works; this one is usual)."""
 
 _ASKPASS = """#!/bin/sh
 case "$1" in
-  Username*|username*) printf '%s\\n' "x-access-token" ;;
+  Username*|username*) printf '%s\\n' "$PROMOTER_GIT_USERNAME" ;;
   *) printf '%s\\n' "$PROMOTER_GIT_TOKEN" ;;
 esac
 """
@@ -25,10 +29,13 @@ _CREDENTIAL_HELPER_RESET = "credential.helper"
 
 
 @contextmanager
-def credentials(token: str | None, remote_url: str) -> Iterator[dict[str, str]]:
+def credentials(
+    token: str | None, remote_url: str, username: str = GITHUB_USERNAME
+) -> Iterator[dict[str, str]]:
     """Environment for git commands that talk to the remote; for HTTPS remotes with a
-    token, an askpass helper (a temporary script) that hands git the token from the
-    environment, deleted on exit.  Credential helpers are switched off for those
+    token, an askpass helper (a temporary script) that hands git ``username`` (GitHub:
+    ``x-access-token``, GitLab: ``oauth2``) and the token from the environment, deleted
+    on exit.  Credential helpers are switched off for those
     commands so that no helper stores (or shadows) the token."""
     env = {"GIT_TERMINAL_PROMPT": "0"}
     if not token or not remote_url.startswith(("https://", "http://")):
@@ -43,6 +50,7 @@ def credentials(token: str | None, remote_url: str) -> Iterator[dict[str, str]]:
             **env,
             **_extra_config(_CREDENTIAL_HELPER_RESET, ""),
             "GIT_ASKPASS": str(script),
+            USERNAME_ENV: username,
             TOKEN_ENV: token,
         }
     finally:
