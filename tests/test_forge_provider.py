@@ -31,8 +31,8 @@ from promoter.forge.choice import GIT_USERNAMES, choose_provider, find_target, r
 from promoter.forge.provider import ChangeRequestInfo
 from promoter.publish import PromotionRequest, PublishOptions, promote
 from promoter.testing import FakePulls
-from tests.fake_github import FakeGitHub
-from tests.git_builders import GitOps, isolate, make_gitops
+from tests.builders.git import GitOps, isolate, make_gitops
+from tests.fakes.github import FakeGitHub
 
 TOKEN = "ghp_providerSECRET0123456789"
 NGINX = PromotionRequest(["nginx"], "staging", "prod", pipeline="web")
@@ -226,7 +226,7 @@ def test_gitlab_ci_example_checks_merge_requests_and_promotes_on_schedule() -> N
     auto-merge on a schedule, with no token in the file."""
     import yaml
 
-    from tests.git_builders import PROJECT_ROOT
+    from tests.builders.git import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "examples" / "gitlab-ci.yml").read_text(encoding="utf-8")
     jobs = yaml.safe_load(text)

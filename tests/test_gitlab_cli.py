@@ -19,15 +19,15 @@ from promoter.forge.gitlab import GitLabMergeRequests
 from promoter.forge.provider import ChangeRequestInfo
 from promoter.publish import PromotionRequest, PublishOptions, promote
 from promoter.testing import FakePulls
-from tests.fake_gitlab import FakeGitLab
-from tests.git_builders import (
+from tests.builders.git import (
     GitHttpServer,
     GitOps,
     isolate,
     leftovers,
     make_gitops,
 )
-from tests.history_builders import copy_story, shared_story
+from tests.builders.history import copy_story, shared_story
+from tests.fakes.gitlab import FakeGitLab
 
 TOKEN = "glpat-cliSECRET-0123456789"
 PROJECT = "acme/platform/gitops"
