@@ -13,13 +13,17 @@ from cli.publishing import (
     ChangeOutput,
     DraftOption,
     DryRunOption,
+    ForceOption,
     GitFlags,
     GithubRepoOption,
     IgnoreGatesOption,
+    InsecureRegistryOption,
     LabelOption,
+    NoChangelogOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    PinDigestOption,
     RemoteOption,
     ReviewerOption,
     WriteOption,
@@ -63,6 +67,10 @@ def promote(
     draft: DraftOption = False,
     repo: RepoOption = None,
     output: OutputOption = ChangeOutput.text,
+    pin_digest: PinDigestOption = False,
+    force: ForceOption = False,
+    insecure_registry: InsecureRegistryOption = None,
+    no_changelog: NoChangelogOption = False,
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -70,8 +78,11 @@ def promote(
         import promoter
 
         root = repo_root(repo)
+        from promoter.pinning import PinRequest
+
+        pin = PinRequest(pin_digest, force, tuple(insecure_registry or ()))
         request = promoter.PromotionRequest(
-            apps, source, target, pipeline, skip_stages, allow_downgrade
+            apps, source, target, pipeline, skip_stages, allow_downgrade, pin
         )
         flags = GitFlags(
             dry_run,
@@ -85,6 +96,8 @@ def promote(
             reviewer,
             draft,
             ignore_gates,
+            no_changelog,
+            tuple(insecure_registry or ()),
         )
         run_change(root, flags, output, request)
 

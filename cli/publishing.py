@@ -65,6 +65,30 @@ IgnoreGatesOption = Annotated[
     typer.Option("--ignore-gates", help="Go ahead despite soak or freeze gates (said in the PR)."),
 ]
 OutputOption = Annotated[ChangeOutput, typer.Option("--output", "-o", help="Output format.")]
+PinDigestOption = Annotated[
+    bool,
+    typer.Option(
+        "--pin-digest", help="Pin TO to the digest of FROM's tag (resolved in TO's repository)."
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="With --pin-digest: pin a mirror's digest that differs."),
+]
+InsecureRegistryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry",
+        help="Registry HOST[:PORT] to reach over plain HTTP (repeatable).",
+        metavar="HOST",
+    ),
+]
+NoChangelogOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-changelog", help="Skip 'What changed' (no registry or GitHub compare calls)."
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +106,8 @@ class GitFlags:
     reviewer: list[str] | None
     draft: bool
     ignore_gates: bool
+    no_changelog: bool = False
+    insecure_registries: tuple[str, ...] = ()
 
 
 def run_change(
@@ -106,6 +132,8 @@ def run_change(
         reviewers=tuple(flags.reviewer or ()),
         draft=flags.draft,
         ignore_gates=flags.ignore_gates,
+        changelog=not flags.no_changelog,
+        insecure_registries=flags.insecure_registries,
     )
     try:
         result = promoter.publish_change(root, request, options, mode)

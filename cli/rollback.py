@@ -13,12 +13,16 @@ from cli.publishing import (
     ChangeOutput,
     DraftOption,
     DryRunOption,
+    ForceOption,
     GitFlags,
     GithubRepoOption,
     IgnoreGatesOption,
+    InsecureRegistryOption,
+    NoChangelogOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    PinDigestOption,
     RemoteOption,
     ReviewerOption,
     RollbackLabelOption,
@@ -53,6 +57,10 @@ def rollback(
     draft: DraftOption = False,
     repo: RepoOption = None,
     output: OutputOption = ChangeOutput.text,
+    pin_digest: PinDigestOption = False,
+    force: ForceOption = False,
+    insecure_registry: InsecureRegistryOption = None,
+    no_changelog: NoChangelogOption = False,
 ) -> None:
     """Roll a stage back to an earlier version of an app, as a pull request."""
     if (to is None) == (not previous):
@@ -61,7 +69,12 @@ def rollback(
         import promoter
 
         root = repo_root(repo)
-        maker = promoter.rollback_planner(app, stage, to=to, previous=previous, pipeline=pipeline)
+        from promoter.pinning import PinRequest
+
+        pin = PinRequest(pin_digest, force, tuple(insecure_registry or ()))
+        maker = promoter.rollback_planner(
+            app, stage, to=to, previous=previous, pipeline=pipeline, pin=pin
+        )
         flags = GitFlags(
             dry_run,
             write,
@@ -74,5 +87,7 @@ def rollback(
             reviewer,
             draft,
             ignore_gates,
+            no_changelog,
+            tuple(insecure_registry or ()),
         )
         run_change(root, flags, output, maker)
