@@ -15,14 +15,18 @@ from cli.publishing import (
     ChangeOutput,
     DraftOption,
     DryRunOption,
+    ForceOption,
     GitFlags,
     GithubRepoOption,
     GitlabProjectOption,
     IgnoreGatesOption,
+    InsecureRegistryOption,
     LabelOption,
+    NoChangelogOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    PinDigestOption,
     ProviderOption,
     RemoteOption,
     ReviewerOption,
@@ -71,6 +75,10 @@ def promote(
     gitlab_project: GitlabProjectOption = None,
     assignee: AssigneeOption = None,
     auto_merge: AutoMergeOption = False,
+    pin_digest: PinDigestOption = False,
+    force: ForceOption = False,
+    insecure_registry: InsecureRegistryOption = None,
+    no_changelog: NoChangelogOption = False,
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -78,8 +86,11 @@ def promote(
         import promoter
 
         root = repo_root(repo)
+        from promoter.pinning import PinRequest
+
+        pin = PinRequest(pin_digest, force, tuple(insecure_registry or ()))
         request = promoter.PromotionRequest(
-            apps, source, target, pipeline, skip_stages, allow_downgrade
+            apps, source, target, pipeline, skip_stages, allow_downgrade, pin
         )
         flags = GitFlags(
             dry_run,
@@ -97,6 +108,8 @@ def promote(
             gitlab_project=gitlab_project,
             assignee=assignee,
             auto_merge=auto_merge,
+            no_changelog=no_changelog,
+            insecure_registries=tuple(insecure_registry or ()),
         )
         run_change(root, flags, output, request)
 

@@ -65,6 +65,30 @@ IgnoreGatesOption = Annotated[
     typer.Option("--ignore-gates", help="Go ahead despite soak or freeze gates (said in the PR)."),
 ]
 OutputOption = Annotated[ChangeOutput, typer.Option("--output", "-o", help="Output format.")]
+PinDigestOption = Annotated[
+    bool,
+    typer.Option(
+        "--pin-digest", help="Pin TO to the digest of FROM's tag (resolved in TO's repository)."
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="With --pin-digest: pin a mirror's digest that differs."),
+]
+InsecureRegistryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry",
+        help="Registry HOST[:PORT] to reach over plain HTTP (repeatable).",
+        metavar="HOST",
+    ),
+]
+NoChangelogOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-changelog", help="Skip 'What changed' (no registry or GitHub compare calls)."
+    ),
+]
 
 
 class Provider(str, Enum):
@@ -116,6 +140,8 @@ class GitFlags:
     gitlab_project: str | None = None
     assignee: str | None = None
     auto_merge: bool = False
+    no_changelog: bool = False
+    insecure_registries: tuple[str, ...] = ()
 
 
 def run_change(
@@ -144,6 +170,8 @@ def run_change(
         gitlab_project=flags.gitlab_project,
         assignee=flags.assignee,
         auto_merge=flags.auto_merge,
+        changelog=not flags.no_changelog,
+        insecure_registries=flags.insecure_registries,
     )
     try:
         result = promoter.publish_change(root, request, options, mode)

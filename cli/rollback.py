@@ -15,13 +15,17 @@ from cli.publishing import (
     ChangeOutput,
     DraftOption,
     DryRunOption,
+    ForceOption,
     GitFlags,
     GithubRepoOption,
     GitlabProjectOption,
     IgnoreGatesOption,
+    InsecureRegistryOption,
+    NoChangelogOption,
     NoPrOption,
     NoPushOption,
     OutputOption,
+    PinDigestOption,
     ProviderOption,
     RemoteOption,
     ReviewerOption,
@@ -61,6 +65,10 @@ def rollback(
     gitlab_project: GitlabProjectOption = None,
     assignee: AssigneeOption = None,
     auto_merge: AutoMergeOption = False,
+    pin_digest: PinDigestOption = False,
+    force: ForceOption = False,
+    insecure_registry: InsecureRegistryOption = None,
+    no_changelog: NoChangelogOption = False,
 ) -> None:
     """Roll a stage back to an earlier version of an app, as a pull request."""
     if (to is None) == (not previous):
@@ -69,7 +77,12 @@ def rollback(
         import promoter
 
         root = repo_root(repo)
-        maker = promoter.rollback_planner(app, stage, to=to, previous=previous, pipeline=pipeline)
+        from promoter.pinning import PinRequest
+
+        pin = PinRequest(pin_digest, force, tuple(insecure_registry or ()))
+        maker = promoter.rollback_planner(
+            app, stage, to=to, previous=previous, pipeline=pipeline, pin=pin
+        )
         flags = GitFlags(
             dry_run,
             write,
@@ -86,5 +99,7 @@ def rollback(
             gitlab_project=gitlab_project,
             assignee=assignee,
             auto_merge=auto_merge,
+            no_changelog=no_changelog,
+            insecure_registries=tuple(insecure_registry or ()),
         )
         run_change(root, flags, output, maker)

@@ -36,14 +36,43 @@ def status(
             "--render", help="Render every stage with kustomize instead of reading it natively."
         ),
     ] = False,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry",
+            help="Ask the registries: digests tags resolve to (tag moved), newer tags.",
+        ),
+    ] = False,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--insecure-registry",
+            help="Registry HOST[:PORT] to reach over plain HTTP (repeatable).",
+            metavar="HOST",
+        ),
+    ] = None,
 ) -> None:
     """Show every app's version in every stage of every pipeline."""
     with handled():
         import promoter
         from cli import views
 
-        result = promoter.status(repo_root(repo), pipelines or (), render=render)
-        if output is Output.json:
+        root = repo_root(repo)
+        result = promoter.status(root, pipelines or (), render=render)
+        if registry:
+            from cli import registry_views
+            from promoter.registry_status import registry_status
+
+            seen = registry_status(root, result, insecure=insecure_registry or ())
+            if output is Output.json:
+                registry_views.print_json(result, seen)
+            elif output is Output.yaml:
+                registry_views.print_yaml(result, seen)
+            elif output is Output.tree:
+                views.print_tree(result)
+            else:
+                registry_views.print_tables(result, seen)
+        elif output is Output.json:
             views.print_json(result)
         elif output is Output.yaml:
             views.print_yaml(result)

@@ -179,6 +179,9 @@ def print_change(result: ChangeResult) -> None:
         out.print(Text(f"  note: {note}", style="yellow"))
     for key in plan.unchanged:
         out.print(Text(f"  {key}: already at the same version", style="dim"))
+    if plan.changelog is not None:
+        for line in plan.changelog.lines():
+            out.print(Text(f"  {line}" if line else ""))
     if result.dry_run:
         sys.stdout.write(plan.diff())
         out.print(Text("dry run: nothing was written", style="dim"))

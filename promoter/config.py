@@ -27,6 +27,7 @@ field on the records of those levels (``Config`` for a top-level section) filled
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,14 +42,19 @@ CONFIG_FILE = "promoter.yaml"
 
 # The keys of each level of promoter.yaml, by the area that reads them.
 _GATE_KEYS = frozenset({"soak", "freeze"})
-_TOP_AREAS: Mapping[str, frozenset[str]] = {"pipelines": frozenset({"pipelines"})}
+_TOP_AREAS: Mapping[str, frozenset[str]] = {
+    "pipelines": frozenset({"pipelines"}),
+    "registry": frozenset({"registry"}),
+}
 _PIPELINE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "stages"}),
     "gates": _GATE_KEYS,
+    "registry": frozenset({"pin", "tags", "apps"}),
 }
 _STAGE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "path", "order"}),
     "gates": _GATE_KEYS,
+    "registry": frozenset({"pin"}),
 }
 
 
@@ -60,6 +66,14 @@ _TOP_KEYS = _keys(_TOP_AREAS)
 _PIPELINE_KEYS = _keys(_PIPELINE_AREAS)
 _STAGE_KEYS = _keys(_STAGE_AREAS)
 _SETTING_KEYS = _keys(_PIPELINE_AREAS, _STAGE_AREAS, but="pipelines")
+_CORE_AREAS = frozenset({"pipelines", "gates"})
+_OPTIONAL_KEYS = frozenset(
+    key
+    for level in (_TOP_AREAS, _PIPELINE_AREAS, _STAGE_AREAS)
+    for area, keys in level.items()
+    if area not in _CORE_AREAS
+    for key in keys
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,23 @@ class GateConfig:
     def read(cls, owner: YMap) -> GateConfig:
         """The gate settings of one pipeline or stage entry."""
         return cls(setting(owner, "soak"), setting(owner, "freeze"))
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The registry keys of one level, as written (``promoter.registry_settings`` reads
+    them): top-level ``registry`` (``{insecure: [...]}``), ``pin`` of a pipeline or stage,
+    and a pipeline's ``tags`` policy and per-app ``apps: {NAME: {tags: ...}}``."""
+
+    registry: Setting | None = None
+    pin: Setting | None = None
+    tags: Setting | None = None
+    apps: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> RegistryConfig:
+        """The registry settings of the top level, one pipeline or one stage entry."""
+        return cls(*(setting(owner, key) for key in ("registry", "pin", "tags", "apps")))
 
 
 class _Entry:
@@ -114,6 +145,7 @@ class StageConfig(_Entry):
     order: int | None = None
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
+    registry: RegistryConfig = RegistryConfig()
 
 
 @dataclass(frozen=True)
@@ -127,6 +159,7 @@ class PipelineConfig(_Entry):
     declares: bool = True
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
+    registry: RegistryConfig = RegistryConfig()
 
 
 @dataclass(frozen=True)
@@ -134,6 +167,7 @@ class Config:
     """The whole promoter.yaml (empty when there is none)."""
 
     pipelines: tuple[PipelineConfig, ...] = ()
+    registry: RegistryConfig = RegistryConfig()
 
     @property
     def declared(self) -> tuple[PipelineConfig, ...]:
@@ -159,7 +193,7 @@ def read_config(source: FileSource) -> Config:
     if len(docs) > 1 or not isinstance(top, YMap):
         raise ManifestError(CONFIG_FILE, "must be a single YAML mapping")
     check_keys(top, _TOP_KEYS)
-    return Config(_pipelines(top))
+    return Config(_pipelines(top), RegistryConfig.read(top))
 
 
 def check_keys(mapping: YMap, allowed: frozenset[str], where: str = "") -> None:
@@ -168,9 +202,15 @@ def check_keys(mapping: YMap, allowed: frozenset[str], where: str = "") -> None:
     prefix = f"{where}: " if where else ""
     for key in mapping:
         if key not in allowed:
-            known = ", ".join(sorted(allowed))
+            # The keys of optional areas (registry, ...) are offered when the typo is close
+            # to one, so the list stays the one of every file's keys.
+            known = ", ".join(sorted(allowed - _OPTIONAL_KEYS) or sorted(allowed))
+            close = difflib.get_close_matches(str(key), sorted(allowed), 1, 0.75)
+            hint = f"; did you mean {close[0]!r}?" if close and close[0] in _OPTIONAL_KEYS else ""
             raise ManifestError(
-                CONFIG_FILE, f"{prefix}unknown key {key!r} (known: {known})", mapping.line_of(key)
+                CONFIG_FILE,
+                f"{prefix}unknown key {key!r} (known: {known}){hint}",
+                mapping.line_of(key),
             )
 
 
@@ -251,11 +291,24 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
         stage_line = item_line(listed, position)
         stages.append(
             StageConfig(
-                stage_name, position, stage_line, gates=GateConfig.read(raw), unknown=unknown
+                stage_name,
+                position,
+                stage_line,
+                gates=GateConfig.read(raw),
+                unknown=unknown,
+                registry=RegistryConfig.read(raw),
             )
         )
     unknown = _unknown(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
-    return PipelineConfig(name, line, tuple(stages), False, GateConfig.read(entry), unknown)
+    return PipelineConfig(
+        name,
+        line,
+        tuple(stages),
+        False,
+        GateConfig.read(entry),
+        unknown,
+        registry=RegistryConfig.read(entry),
+    )
 
 
 def _unknown(mapping: YMap, allowed: frozenset[str], where: str) -> Problem | None:
@@ -288,7 +341,9 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
                 CONFIG_FILE, f"pipeline {name!r} has two stages named {stage.name!r}", stage.line
             )
         stages.append(stage)
-    return PipelineConfig(name, line, tuple(stages), True, GateConfig.read(entry))
+    return PipelineConfig(
+        name, line, tuple(stages), True, GateConfig.read(entry), registry=RegistryConfig.read(entry)
+    )
 
 
 def _stage(
@@ -326,4 +381,12 @@ def _stage(
             raw.line_of("order") or line,
         )
     name = name or posixpath.basename(stage_directory(path)) or "."
-    return StageConfig(name, position, line, setting(raw, "path"), order, GateConfig.read(raw))
+    return StageConfig(
+        name,
+        position,
+        line,
+        setting(raw, "path"),
+        order,
+        GateConfig.read(raw),
+        registry=RegistryConfig.read(raw),
+    )

@@ -16,11 +16,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from promoter.errors import LookupFailed, PromotionError
 from promoter.images import ImageRef
 from promoter.model import App, ContainerImage, Pipeline, Stage, StageStatus
+
+if TYPE_CHECKING:
+    from promoter.changelog import Changelog
 
 PlanKind = Literal["promote", "rollback"]
 """``promote`` (versions from another stage) or ``rollback`` (from the stage's history)."""
@@ -58,6 +61,10 @@ class Change:
     how: ChangeHow
     """``in-place`` (the value where TO sets it), ``images-entry`` or ``new-patch`` (an
     override added in the TO stage because the version was inherited from a shared file)."""
+    old_image: str | None = None
+    """The whole image reference before (containers only), for ``promoter.changelog``."""
+    new_image: str | None = None
+    """The whole image reference after (containers only)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class PromotionPlan:
     """``promote`` (from another stage) or ``rollback`` (to an earlier version of the same)."""
     origin_commit: str | None = None
     """For a rollback: the commit whose version is restored."""
+    changelog: Changelog | None = None
+    """What changed between the old and the new images (``promoter.changelog``)."""
 
     @property
     def is_noop(self) -> bool:

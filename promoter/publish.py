@@ -34,6 +34,7 @@ from promoter.forge.choice import (
 )
 from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderName
 from promoter.github import GitHubPulls, PullRequests
+from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
 from promoter.pr import branch_name, commit_message, labels, pull_request_body
 from promoter.promotion import PromotionPlan
@@ -53,6 +54,8 @@ class PromotionRequest:
     pipeline: str | None = None
     skip_stages: bool = False
     allow_downgrade: bool = False
+    pin: PinRequest | None = None
+    """Digest pinning (``--pin-digest``, ``--force``, ``--insecure-registry``)."""
 
 
 PlanMaker = Callable[[GitOpsRepo, Path], PromotionPlan]
@@ -80,6 +83,10 @@ class PublishOptions:
     """GitLab ``group/sub/name`` (default: ``CI_PROJECT_PATH``, else the remote URL)."""
     assignee: str | None = None
     auto_merge: bool = False
+    changelog: bool = True
+    """Add "What changed" (registry labels, GitHub compare) to the plan and the PR body."""
+    insecure_registries: tuple[str, ...] = ()
+    """Registry hosts that may be spoken to over plain HTTP (``--insecure-registry``)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,7 @@ def request_planner(request: PromotionRequest) -> PlanMaker:
             pipeline=request.pipeline,
             skip_stages=request.skip_stages,
             allow_downgrade=request.allow_downgrade,
+            pin=request.pin,
         )
 
     return make
@@ -226,6 +234,8 @@ def publish_change(
     ``options.ignore_gates``; or ``publish`` it as a branch and pull request (``promote``).
     """
     maker = request if callable(request) else request_planner(request)
+    if options.changelog:
+        maker = changelog_planner(maker, options, env)
     if mode == "publish":
         published = promote(path, maker, options, pulls_factory=pulls_factory, env=env)
         return ChangeResult(published.plan, mode, published)
@@ -364,3 +374,17 @@ def open_pull_request(
         note = pulls.enable_auto_merge(pr.number)
         pr = replace(pr, auto_merge=note is None, note=note)
     return pr
+
+
+def changelog_planner(
+    maker: PlanMaker, options: PublishOptions, env: Mapping[str, str]
+) -> PlanMaker:
+    """``maker``, its plan given a "What changed" section (``promoter.changelog``)."""
+
+    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+        from promoter.changelog import plan_with_changelog
+
+        plan = maker(gitops, top)
+        return plan_with_changelog(plan, insecure=options.insecure_registries, env=env)
+
+    return make

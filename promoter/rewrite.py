@@ -199,6 +199,8 @@ class Rewriter:
                 file,
                 line,
                 how,
+                str(want.container.image),
+                str(want.new),
             )
         )
 

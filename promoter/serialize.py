@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         VersionSource,
     )
     from promoter.publish import ChangeResult, PromotionResult
+    from promoter.registry_status import RegistryStatus
     from promoter.stagediff import StageDiff
 
 
@@ -123,6 +124,24 @@ def status_dict(status: RepoStatus) -> dict[str, Any]:
     return {"pipelines": [pipeline_dict(p) for p in status.pipelines]}
 
 
+def status_registry_dict(status: RepoStatus, registry: RegistryStatus) -> dict[str, Any]:
+    """``status --registry``: the status, each image with ``"resolved"``, each app with
+    ``"available"`` (null where the registry could not answer), and ``"notes"``."""
+    data = status_dict(status)
+    for pipeline, pipeline_data in zip(status.pipelines, data["pipelines"], strict=True):
+        name = pipeline.pipeline.name
+        for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
+            for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
+                for image, image_data in zip(app.images, app_data["images"], strict=True):
+                    key = (name, stage.stage.name, app.key, image.container, image.init)
+                    resolved = registry.resolved.get(key)
+                    image_data["resolved"] = None if resolved is None else resolved.to_json()
+                available = registry.available.get((name, stage.stage.name, app.key))
+                app_data["available"] = None if available is None else available.to_json()
+    data["notes"] = list(registry.notes)
+    return data
+
+
 # -- promote and rollback ------------------------------------------------------------------
 
 
@@ -163,6 +182,8 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
         "origin_commit": plan.origin_commit,
         "notes": list(plan.notes),
     }
+    if plan.changelog is not None:
+        data["changelog"] = plan.changelog.to_json()
     if result.dry_run:
         data["diff"] = plan.diff()
     published = result.published

@@ -866,6 +866,40 @@ class FakeGitHub:
         pull.updated_at = _now()
         return self._labels_response(pull)
 
+    def _compare(self, req: _Request) -> _Response:
+        """``GET .../compare/BASE...HEAD``: the commits of the bare remote between them."""
+        base, _, head = req.params["basehead"].partition("...")
+        listed = self._git("rev-list", "--reverse", f"{base}..{head}")
+        if listed.returncode != 0:
+            raise _not_found()
+        commits: list[JSON] = []
+        for sha in listed.stdout.split():
+            shown = self._git("log", "-1", "--format=%an%x00%ae%x00%aI%x00%B", sha).stdout
+            name, email, date, message = shown.split("\x00", 3)
+            person: dict[str, JSON] = {"name": name, "email": email, "date": date}
+            commits.append(
+                {
+                    "sha": sha,
+                    "url": self._repo_api(f"/commits/{sha}"),
+                    "html_url": f"{_WEB}/{self.full_name}/commit/{sha}",
+                    "commit": {"message": message.rstrip("\n"), "author": person},
+                    "author": None,
+                }
+            )
+        return _Response(
+            200,
+            {
+                "url": self._repo_api(f"/compare/{base}...{head}"),
+                "html_url": f"{_WEB}/{self.full_name}/compare/{base}...{head}",
+                "status": "ahead",
+                "ahead_by": len(commits),
+                "behind_by": 0,
+                "total_commits": len(commits),
+                "commits": commits,
+                "files": [],
+            },
+        )
+
     # ------------------------------------------------------------------ dispatch
 
     def _handle(self, method: str, target: str, raw_body: bytes, auth: str | None) -> _Response:
@@ -947,6 +981,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler, bool], ...] = tuple(
         ("PUT", _ISSUE + r"/labels", FakeGitHub._set_labels),
         ("DELETE", _ISSUE + r"/labels", FakeGitHub._clear_labels),
         ("DELETE", _ISSUE + r"/labels/(?P<label>[^/]+)", FakeGitHub._remove_label),
+        ("GET", _REPO + r"/compare/(?P<basehead>[^/]+)", FakeGitHub._compare),
     )
 )
 

@@ -1,0 +1,88 @@
+"""``status --registry`` rendered: the status with each image's resolved digest ("tag
+moved") and what the registry offers for each app (newer tags)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from cli.views import ABSENT, AUTOMATED, DIFFERS, _cell, _problems, console
+from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
+from promoter.serialize import status_registry_dict, to_json, to_yaml
+
+if TYPE_CHECKING:
+    from promoter.registry_status import RegistryStatus
+
+MOVED = "tag moved"
+NEWER = "↑"
+
+
+def print_json(status: RepoStatus, registry: RegistryStatus) -> None:
+    """The status JSON with ``resolved``, ``available`` and ``notes``."""
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(to_json(status_registry_dict(status, registry), indent=indent))
+
+
+def print_yaml(status: RepoStatus, registry: RegistryStatus) -> None:
+    """The same data as YAML."""
+    sys.stdout.write(to_yaml(status_registry_dict(status, registry)))
+
+
+def print_tables(status: RepoStatus, registry: RegistryStatus) -> None:
+    """The status tables; a cell whose pinned digest its tag no longer resolves to says
+    "tag moved", one with newer tags available shows ``↑ NEWEST (N newer)``."""
+    out = console()
+    for pipeline in status.pipelines:
+        out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
+        out.print(_table(pipeline, registry))
+        for line in _problems(pipeline):
+            out.print(Text(line, style="yellow"))
+    for note in registry.notes:
+        out.print(Text(f"note: registry: {note}", style="yellow"))
+    out.print(
+        Text(
+            f"{DIFFERS} differs from the stage before (the next promotion carries it)   "
+            f"{AUTOMATED} kept current by Flux image automation   {ABSENT} not deployed   "
+            f"{NEWER} newer tags in the registry   {MOVED}: the pinned digest is no longer "
+            "what the tag resolves to",
+            style="dim",
+        )
+    )
+
+
+def _table(pipeline: PipelineStatus, registry: RegistryStatus) -> Table:
+    table = Table()
+    table.add_column("app", no_wrap=True)
+    for stage_status in pipeline.stages:
+        stage = stage_status.stage
+        table.add_column(f"{stage.name} ({stage.order})", no_wrap=True)
+    for key in pipeline.app_keys:
+        row: list[Text | str] = [key]
+        previous: App | None = None
+        for index, stage_status in enumerate(pipeline.stages):
+            app = stage_status.app(key)
+            cell = _cell(stage_status, app, previous if index else None, index)
+            if app is not None and stage_status.error is None:
+                cell.append(_extra(pipeline.pipeline.name, stage_status, app, registry))
+            row.append(cell)
+            previous = app
+        table.add_row(*row)
+    return table
+
+
+def _extra(pipeline: str, stage: StageStatus, app: App, registry: RegistryStatus) -> Text:
+    text = Text()
+    name = stage.stage.name
+    if any(
+        (found := registry.resolved.get((pipeline, name, app.key, i.container, i.init))) is not None
+        and found.moved
+        for i in app.images
+    ):
+        text.append(f" ({MOVED})", style="red")
+    available = registry.available.get((pipeline, name, app.key))
+    if available is not None and available.newer:
+        text.append(f" {NEWER} {available.newest} ({len(available.newer)} newer)", style="green")
+    return text
