@@ -14,12 +14,14 @@ and Rich are imported only when used.
 
 from promoter import apps as apps
 from promoter import checks as checks
+from promoter import clusterstatus as clusterstatus
 from promoter import config as config
 from promoter import discovery as discovery
 from promoter import errors as errors
 from promoter import gates as gates
 from promoter import git as git
 from promoter import github as github
+from promoter import healthgate as healthgate
 from promoter import history as history
 from promoter import images as images
 from promoter import kustomize as kustomize
@@ -40,8 +42,10 @@ from promoter import testing as testing
 from promoter import textedit as textedit
 from promoter import tree as tree
 from promoter import versions as versions
+from promoter import waiting as waiting
 from promoter import workloads as workloads
 from promoter.checks import CheckReport, Finding, check
+from promoter.clusterstatus import ClusterReport, cluster_status
 from promoter.errors import (
     GateClosed,
     GitError,
@@ -92,6 +96,7 @@ from promoter.stagediff import (
     VersionChange,
     diff,
 )
+from promoter.waiting import StageWait, wait_for_commit
 
 __all__ = [
     "App",
@@ -99,6 +104,7 @@ __all__ = [
     "Change",
     "ChangeResult",
     "CheckReport",
+    "ClusterReport",
     "ContainerImage",
     "FileEdit",
     "Finding",
@@ -135,9 +141,11 @@ __all__ = [
     "Stage",
     "StageDiff",
     "StageStatus",
+    "StageWait",
     "VersionChange",
     "VersionSource",
     "check",
+    "cluster_status",
     "diff",
     "list_history",
     "plan_promotion",
@@ -145,4 +153,5 @@ __all__ = [
     "publish_change",
     "rollback_planner",
     "status",
+    "wait_for_commit",
 ]

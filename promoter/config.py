@@ -39,15 +39,18 @@ from promoter.tree import DiskSource, FileSource
 CONFIG_FILE = "promoter.yaml"
 
 # The keys of each level of promoter.yaml, by the area that reads them.
-_GATE_KEYS = frozenset({"soak", "freeze"})
+_GATE_KEYS = frozenset({"soak", "freeze", "healthy"})
+_CLUSTER_KEYS = frozenset({"context", "flux"})
 _TOP_AREAS: Mapping[str, frozenset[str]] = {"pipelines": frozenset({"pipelines"})}
 _PIPELINE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "stages"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
 }
 _STAGE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "path", "order"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
 }
 
 
@@ -77,11 +80,27 @@ class GateConfig:
 
     soak: Setting | None = None
     freeze: Setting | None = None
+    healthy: Setting | None = None
 
     @classmethod
     def read(cls, owner: YMap) -> GateConfig:
         """The gate settings of one pipeline or stage entry."""
-        return cls(setting(owner, "soak"), setting(owner, "freeze"))
+        return cls(setting(owner, "soak"), setting(owner, "freeze"), setting(owner, "healthy"))
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The cluster keys of a pipeline or a stage, as written (``promoter.clusterstatus``
+    reads them): ``context`` (a kubeconfig context) and ``flux`` (``{name, namespace}`` of
+    the stage's Flux Kustomization)."""
+
+    context: Setting | None = None
+    flux: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> ClusterConfig:
+        """The cluster settings of one pipeline or stage entry."""
+        return cls(setting(owner, "context"), setting(owner, "flux"))
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,7 @@ class StageConfig(_Entry):
     order: int | None = None
     gates: GateConfig = GateConfig()
     unknown: UnknownKey | None = None
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -137,6 +157,7 @@ class PipelineConfig(_Entry):
     declares: bool = True
     gates: GateConfig = GateConfig()
     unknown: UnknownKey | None = None
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -261,11 +282,24 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
         stage_line = item_line(listed, position)
         stages.append(
             StageConfig(
-                stage_name, position, stage_line, gates=GateConfig.read(raw), unknown=unknown
+                stage_name,
+                position,
+                stage_line,
+                gates=GateConfig.read(raw),
+                unknown=unknown,
+                cluster=ClusterConfig.read(raw),
             )
         )
     unknown = _unknown(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
-    return PipelineConfig(name, line, tuple(stages), False, GateConfig.read(entry), unknown)
+    return PipelineConfig(
+        name,
+        line,
+        tuple(stages),
+        False,
+        GateConfig.read(entry),
+        unknown,
+        ClusterConfig.read(entry),
+    )
 
 
 def _unknown(mapping: YMap, allowed: frozenset[str], where: str) -> UnknownKey | None:
@@ -298,7 +332,9 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
                 CONFIG_FILE, f"pipeline {name!r} has two stages named {stage.name!r}", stage.line
             )
         stages.append(stage)
-    return PipelineConfig(name, line, tuple(stages), True, GateConfig.read(entry))
+    return PipelineConfig(
+        name, line, tuple(stages), True, GateConfig.read(entry), cluster=ClusterConfig.read(entry)
+    )
 
 
 def _stage(
@@ -336,4 +372,12 @@ def _stage(
             raw.line_of("order") or line,
         )
     name = name or posixpath.basename(stage_directory(path)) or "."
-    return StageConfig(name, position, line, setting(raw, "path"), order, GateConfig.read(raw))
+    return StageConfig(
+        name,
+        position,
+        line,
+        setting(raw, "path"),
+        order,
+        GateConfig.read(raw),
+        cluster=ClusterConfig.read(raw),
+    )

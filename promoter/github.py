@@ -61,6 +61,10 @@ class PullRequests(Protocol):
     def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
         """Ask people (``login``) or teams (``org/team``) to review."""
 
+    def merged_commit(self, number: int) -> str | None:
+        """The commit that merged pull request ``number`` into its base, None until it is
+        merged (``promote --wait``)."""
+
 
 def parse_remote_url(url: str) -> tuple[str, str] | None:
     """``(host, "owner/name")`` of a GitHub-style remote URL (https, ssh, scp forms)."""
@@ -256,6 +260,17 @@ class GitHubPulls:
                 reviewers=users, team_reviewers=teams
             )
         )
+
+    def merged_commit(self, number: int) -> str | None:
+        """The merge commit of pull request ``number``, None while it is not merged."""
+        repo = self._repository()
+
+        def read() -> str | None:
+            pr = repo.get_pull(number)
+            return str(pr.merge_commit_sha) if pr.merged and pr.merge_commit_sha else None
+
+        result: str | None = self._call(read)
+        return result
 
 
 def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:

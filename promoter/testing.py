@@ -32,6 +32,8 @@ class FakePullRequest:
     open: bool = True
     labels: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
+    merged: str | None = None
+    """The merge commit, once ``FakePulls.merge`` merged it."""
 
 
 @dataclass
@@ -92,6 +94,15 @@ class FakePulls:
         """Ask the reviewers not yet asked on pull request ``number``."""
         pr = self._get(number)
         pr.reviewers.extend(r for r in reviewers if r not in pr.reviewers)
+
+    def merged_commit(self, number: int) -> str | None:
+        """The merge commit set by ``merge``, None before."""
+        return self._get(number).merged
+
+    def merge(self, number: int, commit: str) -> None:
+        """Mark pull request ``number`` merged as ``commit`` (and closed)."""
+        pr = self._get(number)
+        pr.merged, pr.open = commit, False
 
     def _get(self, number: int) -> FakePullRequest:
         self._check()

@@ -229,7 +229,8 @@ def test_broken_promoter_yaml(tmp_path: Path) -> None:
             "promoter.yaml",
             3,
             "pipeline",
-            "pipeline 'demo': unknown key 'stagez' (known: freeze, name, soak, stages)",
+            "pipeline 'demo': unknown key 'stagez' (known: context, flux, "
+            "freeze, healthy, name, soak, stages)",
         ),
     )
 

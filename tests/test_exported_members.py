@@ -15,6 +15,7 @@ PUBLIC = [
     "Change",
     "ChangeResult",
     "CheckReport",
+    "ClusterReport",
     "ContainerImage",
     "FileEdit",
     "Finding",
@@ -51,9 +52,11 @@ PUBLIC = [
     "Stage",
     "StageDiff",
     "StageStatus",
+    "StageWait",
     "VersionChange",
     "VersionSource",
     "check",
+    "cluster_status",
     "diff",
     "list_history",
     "plan_promotion",
@@ -61,6 +64,7 @@ PUBLIC = [
     "publish_change",
     "rollback_planner",
     "status",
+    "wait_for_commit",
 ]
 
 
