@@ -33,6 +33,7 @@ from cli.publishing import (
     WriteOption,
     run_change,
 )
+from cli.wait import TimeoutOption, parse_timeout, report, wait_after_promote
 
 
 def promote(
@@ -79,6 +80,13 @@ def promote(
     force: ForceOption = False,
     insecure_registry: InsecureRegistryOption = None,
     no_changelog: NoChangelogOption = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Wait for the PR's merge, then for TO to run it (see pipelines wait)."
+        ),
+    ] = False,
+    timeout: TimeoutOption = "10m",
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -111,7 +119,13 @@ def promote(
             no_changelog=no_changelog,
             insecure_registries=tuple(insecure_registry or ()),
         )
-        run_change(root, flags, output, request)
+        result = run_change(root, flags, output, request)
+        done = None
+        if wait and result.published is not None and result.published.pull_request is not None:
+            seconds = parse_timeout(timeout)
+            done = wait_after_promote(root, result.published, remote, github_repo, seconds)
+    if done is not None:
+        report(done)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from promoter.publish import ChangeMode, PlanMaker, PromotionRequest
+    from promoter.publish import ChangeMode, ChangeResult, PlanMaker, PromotionRequest
 
 
 class ChangeOutput(str, Enum):
@@ -149,7 +149,7 @@ def run_change(
     flags: GitFlags,
     output: ChangeOutput,
     request: PromotionRequest | PlanMaker,
-) -> None:
+) -> ChangeResult:
     """Plan in the working tree (``--dry-run``/``--write``), or publish from a worktree."""
     import promoter
 
@@ -186,3 +186,4 @@ def run_change(
         from cli.views import print_change
 
         print_change(result)
+    return result

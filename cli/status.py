@@ -51,8 +51,31 @@ def status(
             metavar="HOST",
         ),
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option("--cluster", help="Also read what each stage's cluster runs (Flux, apps)."),
+    ] = False,
+    context: Annotated[
+        str | None,
+        typer.Option("--context", help="Kubeconfig context for every stage (with --cluster)."),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="STATES",
+            help="Exit 1 when a stage is in one of these cluster states (drift,failing,pending).",
+        ),
+    ] = None,
 ) -> None:
     """Show every app's version in every stage of every pipeline."""
+    if not cluster and (context is not None or fail_on is not None):
+        raise typer.BadParameter("--context and --fail-on need --cluster")
+    if cluster:
+        from cli.clusterstatus import cluster_status
+
+        cluster_status(repo, pipelines or (), output.value, render, context, fail_on)
+        return
     with handled():
         import promoter
         from cli import views

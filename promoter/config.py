@@ -27,7 +27,6 @@ field on the records of those levels (``Config`` for a top-level section) filled
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,7 +40,8 @@ from promoter.tree import DiskSource, FileSource
 CONFIG_FILE = "promoter.yaml"
 
 # The keys of each level of promoter.yaml, by the area that reads them.
-_GATE_KEYS = frozenset({"soak", "freeze"})
+_GATE_KEYS = frozenset({"soak", "freeze", "healthy"})
+_CLUSTER_KEYS = frozenset({"context", "flux"})
 _TOP_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"pipelines"}),
     "registry": frozenset({"registry"}),
@@ -49,11 +49,13 @@ _TOP_AREAS: Mapping[str, frozenset[str]] = {
 _PIPELINE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "stages"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
     "registry": frozenset({"pin", "tags", "apps"}),
 }
 _STAGE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "path", "order"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
     "registry": frozenset({"pin"}),
 }
 
@@ -66,14 +68,6 @@ _TOP_KEYS = _keys(_TOP_AREAS)
 _PIPELINE_KEYS = _keys(_PIPELINE_AREAS)
 _STAGE_KEYS = _keys(_STAGE_AREAS)
 _SETTING_KEYS = _keys(_PIPELINE_AREAS, _STAGE_AREAS, but="pipelines")
-_CORE_AREAS = frozenset({"pipelines", "gates"})
-_OPTIONAL_KEYS = frozenset(
-    key
-    for level in (_TOP_AREAS, _PIPELINE_AREAS, _STAGE_AREAS)
-    for area, keys in level.items()
-    if area not in _CORE_AREAS
-    for key in keys
-)
 
 
 @dataclass(frozen=True)
@@ -92,11 +86,27 @@ class GateConfig:
 
     soak: Setting | None = None
     freeze: Setting | None = None
+    healthy: Setting | None = None
 
     @classmethod
     def read(cls, owner: YMap) -> GateConfig:
         """The gate settings of one pipeline or stage entry."""
-        return cls(setting(owner, "soak"), setting(owner, "freeze"))
+        return cls(setting(owner, "soak"), setting(owner, "freeze"), setting(owner, "healthy"))
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The cluster keys of a pipeline or a stage, as written (``promoter.clusterstatus``
+    reads them): ``context`` (a kubeconfig context) and ``flux`` (``{name, namespace}`` of
+    the stage's Flux Kustomization)."""
+
+    context: Setting | None = None
+    flux: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> ClusterConfig:
+        """The cluster settings of one pipeline or stage entry."""
+        return cls(setting(owner, "context"), setting(owner, "flux"))
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class StageConfig(_Entry):
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
     registry: RegistryConfig = RegistryConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,7 @@ class PipelineConfig(_Entry):
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
     registry: RegistryConfig = RegistryConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -202,15 +214,9 @@ def check_keys(mapping: YMap, allowed: frozenset[str], where: str = "") -> None:
     prefix = f"{where}: " if where else ""
     for key in mapping:
         if key not in allowed:
-            # The keys of optional areas (registry, ...) are offered when the typo is close
-            # to one, so the list stays the one of every file's keys.
-            known = ", ".join(sorted(allowed - _OPTIONAL_KEYS) or sorted(allowed))
-            close = difflib.get_close_matches(str(key), sorted(allowed), 1, 0.75)
-            hint = f"; did you mean {close[0]!r}?" if close and close[0] in _OPTIONAL_KEYS else ""
+            known = ", ".join(sorted(allowed))
             raise ManifestError(
-                CONFIG_FILE,
-                f"{prefix}unknown key {key!r} (known: {known}){hint}",
-                mapping.line_of(key),
+                CONFIG_FILE, f"{prefix}unknown key {key!r} (known: {known})", mapping.line_of(key)
             )
 
 
@@ -297,6 +303,7 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
                 gates=GateConfig.read(raw),
                 unknown=unknown,
                 registry=RegistryConfig.read(raw),
+                cluster=ClusterConfig.read(raw),
             )
         )
     unknown = _unknown(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
@@ -308,6 +315,7 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
         GateConfig.read(entry),
         unknown,
         registry=RegistryConfig.read(entry),
+        cluster=ClusterConfig.read(entry),
     )
 
 
@@ -342,7 +350,13 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
             )
         stages.append(stage)
     return PipelineConfig(
-        name, line, tuple(stages), True, GateConfig.read(entry), registry=RegistryConfig.read(entry)
+        name,
+        line,
+        tuple(stages),
+        True,
+        GateConfig.read(entry),
+        registry=RegistryConfig.read(entry),
+        cluster=ClusterConfig.read(entry),
     )
 
 
@@ -389,4 +403,5 @@ def _stage(
         order,
         GateConfig.read(raw),
         registry=RegistryConfig.read(raw),
+        cluster=ClusterConfig.read(raw),
     )

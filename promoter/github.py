@@ -261,6 +261,17 @@ class GitHubPulls:
         result: str | None = self._call(enable)
         return result
 
+    def merged_commit(self, number: int) -> str | None:
+        """The merge commit of pull request ``number``, None while it is not merged."""
+        repo = self._repository()
+
+        def read() -> str | None:
+            pr = repo.get_pull(number)
+            return str(pr.merge_commit_sha) if pr.merged and pr.merge_commit_sha else None
+
+        result: str | None = self._call(read)
+        return result
+
 
 def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:
     return PullRequestInfo(pr.number, pr.html_url, created)

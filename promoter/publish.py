@@ -300,19 +300,21 @@ def _promote(
 
 
 def enforce_gates(gitops: GitOpsRepo, plan: PromotionPlan, *, ignore: bool) -> PromotionPlan:
-    """Refuse a plan that a soak or freeze gate stops (say which and until when); with
+    """Refuse a plan that a soak, freeze or healthy gate stops (say which and until when); with
     ``ignore``, go on and record the overridden gates in the plan's notes."""
     from promoter.gates import check_gates, load_gates
+    from promoter.healthgate import health_blocks
 
     gates = load_gates(gitops.source)
     source_gates = gates.for_stage(plan.pipeline, plan.source.name)
     target_gates = gates.for_stage(plan.pipeline, plan.target.name)
-    if not source_gates.soak and not target_gates.freeze:
+    if not source_gates.soak and not target_gates.freeze and not source_gates.healthy:
         return plan
     arrivals: dict[str, datetime | None] = {}
     if source_gates.soak and plan.kind == "promote":
         arrivals = arrival_times(gitops.root, plan)
     blocks = check_gates(gates, plan.pipeline, plan.source.name, plan.target.name, arrivals)
+    blocks += health_blocks(gitops, plan, gates)
     if not blocks:
         return plan
     if not ignore:

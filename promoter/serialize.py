@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promoter.checks import Finding
+    from promoter.clusterstatus import ClusterReport
     from promoter.history import HistoryEntry
     from promoter.model import (
         App,
@@ -296,3 +297,21 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
         ],
         "same": list(diff.same),
     }
+
+
+# -- status --cluster ----------------------------------------------------------------------
+
+
+def cluster_status_dict(report: ClusterReport) -> dict[str, Any]:
+    """The status document with each stage's ``cluster`` object and each app's ``live``
+    (``null`` when the cluster does not run it, or could not be read)."""
+    from promoter.cluster import live_to_dict
+
+    data = status_dict(report.status)
+    for pipeline, pipeline_data in zip(report.status.pipelines, data["pipelines"], strict=True):
+        for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
+            cluster = report.of(stage.stage)
+            stage_data["cluster"] = cluster.to_dict()
+            for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
+                app_data["live"] = live_to_dict(cluster.live(app.key))
+    return data

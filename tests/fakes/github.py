@@ -93,6 +93,8 @@ class FakePull:
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     closed_at: str | None = None
+    merge_commit_sha: str | None = None
+    """Set by ``FakeGitHub.merge``: the pull request is merged (and closed)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +338,13 @@ class FakeGitHub:
             self.pulls[pull.number] = pull
             return pull
 
+    def merge(self, number: int, commit: str) -> None:
+        """Mark pull request ``number`` merged by ``commit`` (the test pushes that commit to
+        the base branch itself), as GitHub shows a merged pull request."""
+        with self._lock:
+            pull = self.pulls[number]
+            pull.state, pull.closed_at, pull.merge_commit_sha = "closed", _now(), commit
+
     def open_pulls(self) -> list[FakePull]:
         """The open pull requests, by number."""
         with self._lock:
@@ -518,8 +527,8 @@ class FakeGitHub:
             "created_at": pull.created_at,
             "updated_at": pull.updated_at,
             "closed_at": pull.closed_at,
-            "merged_at": None,
-            "merge_commit_sha": None,
+            "merged_at": pull.closed_at if pull.merge_commit_sha else None,
+            "merge_commit_sha": pull.merge_commit_sha,
             "assignee": None,
             "assignees": [],
             "requested_reviewers": [self._user_json(u) for u in pull.requested_reviewers],
@@ -541,7 +550,7 @@ class FakeGitHub:
         if not simple:
             data.update(
                 {
-                    "merged": False,
+                    "merged": pull.merge_commit_sha is not None,
                     "mergeable": pull.state == "open",
                     "rebaseable": pull.state == "open",
                     "mergeable_state": "clean" if pull.state == "open" else "unknown",
