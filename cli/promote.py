@@ -8,34 +8,11 @@ import typer
 
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
-from cli.publishing import (
-    AssigneeOption,
-    AutoMergeOption,
-    BaseOption,
-    ChangeOutput,
-    DraftOption,
-    DryRunOption,
-    ForceOption,
-    GitFlags,
-    GithubRepoOption,
-    GitlabProjectOption,
-    IgnoreGatesOption,
-    InsecureRegistryOption,
-    LabelOption,
-    NoChangelogOption,
-    NoPrOption,
-    NoPushOption,
-    OutputOption,
-    PinDigestOption,
-    ProviderOption,
-    RemoteOption,
-    ReviewerOption,
-    WriteOption,
-    run_change,
-)
+from cli.publishing import GitFlags, LabelOption, publishing_options, run_change
 from cli.wait import TimeoutOption, parse_timeout, report, wait_after_promote
 
 
+@publishing_options(LabelOption)
 def promote(
     args: Annotated[
         list[str],
@@ -53,33 +30,12 @@ def promote(
         str | None,
         typer.Option("--pipeline", "-p", help="Pipeline, when stage names are ambiguous."),
     ] = None,
-    dry_run: DryRunOption = False,
-    write: WriteOption = False,
-    no_push: NoPushOption = False,
-    no_pr: NoPrOption = False,
     skip_stages: Annotated[
         bool, typer.Option("--skip-stages", help="Allow jumping over stages.")
     ] = False,
     allow_downgrade: Annotated[
         bool, typer.Option("--allow-downgrade", help="Allow TO to go to an older version.")
     ] = False,
-    ignore_gates: IgnoreGatesOption = False,
-    base: BaseOption = None,
-    remote: RemoteOption = "origin",
-    github_repo: GithubRepoOption = None,
-    label: LabelOption = None,
-    reviewer: ReviewerOption = None,
-    draft: DraftOption = False,
-    repo: RepoOption = None,
-    output: OutputOption = ChangeOutput.text,
-    provider: ProviderOption = None,
-    gitlab_project: GitlabProjectOption = None,
-    assignee: AssigneeOption = None,
-    auto_merge: AutoMergeOption = False,
-    pin_digest: PinDigestOption = False,
-    force: ForceOption = False,
-    insecure_registry: InsecureRegistryOption = None,
-    no_changelog: NoChangelogOption = False,
     wait: Annotated[
         bool,
         typer.Option(
@@ -87,6 +43,9 @@ def promote(
         ),
     ] = False,
     timeout: TimeoutOption = "10m",
+    repo: RepoOption = None,
+    *,
+    flags: GitFlags,
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -94,36 +53,16 @@ def promote(
         import promoter
 
         root = repo_root(repo)
-        from promoter.pinning import PinRequest
-
-        pin = PinRequest(pin_digest, force, tuple(insecure_registry or ()))
         request = promoter.PromotionRequest(
-            apps, source, target, pipeline, skip_stages, allow_downgrade, pin
+            apps, source, target, pipeline, skip_stages, allow_downgrade, flags.pin()
         )
-        flags = GitFlags(
-            dry_run,
-            write,
-            no_push,
-            no_pr,
-            base,
-            remote,
-            github_repo,
-            label,
-            reviewer,
-            draft,
-            ignore_gates,
-            provider=provider,
-            gitlab_project=gitlab_project,
-            assignee=assignee,
-            auto_merge=auto_merge,
-            no_changelog=no_changelog,
-            insecure_registries=tuple(insecure_registry or ()),
-        )
-        result = run_change(root, flags, output, request)
+        result = run_change(root, flags, request)
         done = None
         if wait and result.published is not None and result.published.pull_request is not None:
             seconds = parse_timeout(timeout)
-            done = wait_after_promote(root, result.published, remote, github_repo, seconds)
+            done = wait_after_promote(
+                root, result.published, flags.remote, flags.github_repo, seconds
+            )
     if done is not None:
         report(done)
 
