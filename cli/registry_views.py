@@ -3,7 +3,6 @@ moved") and what the registry offers for each app (newer tags)."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -11,24 +10,12 @@ from rich.text import Text
 
 from cli.views import ABSENT, AUTOMATED, DIFFERS, _cell, _problems, console
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
-from promoter.serialize import status_registry_dict, to_json, to_yaml
 
 if TYPE_CHECKING:
     from promoter.registry_status import RegistryStatus
 
 MOVED = "tag moved"
 NEWER = "↑"
-
-
-def print_json(status: RepoStatus, registry: RegistryStatus) -> None:
-    """The status JSON with ``resolved``, ``available`` and ``notes``."""
-    indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(to_json(status_registry_dict(status, registry), indent=indent))
-
-
-def print_yaml(status: RepoStatus, registry: RegistryStatus) -> None:
-    """The same data as YAML."""
-    sys.stdout.write(to_yaml(status_registry_dict(status, registry)))
 
 
 def print_tables(status: RepoStatus, registry: RegistryStatus) -> None:

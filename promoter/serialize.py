@@ -128,7 +128,13 @@ def status_dict(status: RepoStatus) -> dict[str, Any]:
 def status_registry_dict(status: RepoStatus, registry: RegistryStatus) -> dict[str, Any]:
     """``status --registry``: the status, each image with ``"resolved"``, each app with
     ``"available"`` (null where the registry could not answer), and ``"notes"``."""
-    data = status_dict(status)
+    return add_registry(status_dict(status), status, registry)
+
+
+def add_registry(
+    data: dict[str, Any], status: RepoStatus, registry: RegistryStatus
+) -> dict[str, Any]:
+    """``data`` (a status document of ``status``) with the registry's answers added."""
     for pipeline, pipeline_data in zip(status.pipelines, data["pipelines"], strict=True):
         name = pipeline.pipeline.name
         for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
@@ -305,9 +311,13 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
 def cluster_status_dict(report: ClusterReport) -> dict[str, Any]:
     """The status document with each stage's ``cluster`` object and each app's ``live``
     (``null`` when the cluster does not run it, or could not be read)."""
+    return add_cluster(status_dict(report.status), report)
+
+
+def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
+    """``data`` (the status document of ``report.status``) with what the clusters run."""
     from promoter.cluster import live_to_dict
 
-    data = status_dict(report.status)
     for pipeline, pipeline_data in zip(report.status.pipelines, data["pipelines"], strict=True):
         for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
             cluster = report.of(stage.stage)
