@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from cli.views import ABSENT, AUTOMATED, DIFFERS, console
+from cli.views import ABSENT, AUTOMATED, DIFFERS, console, status_table
 from promoter.cluster import ClusterStageStatus
 from promoter.clusterstatus import ClusterReport
 from promoter.model import App, PipelineStatus, StageStatus
@@ -55,21 +55,10 @@ def print_cluster_tables(report: ClusterReport) -> None:
 
 
 def _table(report: ClusterReport, pipeline: PipelineStatus, used: set[str]) -> Table:
-    table = Table()
-    table.add_column("app", no_wrap=True)
-    for stage_status in pipeline.stages:
-        stage = stage_status.stage
-        table.add_column(f"{stage.name} ({stage.order})", no_wrap=True)
-    for key in pipeline.app_keys:
-        row: list[Text | str] = [key]
-        previous: App | None = None
-        for index, stage_status in enumerate(pipeline.stages):
-            app = stage_status.app(key)
-            row.append(
-                _cell(stage_status, report.of(stage_status.stage), app, previous, index, used)
-            )
-            previous = app
-        table.add_row(*row)
+    def cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
+        return _cell(stage, report.of(stage.stage), app, previous, index, used)
+
+    table = status_table(pipeline, cell)
     table.add_section()
     table.add_row(
         Text("cluster", style="bold"),

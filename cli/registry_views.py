@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from cli.views import ABSENT, AUTOMATED, DIFFERS, _cell, _problems, console
+from cli.views import ABSENT, AUTOMATED, DIFFERS, _cell, _problems, console, status_table
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
 
 if TYPE_CHECKING:
@@ -41,23 +41,13 @@ def print_tables(status: RepoStatus, registry: RegistryStatus) -> None:
 
 
 def _table(pipeline: PipelineStatus, registry: RegistryStatus) -> Table:
-    table = Table()
-    table.add_column("app", no_wrap=True)
-    for stage_status in pipeline.stages:
-        stage = stage_status.stage
-        table.add_column(f"{stage.name} ({stage.order})", no_wrap=True)
-    for key in pipeline.app_keys:
-        row: list[Text | str] = [key]
-        previous: App | None = None
-        for index, stage_status in enumerate(pipeline.stages):
-            app = stage_status.app(key)
-            cell = _cell(stage_status, app, previous if index else None, index)
-            if app is not None and stage_status.error is None:
-                cell.append(_extra(pipeline.pipeline.name, stage_status, app, registry))
-            row.append(cell)
-            previous = app
-        table.add_row(*row)
-    return table
+    def cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
+        text = _cell(stage, app, previous, index)
+        if app is not None and stage.error is None:
+            text.append(_extra(pipeline.pipeline.name, stage, app, registry))
+        return text
+
+    return status_table(pipeline, cell)
 
 
 def _extra(pipeline: str, stage: StageStatus, app: App, registry: RegistryStatus) -> Text:
