@@ -246,6 +246,21 @@ def _github_commits(env: Mapping[str, str]) -> CommitSource | None:
     if not token:
         return None
     from promoter.github import PUBLIC_API
-    from promoter.github_compare import GitHubCommits
 
-    return GitHubCommits(token, env.get("GITHUB_API_URL") or PUBLIC_API)
+    return _GitHubCommits(token, env.get("GITHUB_API_URL") or PUBLIC_API)
+
+
+class _GitHubCommits:
+    """``CommitSource`` through the GitHub adapter: one client per repository asked."""
+
+    def __init__(self, token: str, api_url: str) -> None:
+        self._token = token
+        self._api_url = api_url
+
+    def compare(self, slug: str, base: str, head: str) -> tuple[list[CommitInfo], int]:
+        """The commits from ``base`` to ``head``, oldest first, and their total count."""
+        from promoter.github import GitHubPulls
+
+        with GitHubPulls(slug, self._token, self._api_url, retries=1, backoff=0, timeout=15) as gh:
+            listed, total = gh.compare(base, head)
+        return [CommitInfo.from_message(*commit) for commit in listed], total
