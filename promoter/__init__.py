@@ -33,6 +33,7 @@ from promoter import promotion as promotion
 from promoter import publish as publish
 from promoter import redact as redact
 from promoter import repo as repo
+from promoter import report as report
 from promoter import resolve as resolve
 from promoter import rewrite as rewrite
 from promoter import rollback as rollback
@@ -92,6 +93,7 @@ from promoter.publish import (
     publish_change,
 )
 from promoter.repo import GitOpsRepo, status
+from promoter.report import collect_report
 from promoter.rollback import rollback_planner
 from promoter.stagediff import (
     ImageChange,
@@ -155,6 +157,7 @@ __all__ = [
     "VersionChange",
     "VersionSource",
     "check",
+    "collect_report",
     "diff",
     "list_history",
     "plan_promotion",

@@ -62,6 +62,7 @@ PUBLIC = [
     "VersionChange",
     "VersionSource",
     "check",
+    "collect_report",
     "diff",
     "list_history",
     "plan_promotion",

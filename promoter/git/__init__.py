@@ -19,7 +19,17 @@ from promoter.git.commits import commit, push, set_branch
 from promoter.git.credentials import credentials
 from promoter.git.log import Commit, iter_commits
 from promoter.git.remotes import default_branch, fetch, remote_sha
-from promoter.git.repository import Remote, git_dir, open_repo, remote, toplevel, toplevel_of
+from promoter.git.repository import (
+    Remote,
+    git_dir,
+    head_commit,
+    is_dirty,
+    open_repo,
+    remote,
+    remote_url,
+    toplevel,
+    toplevel_of,
+)
 from promoter.git.worktrees import worktree
 
 __all__ = [
@@ -31,11 +41,14 @@ __all__ = [
     "default_branch",
     "fetch",
     "git_dir",
+    "head_commit",
+    "is_dirty",
     "iter_commits",
     "open_repo",
     "push",
     "remote",
     "remote_sha",
+    "remote_url",
     "set_branch",
     "toplevel",
     "toplevel_of",
