@@ -203,9 +203,7 @@ def collect_report(
                 else "links to files and commits: the repository has no remote named origin"
             )
         elif dirty:
-            not_included.append(
-                "uncommitted changes are shown, but links point at the last commit"
-            )
+            not_included.append("uncommitted changes are shown, but links point at the last commit")
 
     entries: tuple[HistoryEntry, ...] = ()
     try:
@@ -284,6 +282,7 @@ def _pending(
 ) -> list[Pending]:
     from promoter.gates import Gates, check_gates, load_gates
     from promoter.planner import plan_promotion
+
     try:
         gates = load_gates(gitops.source)
     except PromoterError as exc:

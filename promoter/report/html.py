@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from promoter.report.data import Report
 
-ASSETS = ("report.css",)
+ASSETS = ("report.css", "favicon.svg")
 """The files of ``DIR/assets/``, shipped in ``promoter/report/assets/``."""
 
 _OURS = frozenset({"index.html", "assets"})
@@ -120,7 +120,8 @@ def _check_target(target: Path) -> None:
 
 
 def _package_text(folder: str, name: str) -> str:
-    return resources.files("promoter.report").joinpath(folder).joinpath(name).read_text(encoding="utf-8")
+    resource = resources.files("promoter.report").joinpath(folder).joinpath(name)
+    return resource.read_text(encoding="utf-8")
 
 
 def _trusted(text: str) -> Markup:
