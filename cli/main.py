@@ -8,6 +8,7 @@ from cli import check as _check
 from cli import diff as _diff
 from cli import history as _history
 from cli import promote as _promote
+from cli import report as _report
 from cli import rollback as _rollback
 from cli import status as _status
 from cli import wait as _wait
@@ -28,6 +29,7 @@ app.command("diff")(_diff.diff)
 app.command("history")(_history.history)
 app.command("rollback")(_rollback.rollback)
 app.command("wait")(_wait.wait)
+app.command("report")(_report.report)
 
 
 @app.callback()

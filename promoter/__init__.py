@@ -35,6 +35,7 @@ from promoter import promotion as promotion
 from promoter import publish as publish
 from promoter import redact as redact
 from promoter import repo as repo
+from promoter import report as report
 from promoter import resolve as resolve
 from promoter import rewrite as rewrite
 from promoter import rollback as rollback
@@ -96,6 +97,7 @@ from promoter.publish import (
     publish_change,
 )
 from promoter.repo import GitOpsRepo, status
+from promoter.report import collect_report
 from promoter.rollback import rollback_planner
 from promoter.stagediff import (
     ImageChange,
@@ -163,6 +165,7 @@ __all__ = [
     "VersionSource",
     "check",
     "cluster_status",
+    "collect_report",
     "diff",
     "list_history",
     "plan_promotion",

@@ -40,6 +40,8 @@ class HistoryEntry:
     trailers: tuple[tuple[str, str], ...] = ()
     state: App | None = field(default=None, compare=False, repr=False)
     """The app as the stage deployed it after this commit (None when it was removed)."""
+    subject: str = field(default="", compare=False, repr=False)
+    """The first line of the commit's message (the pull request's title for a merge)."""
 
     @property
     def key(self) -> str:
@@ -126,6 +128,7 @@ class HistoryWalker:
                         commit.pull_request,
                         _for_app(commit.trailers, key),
                         new,
+                        subject=_subject(commit),
                     )
                 )
             self._versions[(stage.pipeline, stage.name)] = after
@@ -152,6 +155,13 @@ class HistoryWalker:
             return True
         prefix = f"{stage.path}/" if stage.path else ""
         return any(path.startswith(prefix) for path in changed) or not changed.isdisjoint(deps)
+
+
+def _subject(commit: Commit) -> str:
+    """A merge commit's subject says only "Merge pull request #N from ..."; the merged
+    commit's first line is the change's title."""
+    message = commit.merged_message if commit.merged_message.strip() else commit.message
+    return message.strip().split("\n", 1)[0]
 
 
 def _for_app(trailers: tuple[tuple[str, str], ...], key: str) -> tuple[tuple[str, str], ...]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from promoter.publish import ChangeResult, PromotionResult
     from promoter.registry_status import RegistryStatus
+    from promoter.report import Report
     from promoter.stagediff import StageDiff
 
 
@@ -325,3 +326,52 @@ def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
             for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
                 app_data["live"] = live_to_dict(cluster.live(app.key))
     return data
+# -- report --------------------------------------------------------------------------------
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """``pipelines report -o json``: the status (``pipelines``, as ``status``), the pending
+    promotions (``pending``) and the history (``entries``, as ``history``), with where
+    they come from (``generated``, ``commit``, ``dirty``, ``remote``, ``forge``, ``since``)
+    and what was left out (``not_included``)."""
+    forge = report.forge
+    return {
+        "generated": report.generated,
+        "commit": report.commit,
+        "dirty": report.dirty,
+        "remote": report.remote,
+        "forge": None if forge is None else {"provider": forge.kind, "url": forge.url},
+        "since": report.since,
+        "not_included": list(report.not_included),
+        **status_dict(report.status),
+        "pending": [
+            {
+                "pipeline": p.pipeline,
+                "from": p.source,
+                "to": p.target,
+                "moves": [
+                    {
+                        "kind": m.kind,
+                        "name": m.name,
+                        "old_version": m.old_version,
+                        "new_version": m.new_version,
+                    }
+                    for m in p.moves
+                ],
+                "blocked_by": [
+                    {"gate": b.gate, "message": b.message, "until": b.until} for b in p.blocks
+                ],
+                "error": p.error,
+            }
+            for p in report.pending
+        ],
+        "entries": [
+            {
+                **entry_dict(r.entry),
+                "subject": r.entry.subject,
+                "commit_url": r.commit_url,
+                "pull_request_url": r.pull_request_url,
+            }
+            for r in report.history
+        ],
+    }

@@ -65,6 +65,7 @@ PUBLIC = [
     "VersionSource",
     "check",
     "cluster_status",
+    "collect_report",
     "diff",
     "list_history",
     "plan_promotion",

@@ -20,7 +20,17 @@ from promoter.git.commits import commit, push, set_branch
 from promoter.git.credentials import credentials
 from promoter.git.log import Commit, iter_commits
 from promoter.git.remotes import default_branch, fetch, remote_sha
-from promoter.git.repository import Remote, git_dir, open_repo, remote, toplevel, toplevel_of
+from promoter.git.repository import (
+    Remote,
+    git_dir,
+    head_commit,
+    is_dirty,
+    open_repo,
+    remote,
+    remote_url,
+    toplevel,
+    toplevel_of,
+)
 from promoter.git.revisions import branch_tip, contains, count_missing, is_commit, resolve
 from promoter.git.worktrees import worktree
 
@@ -36,12 +46,15 @@ __all__ = [
     "default_branch",
     "fetch",
     "git_dir",
+    "head_commit",
     "is_commit",
+    "is_dirty",
     "iter_commits",
     "open_repo",
     "push",
     "remote",
     "remote_sha",
+    "remote_url",
     "resolve",
     "set_branch",
     "toplevel",

@@ -64,3 +64,24 @@ def remote(repo: git.Repo, name: str) -> Remote:
             return Remote(name, urls[0] if urls else "")
     known = ", ".join(r.name for r in repo.remotes) or "none"
     raise GitError(f"no git remote named {name!r} (remotes: {known}); use --remote")
+
+
+def head_commit(top: Path) -> str | None:
+    """The commit checked out at ``top`` (None in a repository without commits)."""
+    done = output(top, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+    sha = done.stdout.decode(errors="replace").strip()
+    return sha if done.returncode == 0 and sha else None
+
+
+def is_dirty(top: Path) -> bool:
+    """Whether the working tree at ``top`` has uncommitted changes to tracked files."""
+    done = output(top, ["status", "--porcelain", "--untracked-files=no"])
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def remote_url(top: Path, name: str = "origin") -> str | None:
+    """The fetch URL of remote ``name`` as written in the configuration (None when there is
+    no such remote); callers show it only through ``redact_url``."""
+    done = output(top, ["config", "--get", f"remote.{name}.url"])
+    url = done.stdout.decode(errors="replace").strip()
+    return url if done.returncode == 0 and url else None
