@@ -138,14 +138,6 @@ def test_status_and_history_parts_match_their_commands(hostile: Path) -> None:
     assert [e["commit"] for e in data["entries"]] == [e["commit"] for e in entries]
 
 
-def test_cluster_and_registry_are_named_as_not_included(hostile: Path) -> None:
-    """``--cluster``/``--registry`` that this library cannot serve yet are listed as not
-    included, not silently dropped."""
-    report = collect_report(hostile, cluster=True, registry=True)
-    assert any(line.startswith("cluster state (--cluster)") for line in report.not_included)
-    assert any(line.startswith("available versions (--registry)") for line in report.not_included)
-
-
 def test_write_replaces_an_earlier_report_and_refuses_other_directories(
     hostile: Path, tmp_path: Path
 ) -> None:

@@ -5,7 +5,7 @@ history of releases, with links into the forge when the remote is on GitHub or G
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path
@@ -19,6 +19,8 @@ from promoter.redact import redact_url
 from promoter.report.forge import ForgeLinks, forge_links
 
 if TYPE_CHECKING:
+    from promoter.clusterstatus import ClusterReport
+    from promoter.registry_status import RegistryStatus
     from promoter.repo import GitOpsRepo
 
 
@@ -34,16 +36,11 @@ class Cell:
     link: str | None = None
     """The file that sets the version, at the commit, on the forge."""
     error: bool = False
-
-    @property
-    def live(self) -> str | None:
-        """The version running in the cluster, when status read it (``--cluster``)."""
-        return _text(getattr(self.app, "live", None))
-
-    @property
-    def available(self) -> str | None:
-        """The newest version the registry offers, when status asked it (``--registry``)."""
-        return _text(getattr(self.app, "available", None))
+    live: str | None = None
+    """With ``--cluster``: what the cluster runs, when it differs from git (``drift``),
+    or ``not in the cluster``."""
+    available: str | None = None
+    """With ``--registry``: the newest tag the registry offers above this version."""
 
     @property
     def version(self) -> str | None:
@@ -142,6 +139,8 @@ class Report:
     since: str | None
     not_included: tuple[str, ...]
     """What the page leaves out, and why (one line each)."""
+    states: dict[tuple[str, str], str] = field(default_factory=dict)
+    """With ``--cluster``: each stage's cluster state by (pipeline, stage)."""
 
     @property
     def ok(self) -> bool:
@@ -162,8 +161,9 @@ def collect_report(
     """Read the repository at ``path`` once for the release overview of ``pipelines`` (all
     by default): status, pending promotions with their gates, history since ``since``.
 
-    ``cluster``/``registry`` ask for live state and available versions; when this version of
-    the library cannot provide them the report says so in ``not_included``.
+    ``cluster`` adds each stage's cluster state and the live versions that differ from git
+    (``promoter.cluster_status``); ``registry`` the newer tags each app's registry offers
+    (``promoter.registry_status``); what cannot be read is said in ``not_included``.
     """
     from promoter import git
     from promoter.history import list_history
@@ -171,17 +171,21 @@ def collect_report(
 
     root = Path(path)
     moment = now or datetime.now(timezone.utc)
-    repo_status = status(root, pipelines, render=render)
-    names = {p.pipeline.name for p in repo_status.pipelines}
     not_included: list[str] = []
+    overlay = _Overlay()
     if cluster:
-        not_included.append(
-            "cluster state (--cluster): this version of status cannot read the cluster yet"
-        )
+        from promoter.clusterstatus import cluster_status
+
+        clusters = cluster_status(root, pipelines, render=render)
+        repo_status = clusters.status
+        overlay = overlay.with_cluster(clusters, not_included)
+    else:
+        repo_status = status(root, pipelines, render=render)
     if registry:
-        not_included.append(
-            "available versions (--registry): this version of status cannot ask registries yet"
-        )
+        from promoter.registry_status import registry_status
+
+        overlay = overlay.with_registry(registry_status(root, repo_status), not_included)
+    names = {p.pipeline.name for p in repo_status.pipelines}
 
     top = git.toplevel_of(root)
     commit = dirty = remote = forge = None
@@ -211,7 +215,9 @@ def collect_report(
     except PromoterError as exc:
         not_included.append(f"history: {exc}")
     links = forge if commit else None
-    matrices = tuple(_matrix(p, links, commit or "", sub) for p in repo_status.pipelines)
+    matrices = tuple(
+        _matrix(p, links, commit or "", sub, overlay) for p in repo_status.pipelines
+    )
     gitops = GitOpsRepo.open(root)
     pending = tuple(_pending(gitops, m, entries, moment, not_included) for m in matrices)
     chosen = [e for e in entries if since is None or _when(e.date) >= _aware(since)]
@@ -228,16 +234,46 @@ def collect_report(
         history=history,
         since=None if since is None else _aware(since).isoformat(timespec="minutes"),
         not_included=tuple(dict.fromkeys(not_included)),
+        states=overlay.states,
     )
 
 
-def _text(value: object) -> str | None:
-    """Fields other integrations may add to ``App`` (``live``, ``available``), shown as text."""
-    if value is None or value == ():
-        return None
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(getattr(value, "version", None) or value)
+@dataclass(frozen=True)
+class _Overlay:
+    """What the clusters and the registries answered, by (pipeline, stage, app key)."""
+
+    states: dict[tuple[str, str], str] = field(default_factory=dict)
+    live: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    available: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def with_cluster(self, clusters: ClusterReport, not_included: list[str]) -> _Overlay:
+        states, live = dict(self.states), dict(self.live)
+        for pipeline in clusters.status.pipelines:
+            for stage in pipeline.stages:
+                found = clusters.of(stage.stage)
+                where = (stage.stage.pipeline, stage.stage.name)
+                states[where] = found.state
+                if found.state in ("unreachable", "not-found"):
+                    not_included.append(
+                        f"cluster of {where[0]}/{where[1]}: {found.state}"
+                        + (f" ({found.message})" if found.message else "")
+                    )
+                    continue
+                for app in stage.apps:
+                    seen = found.live(app.key)
+                    if seen is None:
+                        live[(where[0], where[1], app.key)] = "not in the cluster"
+                    elif seen.drift:
+                        live[(where[0], where[1], app.key)] = seen.version or "(no version)"
+        return _Overlay(states, live, self.available)
+
+    def with_registry(self, seen: RegistryStatus, not_included: list[str]) -> _Overlay:
+        available = dict(self.available)
+        for (pipeline, stage, key), offer in seen.available.items():
+            if offer is not None and offer.newer and offer.newest:
+                available[(pipeline, stage, key)] = offer.newest
+        not_included.extend(f"registry: {note}" for note in seen.notes)
+        return _Overlay(self.states, self.live, available)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -248,7 +284,9 @@ def _when(date: str) -> datetime:
     return _aware(datetime.fromisoformat(date))
 
 
-def _matrix(status: PipelineStatus, forge: ForgeLinks | None, commit: str, sub: str) -> Matrix:
+def _matrix(
+    status: PipelineStatus, forge: ForgeLinks | None, commit: str, sub: str, overlay: _Overlay
+) -> Matrix:
     rows = []
     for key in status.app_keys:
         cells = []
@@ -261,7 +299,18 @@ def _matrix(status: PipelineStatus, forge: ForgeLinks | None, commit: str, sub: 
             link = None
             if forge is not None and app is not None and app.source is not None:
                 link = forge.file(commit, sub + app.source.file, app.source.line)
-            cells.append(Cell(stage.stage.name, app, pending, link, stage.error is not None))
+            where = (stage.stage.pipeline, stage.stage.name, key)
+            cells.append(
+                Cell(
+                    stage.stage.name,
+                    app,
+                    pending,
+                    link,
+                    stage.error is not None,
+                    overlay.live.get(where),
+                    overlay.available.get(where),
+                )
+            )
             previous = app
         rows.append(Row(key, tuple(cells)))
     return Matrix(status, tuple(rows))
