@@ -739,3 +739,16 @@ def test_client_usable_after_close(gl: FakeGitLab) -> None:
     client.close()
     expected = [200, 200, 200, 200]
     assert expected == [entry.status for entry in gl.log]
+
+
+def test_merged_commit_is_none_until_merged_then_the_landed_commit(ops: GitOps) -> None:
+    """``promote --wait`` asks which commit a merge request landed as: None while it is
+    open; after a fast-forward merge, the commit the target branch now points at."""
+    for gl in _serve(ops, auto_merge="merge_when_pipeline_succeeds", version="17.11.2-ee"):
+        with GitLabMergeRequests(PROJECT, TOKEN, gl.api_url, backoff=0) as client:
+            number = _create(client)
+            before = client.merged_commit(number)
+            client.enable_auto_merge(number)
+            after = client.merged_commit(number)
+        expected = (None, ops.remote_sha("main"))
+        assert expected == (before, after)
