@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import posixpath
 import shutil
-import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from promoter import tempdirs
 from promoter._yaml import parse_bytes
 from promoter.errors import PromoterError, PromotionError, RenderError
 from promoter.images import ImageRef
@@ -325,11 +325,11 @@ def verify_render(
     """Render the target before and after with kustomize; the only differences must be the
     planned versions.  Returns the unified diff of the two renders."""
     with (
-        tempfile.TemporaryDirectory(prefix="promoter-verify-") as tmp,
+        tempdirs.temporary("promoter-verify-") as tmp,
         ThreadPoolExecutor(1) as pool,
     ):
         before = pool.submit(_render_text, repo, target, None)  # both renders at once
-        copy = Path(tmp)
+        copy = tmp / "repo"
         _copy_files(repo, target, copy, edits)
         try:
             after_text = _render_text(repo, target, copy)
