@@ -61,8 +61,11 @@ def install_signal_handlers() -> None:
 
 
 def fail(message: str) -> None:
-    """Print ``message`` on stderr as one line (newlines and runs of blanks collapsed)."""
-    print(f"error: {_one_line(message)}", file=sys.stderr)
+    """Print ``message`` on stderr as one line (newlines and runs of blanks collapsed), the
+    credentials of any URL in it masked (the last line of defence: every printed error)."""
+    from promoter.redact import scrub
+
+    print(f"error: {scrub(_one_line(message))}", file=sys.stderr)
 
 
 @contextmanager
@@ -92,7 +95,9 @@ def handled() -> Iterator[None]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    from promoter.names import one_line
+
+    return one_line(text)
 
 
 def _silence_stdout() -> None:
