@@ -107,9 +107,9 @@ def start(ops: GitOps, env: dict[str, str], *args: str) -> subprocess.Popen[str]
 
 def no_residue(ops: GitOps, temp: Path) -> None:
     """No temp directory, worktree or run ref is left behind."""
-    assert [] == leftovers(temp)
+    assert leftovers(temp) == []
     assert [str(ops.work)] == ops.worktrees()
-    assert "" == ops.git("for-each-ref", "refs/promoter/")
+    assert ops.git("for-each-ref", "refs/promoter/") == ""
 
 
 @pytest.fixture
@@ -135,14 +135,14 @@ def test_signal_during_render_cleans_up(
     render = int(marker.read_text(encoding="utf-8"))
     began = time.monotonic()
     process.send_signal(sig)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     assert code == process.returncode
     assert [line] == err.strip().splitlines()
     assert time.monotonic() - began < 30
     assert gone(render)
     no_residue(ops, tmp_path / "tmp")
     assert before == ops.snapshot()
-    assert ["main"] == ops.remote_branches()
+    assert ops.remote_branches() == ["main"]
 
 
 def test_sigterm_during_push_pushes_nothing(ops: GitOps, tmp_path: Path) -> None:
@@ -153,16 +153,14 @@ def test_sigterm_during_push_pushes_nothing(ops: GitOps, tmp_path: Path) -> None
     wait_for(marker, process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert 143 == process.returncode
-    assert ["error: terminated"] == err.strip().splitlines()
+    assert process.returncode == 143
+    assert err.strip().splitlines() == ["error: terminated"]
     no_residue(ops, tmp_path / "tmp")
-    assert ["main"] == ops.remote_branches()
+    assert ops.remote_branches() == ["main"]
 
 
 @pytest.mark.parametrize("point", ["render", "push"])
-def test_sigkill_leaves_nothing_after_the_next_run(
-    ops: GitOps, tmp_path: Path, point: str
-) -> None:
+def test_sigkill_leaves_nothing_after_the_next_run(ops: GitOps, tmp_path: Path, point: str) -> None:
     """A run killed with SIGKILL (during a render, or a push) takes its render with it, and
     the next run removes its worktree, temp directories and refs, then succeeds."""
     if point == "render":
@@ -175,15 +173,15 @@ def test_sigkill_leaves_nothing_after_the_next_run(
     wait_for(marker, process)
     process.kill()
     process.communicate(timeout=30)
-    assert -signal.SIGKILL == process.returncode
+    assert process.returncode == -signal.SIGKILL
     if point == "render":
         assert gone(int(marker.read_text(encoding="utf-8")))
     assert leftovers(tmp_path / "tmp"), "the killed run had temporary directories"
     (ops.remote / "hooks" / "pre-receive").unlink(missing_ok=True)
     env = environment(tmp_path, PROMOTER_KUSTOMIZE="no-such-renderer")
     again = start(ops, env, "--no-push")
-    out, err = again.communicate(timeout=120)
-    assert 0 == again.returncode, err
+    _out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
     no_residue(ops, tmp_path / "tmp")
     assert any(b.startswith("promote/web/staging/nginx-") for b in ops.local_branches())
 
@@ -214,10 +212,10 @@ def test_multi_file_write_is_not_cut_by_a_signal(
     monkeypatch.setattr(Path, "replace", replace_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         plan.write()
-    assert 2 == len(renamed)
+    assert len(renamed) == 2
     for rel in texts:
         assert texts[rel] + "# changed\n" == (root / rel).read_text(encoding="utf-8")
-        assert [] == [p.name for p in (root / rel).parent.iterdir() if ".promoter-" in p.name]
+        assert [p.name for p in (root / rel).parent.iterdir() if ".promoter-" in p.name] == []
 
 
 def test_write_removes_temporary_files_of_killed_runs(tmp_path: Path) -> None:
