@@ -40,6 +40,12 @@ def _death_signal() -> Callable[[], None] | None:
 _PREEXEC = _death_signal()
 
 
+def die_with_parent() -> None:
+    """Ask the kernel to kill this (forked) process when its parent dies (Linux only)."""
+    if _PREEXEC is not None:
+        _PREEXEC()
+
+
 def spawn_options() -> dict[str, Any]:
     """Keyword arguments for ``subprocess.Popen`` so the child dies with this process."""
     return {"preexec_fn": _PREEXEC} if _PREEXEC is not None else {}

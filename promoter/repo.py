@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from promoter import children
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, is_app
 from promoter.discovery import discover
@@ -270,6 +271,7 @@ def _fork_reader(work: Callable[[], list[StageStatus]]) -> Callable[[], list[Sta
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         status = 1
         try:
+            children.die_with_parent()  # a killed parent takes its reader with it
             os.close(read_end)
             payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from pathlib import Path
 
 PREFIX = "promoter-"
 MARKER = ".promoter-owner"
-"""File in each temporary directory holding the owning process id."""
+"""File in each temporary directory holding the owning process id and host name."""
 
 
 def alive(pid: int) -> bool:
@@ -32,11 +33,17 @@ def alive(pid: int) -> bool:
 
 
 def owner(directory: Path) -> int | None:
-    """The process id written in ``directory``'s marker, None when it has none."""
+    """The process id written in ``directory``'s marker, None when it has none or when it
+    was written on another host (a /tmp shared between containers: not ours to judge)."""
     try:
-        return int((directory / MARKER).read_text(encoding="ascii").strip())
+        pid, _, host = (directory / MARKER).read_text(encoding="utf-8").strip().partition(" ")
+        return int(pid) if host == _host() else None
     except (OSError, ValueError):
         return None
+
+
+def _host() -> str:
+    return socket.gethostname()
 
 
 def sweep(base: Path | None = None) -> list[Path]:
@@ -61,7 +68,7 @@ def make(prefix: str = PREFIX) -> Path:
     """A new temporary directory owned by this process (stale ones are swept first)."""
     sweep()
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    (folder / MARKER).write_text(f"{os.getpid()}\n", encoding="ascii")
+    (folder / MARKER).write_text(f"{os.getpid()} {_host()}\n", encoding="utf-8")
     return folder
 
 

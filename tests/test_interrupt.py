@@ -229,3 +229,29 @@ def test_write_removes_temporary_files_of_killed_runs(tmp_path: Path) -> None:
     stale.write_text("half", encoding="utf-8")
     plan.write()
     assert not stale.exists()
+
+
+def test_sweep_removes_only_directories_of_dead_runs_on_this_host(tmp_path: Path) -> None:
+    """A marked directory of a dead process is removed; a live owner's, one from another
+    host and one without a marker are kept."""
+    import socket
+
+    from promoter import tempdirs
+
+    host = socket.gethostname()
+    owners = {
+        "promoter-dead": f"999999999 {host}",
+        "promoter-live": f"{os.getpid()} {host}",
+        "promoter-elsewhere": "999999999 another-host",
+    }
+    for name, marker in owners.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / tempdirs.MARKER).write_text(marker, encoding="utf-8")
+    (tmp_path / "promoter-unmarked").mkdir()
+    removed = tempdirs.sweep(tmp_path)
+    assert [tmp_path / "promoter-dead"] == removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "promoter-elsewhere",
+        "promoter-live",
+        "promoter-unmarked",
+    ]
