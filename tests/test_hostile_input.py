@@ -178,5 +178,5 @@ def test_render_timeout_names_the_stage(root: Path, tmp_path: Path) -> None:
     )
     assert time.monotonic() - began < 30
     assert done.returncode == 1
-    assert "stage staging (pipelines/web/staging)" in done.stderr
+    assert "pipelines/web/staging: kustomize build did not finish within 1 seconds" in done.stderr
     assert "PROMOTER_RENDER_TIMEOUT" in done.stderr
