@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from promoter import _yaml
 from promoter._yaml import parse_text
 from promoter.errors import ManifestError
 from promoter.repo import GitOpsRepo
@@ -145,6 +146,7 @@ def status_seconds(root: Path, count: int) -> float:
     text = kustomization.read_text(encoding="utf-8")
     if "big.yaml" not in text:
         kustomization.write_text(text.replace("resources:\n", "resources:\n  - big.yaml\n", 1))
+    _yaml._CACHE.clear()  # measure reading, not the parse cache of an earlier round
     began = time.monotonic()
     repo = GitOpsRepo.open(root)
     status = repo.status(["web"])
@@ -157,7 +159,7 @@ def test_large_manifest_costs_linear_time(root: Path) -> None:
     not sixteen (no per-line rereads)."""
     small = min(status_seconds(root, 5_000) for _ in range(2))
     large = min(status_seconds(root, 20_000) for _ in range(2))
-    assert large < small * 8 + 0.5
+    assert large < small * 8 + 1.0
 
 
 def test_render_timeout_names_the_stage(root: Path, tmp_path: Path) -> None:
