@@ -10,6 +10,7 @@ from cli import history as _history
 from cli import promote as _promote
 from cli import rollback as _rollback
 from cli import status as _status
+from cli import wait as _wait
 from cli.errors import run
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.command("check")(_check.check)
 app.command("diff")(_diff.diff)
 app.command("history")(_history.history)
 app.command("rollback")(_rollback.rollback)
+app.command("wait")(_wait.wait)
 
 
 @app.callback()

@@ -8,29 +8,11 @@ import typer
 
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
-from cli.publishing import (
-    AssigneeOption,
-    AutoMergeOption,
-    BaseOption,
-    ChangeOutput,
-    DraftOption,
-    DryRunOption,
-    GitFlags,
-    GithubRepoOption,
-    GitlabProjectOption,
-    IgnoreGatesOption,
-    LabelOption,
-    NoPrOption,
-    NoPushOption,
-    OutputOption,
-    ProviderOption,
-    RemoteOption,
-    ReviewerOption,
-    WriteOption,
-    run_change,
-)
+from cli.publishing import GitFlags, LabelOption, publishing_options, run_change
+from cli.wait import TimeoutOption, parse_timeout, report, wait_after_promote
 
 
+@publishing_options(LabelOption)
 def promote(
     args: Annotated[
         list[str],
@@ -48,29 +30,22 @@ def promote(
         str | None,
         typer.Option("--pipeline", "-p", help="Pipeline, when stage names are ambiguous."),
     ] = None,
-    dry_run: DryRunOption = False,
-    write: WriteOption = False,
-    no_push: NoPushOption = False,
-    no_pr: NoPrOption = False,
     skip_stages: Annotated[
         bool, typer.Option("--skip-stages", help="Allow jumping over stages.")
     ] = False,
     allow_downgrade: Annotated[
         bool, typer.Option("--allow-downgrade", help="Allow TO to go to an older version.")
     ] = False,
-    ignore_gates: IgnoreGatesOption = False,
-    base: BaseOption = None,
-    remote: RemoteOption = "origin",
-    github_repo: GithubRepoOption = None,
-    label: LabelOption = None,
-    reviewer: ReviewerOption = None,
-    draft: DraftOption = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Wait for the PR's merge, then for TO to run it (see pipelines wait)."
+        ),
+    ] = False,
+    timeout: TimeoutOption = "10m",
     repo: RepoOption = None,
-    output: OutputOption = ChangeOutput.text,
-    provider: ProviderOption = None,
-    gitlab_project: GitlabProjectOption = None,
-    assignee: AssigneeOption = None,
-    auto_merge: AutoMergeOption = False,
+    *,
+    flags: GitFlags,
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
@@ -79,26 +54,17 @@ def promote(
 
         root = repo_root(repo)
         request = promoter.PromotionRequest(
-            apps, source, target, pipeline, skip_stages, allow_downgrade
+            apps, source, target, pipeline, skip_stages, allow_downgrade, flags.pin()
         )
-        flags = GitFlags(
-            dry_run,
-            write,
-            no_push,
-            no_pr,
-            base,
-            remote,
-            github_repo,
-            label,
-            reviewer,
-            draft,
-            ignore_gates,
-            provider=provider,
-            gitlab_project=gitlab_project,
-            assignee=assignee,
-            auto_merge=auto_merge,
-        )
-        run_change(root, flags, output, request)
+        result = run_change(root, flags, request)
+        done = None
+        if wait and result.published is not None and result.published.pull_request is not None:
+            seconds = parse_timeout(timeout)
+            done = wait_after_promote(
+                root, result.published, flags.remote, flags.github_repo, seconds
+            )
+    if done is not None:
+        report(done)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

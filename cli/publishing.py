@@ -4,17 +4,21 @@ and rendering its result."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
 if TYPE_CHECKING:
-    from promoter.publish import ChangeMode, PlanMaker, PromotionRequest
+    from promoter.pinning import PinRequest
+    from promoter.publish import ChangeMode, ChangeResult, PlanMaker, PromotionRequest
 
 
 class ChangeOutput(str, Enum):
@@ -65,6 +69,30 @@ IgnoreGatesOption = Annotated[
     typer.Option("--ignore-gates", help="Go ahead despite soak or freeze gates (said in the PR)."),
 ]
 OutputOption = Annotated[ChangeOutput, typer.Option("--output", "-o", help="Output format.")]
+PinDigestOption = Annotated[
+    bool,
+    typer.Option(
+        "--pin-digest", help="Pin TO to the digest of FROM's tag (resolved in TO's repository)."
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="With --pin-digest: pin a mirror's digest that differs."),
+]
+InsecureRegistryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry",
+        help="Registry HOST[:PORT] to reach over plain HTTP (repeatable).",
+        metavar="HOST",
+    ),
+]
+NoChangelogOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-changelog", help="Skip 'What changed' (no registry or GitHub compare calls)."
+    ),
+]
 
 
 class Provider(str, Enum):
@@ -99,31 +127,109 @@ AutoMergeOption = Annotated[
 
 @dataclass(frozen=True)
 class GitFlags:
-    """The command-line choices of how far a change goes and where it is published."""
+    """The command-line choices of how far a change goes and where it is published,
+    shared by ``promote`` and ``rollback`` (see ``publishing_options``)."""
 
-    dry_run: bool
-    write: bool
-    no_push: bool
-    no_pr: bool
-    base: str | None
-    remote: str
-    github_repo: str | None
-    label: list[str] | None
-    reviewer: list[str] | None
-    draft: bool
-    ignore_gates: bool
+    dry_run: bool = False
+    write: bool = False
+    no_push: bool = False
+    no_pr: bool = False
+    base: str | None = None
+    remote: str = "origin"
+    github_repo: str | None = None
+    label: list[str] | None = None
+    reviewer: list[str] | None = None
+    draft: bool = False
+    ignore_gates: bool = False
     provider: Provider | None = None
     gitlab_project: str | None = None
     assignee: str | None = None
     auto_merge: bool = False
+    pin_digest: bool = False
+    force: bool = False
+    insecure_registry: list[str] | None = None
+    no_changelog: bool = False
+    output: ChangeOutput = ChangeOutput.text
+
+    @property
+    def insecure_registries(self) -> tuple[str, ...]:
+        """``--insecure-registry`` hosts."""
+        return tuple(self.insecure_registry or ())
+
+    def pin(self) -> PinRequest:
+        """The digest pinning asked for (``--pin-digest``, ``--force``)."""
+        from promoter.pinning import PinRequest
+
+        return PinRequest(self.pin_digest, self.force, self.insecure_registries)
 
 
-def run_change(
-    root: Path,
-    flags: GitFlags,
-    output: ChangeOutput,
-    request: PromotionRequest | PlanMaker,
-) -> None:
+_SHARED_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("dry_run", DryRunOption),
+    ("write", WriteOption),
+    ("no_push", NoPushOption),
+    ("no_pr", NoPrOption),
+    ("ignore_gates", IgnoreGatesOption),
+    ("base", BaseOption),
+    ("remote", RemoteOption),
+    ("github_repo", GithubRepoOption),
+    ("label", None),  # each command names its own default label in the help
+    ("reviewer", ReviewerOption),
+    ("draft", DraftOption),
+    ("provider", ProviderOption),
+    ("gitlab_project", GitlabProjectOption),
+    ("assignee", AssigneeOption),
+    ("auto_merge", AutoMergeOption),
+    ("pin_digest", PinDigestOption),
+    ("force", ForceOption),
+    ("insecure_registry", InsecureRegistryOption),
+    ("no_changelog", NoChangelogOption),
+    ("output", OutputOption),
+)
+"""The options ``promote`` and ``rollback`` share, in help order; defaults are GitFlags'."""
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def publishing_options(label_option: object) -> Callable[[_Command], _Command]:
+    """Give a command the shared publishing options: they are added to its signature
+    (after its own parameters) and reach it as one ``flags: GitFlags`` argument."""
+
+    def decorate(command: _Command) -> _Command:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for name, p in signature.parameters.items() if name != "flags"]
+        defaults = GitFlags()
+        annotations = {
+            name: label_option if annotation is None else annotation
+            for name, annotation in _SHARED_OPTIONS
+        }
+        shared = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=getattr(defaults, name),
+                annotation=annotations[name],
+            )
+            for name, _ in _SHARED_OPTIONS
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            flags = GitFlags(**{name: kwargs.pop(name) for name, _ in _SHARED_OPTIONS})
+            return command(**kwargs, flags=flags)
+
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*own, *shared]
+        )
+        wrapper.__annotations__ = {
+            **{k: v for k, v in command.__annotations__.items() if k != "flags"},
+            **annotations,
+        }
+        return cast(_Command, wrapper)
+
+    return decorate
+
+
+def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMaker) -> ChangeResult:
     """Plan in the working tree (``--dry-run``/``--write``), or publish from a worktree."""
     import promoter
 
@@ -144,13 +250,15 @@ def run_change(
         gitlab_project=flags.gitlab_project,
         assignee=flags.assignee,
         auto_merge=flags.auto_merge,
+        changelog=not flags.no_changelog,
+        insecure_registries=flags.insecure_registries,
     )
     try:
         result = promoter.publish_change(root, request, options, mode)
     except promoter.ChangeRequestFailed as exc:
         command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
         raise promoter.PromoterError(f"{exc}; retry with: {command}") from exc
-    if output is ChangeOutput.json:
+    if flags.output is ChangeOutput.json:
         from promoter.serialize import change_dict, to_json
 
         sys.stdout.write(to_json(change_dict(result)))
@@ -158,3 +266,4 @@ def run_change(
         from cli.views import print_change
 
         print_change(result)
+    return result

@@ -8,29 +8,10 @@ import typer
 
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
-from cli.publishing import (
-    AssigneeOption,
-    AutoMergeOption,
-    BaseOption,
-    ChangeOutput,
-    DraftOption,
-    DryRunOption,
-    GitFlags,
-    GithubRepoOption,
-    GitlabProjectOption,
-    IgnoreGatesOption,
-    NoPrOption,
-    NoPushOption,
-    OutputOption,
-    ProviderOption,
-    RemoteOption,
-    ReviewerOption,
-    RollbackLabelOption,
-    WriteOption,
-    run_change,
-)
+from cli.publishing import GitFlags, RollbackLabelOption, publishing_options, run_change
 
 
+@publishing_options(RollbackLabelOption)
 def rollback(
     app: Annotated[str, typer.Argument(help="App name or Kind/name.", show_default=False)],
     stage: Annotated[str, typer.Argument(help="The stage to roll back.", show_default=False)],
@@ -44,23 +25,9 @@ def rollback(
         str | None,
         typer.Option("--pipeline", "-p", help="Pipeline, when the stage name is ambiguous."),
     ] = None,
-    dry_run: DryRunOption = False,
-    write: WriteOption = False,
-    no_push: NoPushOption = False,
-    no_pr: NoPrOption = False,
-    ignore_gates: IgnoreGatesOption = False,
-    base: BaseOption = None,
-    remote: RemoteOption = "origin",
-    github_repo: GithubRepoOption = None,
-    label: RollbackLabelOption = None,
-    reviewer: ReviewerOption = None,
-    draft: DraftOption = False,
     repo: RepoOption = None,
-    output: OutputOption = ChangeOutput.text,
-    provider: ProviderOption = None,
-    gitlab_project: GitlabProjectOption = None,
-    assignee: AssigneeOption = None,
-    auto_merge: AutoMergeOption = False,
+    *,
+    flags: GitFlags,
 ) -> None:
     """Roll a stage back to an earlier version of an app, as a pull request."""
     if (to is None) == (not previous):
@@ -69,22 +36,7 @@ def rollback(
         import promoter
 
         root = repo_root(repo)
-        maker = promoter.rollback_planner(app, stage, to=to, previous=previous, pipeline=pipeline)
-        flags = GitFlags(
-            dry_run,
-            write,
-            no_push,
-            no_pr,
-            base,
-            remote,
-            github_repo,
-            label,
-            reviewer,
-            draft,
-            ignore_gates,
-            provider=provider,
-            gitlab_project=gitlab_project,
-            assignee=assignee,
-            auto_merge=auto_merge,
+        maker = promoter.rollback_planner(
+            app, stage, to=to, previous=previous, pipeline=pipeline, pin=flags.pin()
         )
-        run_change(root, flags, output, maker)
+        run_change(root, flags, maker)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -100,7 +101,7 @@ def print_tables(status: RepoStatus) -> None:
     for pipeline in status.pipelines:
         # The title is printed on its own: a table title is padded with blanks to its width.
         out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
-        out.print(_table(pipeline))
+        out.print(status_table(pipeline))
         for line in _problems(pipeline):
             out.print(Text(line, style="yellow"))
     out.print(
@@ -112,7 +113,14 @@ def print_tables(status: RepoStatus) -> None:
     )
 
 
-def _table(pipeline: PipelineStatus) -> Table:
+CellRenderer = Callable[[StageStatus, App | None, App | None, int], Text]
+"""Renders one cell: (the stage, its app, the app in the stage before or None, column)."""
+
+
+def status_table(pipeline: PipelineStatus, cell: CellRenderer | None = None) -> Table:
+    """Apps as rows, stages as columns in order; ``cell`` renders each cell (default: the
+    version, marked when it differs from the stage before or is automated)."""
+    render = cell or _cell
     table = Table()
     table.add_column("app", no_wrap=True)
     for stage_status in pipeline.stages:
@@ -123,7 +131,7 @@ def _table(pipeline: PipelineStatus) -> Table:
         previous: App | None = None
         for index, stage_status in enumerate(pipeline.stages):
             app = stage_status.app(key)
-            row.append(_cell(stage_status, app, previous if index else None, index))
+            row.append(render(stage_status, app, previous if index else None, index))
             previous = app
         table.add_row(*row)
     return table
@@ -179,6 +187,9 @@ def print_change(result: ChangeResult) -> None:
         out.print(Text(f"  note: {note}", style="yellow"))
     for key in plan.unchanged:
         out.print(Text(f"  {key}: already at the same version", style="dim"))
+    if plan.changelog is not None:
+        for line in plan.changelog.lines():
+            out.print(Text(f"  {line}" if line else ""))
     if result.dry_run:
         sys.stdout.write(plan.diff())
         out.print(Text("dry run: nothing was written", style="dim"))

@@ -15,6 +15,7 @@ requests (GitLab) go through one interface, ``ChangeRequests`` (``promoter.forge
 
 from promoter import apps as apps
 from promoter import checks as checks
+from promoter import clusterstatus as clusterstatus
 from promoter import config as config
 from promoter import discovery as discovery
 from promoter import errors as errors
@@ -22,6 +23,7 @@ from promoter import forge as forge
 from promoter import gates as gates
 from promoter import git as git
 from promoter import github as github
+from promoter import healthgate as healthgate
 from promoter import history as history
 from promoter import images as images
 from promoter import kustomize as kustomize
@@ -42,8 +44,10 @@ from promoter import testing as testing
 from promoter import textedit as textedit
 from promoter import tree as tree
 from promoter import versions as versions
+from promoter import waiting as waiting
 from promoter import workloads as workloads
 from promoter.checks import CheckReport, Finding, check
+from promoter.clusterstatus import ClusterReport, cluster_status
 from promoter.errors import (
     ChangeRequestExists,
     ChangeRequestFailed,
@@ -101,6 +105,7 @@ from promoter.stagediff import (
     VersionChange,
     diff,
 )
+from promoter.waiting import StageWait, wait_for_commit
 
 __all__ = [
     "App",
@@ -112,6 +117,7 @@ __all__ = [
     "ChangeRequests",
     "ChangeResult",
     "CheckReport",
+    "ClusterReport",
     "ContainerImage",
     "FileEdit",
     "Finding",
@@ -152,9 +158,11 @@ __all__ = [
     "Stage",
     "StageDiff",
     "StageStatus",
+    "StageWait",
     "VersionChange",
     "VersionSource",
     "check",
+    "cluster_status",
     "diff",
     "list_history",
     "plan_promotion",
@@ -162,4 +170,5 @@ __all__ = [
     "publish_change",
     "rollback_planner",
     "status",
+    "wait_for_commit",
 ]

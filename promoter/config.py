@@ -41,15 +41,23 @@ from promoter.tree import DiskSource, FileSource
 CONFIG_FILE = "promoter.yaml"
 
 # The keys of each level of promoter.yaml, by the area that reads them.
-_GATE_KEYS = frozenset({"soak", "freeze"})
-_TOP_AREAS: Mapping[str, frozenset[str]] = {"pipelines": frozenset({"pipelines"})}
+_GATE_KEYS = frozenset({"soak", "freeze", "healthy"})
+_CLUSTER_KEYS = frozenset({"context", "flux"})
+_TOP_AREAS: Mapping[str, frozenset[str]] = {
+    "pipelines": frozenset({"pipelines"}),
+    "registry": frozenset({"registry"}),
+}
 _PIPELINE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "stages"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
+    "registry": frozenset({"pin", "tags", "apps"}),
 }
 _STAGE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "path", "order"}),
     "gates": _GATE_KEYS,
+    "cluster": _CLUSTER_KEYS,
+    "registry": frozenset({"pin"}),
 }
 
 
@@ -79,11 +87,44 @@ class GateConfig:
 
     soak: Setting | None = None
     freeze: Setting | None = None
+    healthy: Setting | None = None
 
     @classmethod
     def read(cls, owner: YMap) -> GateConfig:
         """The gate settings of one pipeline or stage entry."""
-        return cls(setting(owner, "soak"), setting(owner, "freeze"))
+        return cls(setting(owner, "soak"), setting(owner, "freeze"), setting(owner, "healthy"))
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The cluster keys of a pipeline or a stage, as written (``promoter.clusterstatus``
+    reads them): ``context`` (a kubeconfig context) and ``flux`` (``{name, namespace}`` of
+    the stage's Flux Kustomization)."""
+
+    context: Setting | None = None
+    flux: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> ClusterConfig:
+        """The cluster settings of one pipeline or stage entry."""
+        return cls(setting(owner, "context"), setting(owner, "flux"))
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The registry keys of one level, as written (``promoter.registry_settings`` reads
+    them): top-level ``registry`` (``{insecure: [...]}``), ``pin`` of a pipeline or stage,
+    and a pipeline's ``tags`` policy and per-app ``apps: {NAME: {tags: ...}}``."""
+
+    registry: Setting | None = None
+    pin: Setting | None = None
+    tags: Setting | None = None
+    apps: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> RegistryConfig:
+        """The registry settings of the top level, one pipeline or one stage entry."""
+        return cls(*(setting(owner, key) for key in ("registry", "pin", "tags", "apps")))
 
 
 class _Entry:
@@ -115,6 +156,8 @@ class StageConfig(_Entry):
     order: int | None = None
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
+    registry: RegistryConfig = RegistryConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -128,6 +171,8 @@ class PipelineConfig(_Entry):
     declares: bool = True
     gates: GateConfig = GateConfig()
     unknown: Problem | None = None
+    registry: RegistryConfig = RegistryConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -135,6 +180,7 @@ class Config:
     """The whole promoter.yaml (empty when there is none)."""
 
     pipelines: tuple[PipelineConfig, ...] = ()
+    registry: RegistryConfig = RegistryConfig()
 
     @property
     def declared(self) -> tuple[PipelineConfig, ...]:
@@ -160,7 +206,7 @@ def read_config(source: FileSource) -> Config:
     if len(docs) > 1 or not isinstance(top, YMap):
         raise ManifestError(CONFIG_FILE, "must be a single YAML mapping")
     check_keys(top, _TOP_KEYS)
-    return Config(_pipelines(top))
+    return Config(_pipelines(top), RegistryConfig.read(top))
 
 
 def check_keys(mapping: YMap, allowed: frozenset[str], where: str = "") -> None:
@@ -255,11 +301,26 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
         stage_line = item_line(listed, position)
         stages.append(
             StageConfig(
-                stage_name, position, stage_line, gates=GateConfig.read(raw), unknown=unknown
+                stage_name,
+                position,
+                stage_line,
+                gates=GateConfig.read(raw),
+                unknown=unknown,
+                registry=RegistryConfig.read(raw),
+                cluster=ClusterConfig.read(raw),
             )
         )
     unknown = _unknown(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
-    return PipelineConfig(name, line, tuple(stages), False, GateConfig.read(entry), unknown)
+    return PipelineConfig(
+        name,
+        line,
+        tuple(stages),
+        False,
+        GateConfig.read(entry),
+        unknown,
+        registry=RegistryConfig.read(entry),
+        cluster=ClusterConfig.read(entry),
+    )
 
 
 def _unknown(mapping: YMap, allowed: frozenset[str], where: str) -> Problem | None:
@@ -293,7 +354,15 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
                 CONFIG_FILE, f"pipeline {name!r} has two stages named {stage.name!r}", stage.line
             )
         stages.append(stage)
-    return PipelineConfig(name, line, tuple(stages), True, GateConfig.read(entry))
+    return PipelineConfig(
+        name,
+        line,
+        tuple(stages),
+        True,
+        GateConfig.read(entry),
+        registry=RegistryConfig.read(entry),
+        cluster=ClusterConfig.read(entry),
+    )
 
 
 def _stage(
@@ -332,7 +401,16 @@ def _stage(
         )
     name = name or posixpath.basename(stage_directory(path)) or "."
     check_name(name, raw.line_of("name") or raw.line_of("path") or line)
-    return StageConfig(name, position, line, setting(raw, "path"), order, GateConfig.read(raw))
+    return StageConfig(
+        name,
+        position,
+        line,
+        setting(raw, "path"),
+        order,
+        GateConfig.read(raw),
+        registry=RegistryConfig.read(raw),
+        cluster=ClusterConfig.read(raw),
+    )
 
 
 def check_name(name: str, line: int | None) -> None:

@@ -164,6 +164,8 @@ class StageGates:
 
     soak: timedelta | None = None
     freeze: tuple[FreezeWindow, ...] = ()
+    healthy: bool | None = None
+    """``healthy: true``: FROM must be in-sync in its cluster (``promoter.healthgate``)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,8 @@ class Gates:
         wide = self.pipelines.get(pipeline, StageGates())
         own = self.stages.get((pipeline, stage), StageGates())
         soak = own.soak if own.soak is not None else wide.soak  # a stage's 0m lifts it
-        return StageGates(soak, wide.freeze + own.freeze)
+        healthy = own.healthy if own.healthy is not None else wide.healthy
+        return StageGates(soak, wide.freeze + own.freeze, healthy)
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,12 @@ def _stage_gates(config: GateConfig) -> StageGates:
             raise ManifestError(CONFIG_FILE, "freeze must be a list of windows", config.freeze.line)
         for index, item in enumerate(raw):
             windows.append(_window(item, item_line(raw, index)))
-    return StageGates(soak, tuple(windows))
+    healthy = None
+    if config.healthy is not None:
+        if not isinstance(config.healthy.value, bool):
+            raise ManifestError(CONFIG_FILE, "healthy must be true or false", config.healthy.line)
+        healthy = config.healthy.value
+    return StageGates(soak, tuple(windows), healthy)
 
 
 def _window(item: object, line: int | None) -> FreezeWindow:

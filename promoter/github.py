@@ -265,6 +265,36 @@ class GitHubPulls:
         result: str | None = self._call(enable)
         return result
 
+    def merged_commit(self, number: int) -> str | None:
+        """The merge commit of pull request ``number``, None while it is not merged."""
+        repo = self._repository()
+
+        def read() -> str | None:
+            pr = repo.get_pull(number)
+            return str(pr.merge_commit_sha) if pr.merged and pr.merge_commit_sha else None
+
+        result: str | None = self._call(read)
+        return result
+
+
+    def compare(self, base: str, head: str) -> tuple[list[tuple[str, str, str]], int]:
+        """The commits from ``base`` to ``head`` (``GET .../compare/BASE...HEAD``), oldest
+        first, as ``(sha, message, author)`` (the first page: up to 250), and their count."""
+        repo = self._repository()
+
+        def run() -> tuple[list[tuple[str, str, str]], int]:
+            data: dict[str, Any] = repo.compare(base, head).raw_data
+            listed = [_commit(item) for item in data.get("commits") or []]
+            return listed, int(data.get("total_commits") or len(listed))
+
+        result: tuple[list[tuple[str, str, str]], int] = self._call(run)
+        return result
+
+
+def _commit(item: dict[str, Any]) -> tuple[str, str, str]:
+    commit = item.get("commit") or {}
+    author = (item.get("author") or {}).get("login") or (commit.get("author") or {}).get("name")
+    return str(item.get("sha") or ""), str(commit.get("message") or ""), str(author or "unknown")
 
 def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:
     return PullRequestInfo(pr.number, pr.html_url, created)

@@ -20,6 +20,7 @@ from promoter.images import ImageRef
 from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, StageStatus
+from promoter.pinning import PinRequest, pin_pairs
 from promoter.promotion import (
     AppMove,
     FileEdit,
@@ -49,6 +50,7 @@ def plan_promotion(
     skip_stages: bool = False,
     allow_downgrade: bool = False,
     render: bool | None = None,
+    pin: PinRequest | None = None,
 ) -> PromotionPlan:
     """Plan moving ``apps`` (names, ``Kind/name``s, or None for every app that differs)
     from stage ``source`` to stage ``target``.
@@ -79,7 +81,15 @@ def plan_promotion(
             )
         pairs.append((app, current))
     return plan_moves(
-        repo, chosen, src, dst, dst_status, pairs, allow_downgrade=allow_downgrade, render=render
+        repo,
+        chosen,
+        src,
+        dst,
+        dst_status,
+        pairs,
+        allow_downgrade=allow_downgrade,
+        render=render,
+        pin=pin,
     )
 
 
@@ -95,10 +105,12 @@ def plan_moves(
     render: bool | None = None,
     kind: PlanKind = "promote",
     origin_commit: str | None = None,
+    pin: PinRequest | None = None,
 ) -> PromotionPlan:
     """Give each target app (second of a pair) the versions of its source app (first),
     edit, and verify.  Promotion takes the sources from another stage, rollback from the
-    stage's own history."""
+    stage's own history.  ``pin`` asks for digests (see ``promoter.pinning``)."""
+    pairs, pin_notes = pin_pairs(repo, pipeline.name, dst, pairs, pin)
     rewriter = Rewriter(
         read_text=repo.read_text,
         stage_path=dst.path,
@@ -150,6 +162,7 @@ def plan_moves(
         unchanged=tuple(unchanged),
         kind=kind,
         origin_commit=origin_commit,
+        notes=pin_notes,
     )
     if not edits:
         return plan

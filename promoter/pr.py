@@ -105,6 +105,8 @@ def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
         )
     if plan.notes:
         lines += ["", *(f"> **Note:** {note}" for note in plan.notes)]
+    if plan.changelog is not None:
+        lines += ["", *plan.changelog.lines()]
     lines += [
         "",
         f"<!-- kustomize-promoter: {plan.pipeline} {plan.source.name} -> {plan.target.name} -->",

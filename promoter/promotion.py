@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from promoter import interrupt
 from promoter.errors import LookupFailed, PromotionError
@@ -24,6 +24,9 @@ from promoter.images import ImageRef
 from promoter.model import App, ContainerImage, Pipeline, Stage, StageStatus
 from promoter.safefs import read_regular
 from promoter.tempdirs import alive
+
+if TYPE_CHECKING:
+    from promoter.changelog import Changelog
 
 PlanKind = Literal["promote", "rollback"]
 """``promote`` (versions from another stage) or ``rollback`` (from the stage's history)."""
@@ -61,6 +64,10 @@ class Change:
     how: ChangeHow
     """``in-place`` (the value where TO sets it), ``images-entry`` or ``new-patch`` (an
     override added in the TO stage because the version was inherited from a shared file)."""
+    old_image: str | None = None
+    """The whole image reference before (containers only), for ``promoter.changelog``."""
+    new_image: str | None = None
+    """The whole image reference after (containers only)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class PromotionPlan:
     """``promote`` (from another stage) or ``rollback`` (to an earlier version of the same)."""
     origin_commit: str | None = None
     """For a rollback: the commit whose version is restored."""
+    changelog: Changelog | None = None
+    """What changed between the old and the new images (``promoter.changelog``)."""
 
     @property
     def is_noop(self) -> bool:

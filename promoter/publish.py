@@ -34,6 +34,7 @@ from promoter.forge.choice import (
 )
 from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderName
 from promoter.github import GitHubPulls, PullRequests
+from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
 from promoter.pr import (
     branch_name,
@@ -59,6 +60,8 @@ class PromotionRequest:
     pipeline: str | None = None
     skip_stages: bool = False
     allow_downgrade: bool = False
+    pin: PinRequest | None = None
+    """Digest pinning (``--pin-digest``, ``--force``, ``--insecure-registry``)."""
 
 
 PlanMaker = Callable[[GitOpsRepo, Path], PromotionPlan]
@@ -86,6 +89,10 @@ class PublishOptions:
     """GitLab ``group/sub/name`` (default: ``CI_PROJECT_PATH``, else the remote URL)."""
     assignee: str | None = None
     auto_merge: bool = False
+    changelog: bool = True
+    """Add "What changed" (registry labels, GitHub compare) to the plan and the PR body."""
+    insecure_registries: tuple[str, ...] = ()
+    """Registry hosts that may be spoken to over plain HTTP (``--insecure-registry``)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ def request_planner(request: PromotionRequest) -> PlanMaker:
             pipeline=request.pipeline,
             skip_stages=request.skip_stages,
             allow_downgrade=request.allow_downgrade,
+            pin=request.pin,
         )
 
     return make
@@ -235,6 +243,8 @@ def publish_change(
     """
     env = os.environ if env is None else env
     maker = request if callable(request) else request_planner(request)
+    if options.changelog:
+        maker = changelog_planner(maker, options, env)
     if mode == "publish":
         published = promote(path, maker, options, pulls_factory=pulls_factory, env=env)
         return ChangeResult(published.plan, mode, published)
@@ -299,19 +309,21 @@ def _promote(
 
 
 def enforce_gates(gitops: GitOpsRepo, plan: PromotionPlan, *, ignore: bool) -> PromotionPlan:
-    """Refuse a plan that a soak or freeze gate stops (say which and until when); with
+    """Refuse a plan that a soak, freeze or healthy gate stops (say which and until when); with
     ``ignore``, go on and record the overridden gates in the plan's notes."""
     from promoter.gates import check_gates, load_gates
+    from promoter.healthgate import health_blocks
 
     gates = load_gates(gitops.source)
     source_gates = gates.for_stage(plan.pipeline, plan.source.name)
     target_gates = gates.for_stage(plan.pipeline, plan.target.name)
-    if not source_gates.soak and not target_gates.freeze:
+    if not source_gates.soak and not target_gates.freeze and not source_gates.healthy:
         return plan
     arrivals: dict[str, datetime | None] = {}
     if source_gates.soak and plan.kind == "promote":
         arrivals = arrival_times(gitops.root, plan)
     blocks = check_gates(gates, plan.pipeline, plan.source.name, plan.target.name, arrivals)
+    blocks += health_blocks(gitops, plan, gates)
     if not blocks:
         return plan
     if not ignore:
@@ -373,3 +385,17 @@ def open_pull_request(
         note = pulls.enable_auto_merge(pr.number)
         pr = replace(pr, auto_merge=note is None, note=note)
     return pr
+
+
+def changelog_planner(
+    maker: PlanMaker, options: PublishOptions, env: Mapping[str, str]
+) -> PlanMaker:
+    """``maker``, its plan given a "What changed" section (``promoter.changelog``)."""
+
+    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+        from promoter.changelog import plan_with_changelog
+
+        plan = maker(gitops, top)
+        return plan_with_changelog(plan, insecure=options.insecure_registries, env=env)
+
+    return make

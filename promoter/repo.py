@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promoter import children
 from promoter._yaml import YMap, parse_text
@@ -20,6 +21,11 @@ from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
 from promoter.tree import DiskSource, FileSource
+
+if TYPE_CHECKING:
+    from promoter.cluster import WaitProgress
+    from promoter.clusterstatus import ClusterReport
+    from promoter.waiting import StageWait
 
 _FLUX_BUILD_FIELDS = (
     "images",
@@ -226,6 +232,48 @@ class GitOpsRepo:
                 lines = []
             self._lines[file] = lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def cluster_status(
+        self,
+        pipelines: Sequence[str] = (),
+        *,
+        context: str | None = None,
+        kubeconfig: str | os.PathLike[str] | None = None,
+        render: bool = False,
+    ) -> ClusterReport:
+        """Every stage of the named pipelines (all by default) as git has it and as its
+        cluster runs it (``promoter.clusterstatus``); ``context`` overrides every stage's."""
+        from promoter.clusterstatus import read_cluster_status
+
+        return read_cluster_status(
+            self, self.status(pipelines, render=render), context=context, kubeconfig=kubeconfig
+        )
+
+    def wait(
+        self,
+        stage: str,
+        *,
+        pipeline: str | None = None,
+        commit: str | None = None,
+        timeout: float = 600.0,
+        context: str | None = None,
+        kubeconfig: str | os.PathLike[str] | None = None,
+        progress: Callable[[WaitProgress], None] | None = None,
+    ) -> StageWait:
+        """Wait until ``stage``'s cluster applied ``commit`` (default: the remote branch's
+        tip) and runs it, rolled out (``promoter.waiting``)."""
+        from promoter.waiting import wait_for_commit
+
+        return wait_for_commit(
+            self.root,
+            stage,
+            pipeline=pipeline,
+            commit=commit,
+            timeout=timeout,
+            context=context,
+            kubeconfig=kubeconfig,
+            progress=progress,
+        )
 
     def _merge_render(self, rendered: Iterable[Resource], native: Build | None) -> tuple[App, ...]:
         """Apps of a real render, named and sourced from the native build where they agree,

@@ -200,6 +200,8 @@ class Rewriter:
                 file,
                 line,
                 how,
+                str(want.container.image),
+                str(want.new),
             )
         )
 
@@ -358,7 +360,7 @@ class Rewriter:
         try:
             docs = parse_text(self._text(file), file, "kustomization")
         except ManifestError as exc:
-            raise PromotionError(str(exc)) from None
+            raise PromotionError(str(exc)) from exc
         for doc in docs:
             for owner in (doc, doc.get("spec") if isinstance(doc, YMap) else None):
                 if not isinstance(owner, YMap) or not isinstance(owner.get("images"), list):
@@ -446,7 +448,7 @@ class Rewriter:
         try:
             docs = parse_text(self._text(self.kustomization), self.kustomization, "kustomization")
         except ManifestError as exc:
-            raise PromotionError(str(exc)) from None
+            raise PromotionError(str(exc)) from exc
         if len(docs) != 1 or not isinstance(docs[0], YMap):
             raise PromotionError(f"{self.kustomization}: not a kustomization")
         return self.kustomization, docs[0]

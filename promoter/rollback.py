@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from promoter.errors import PromotionError
 from promoter.history import HistoryEntry, read_history
+from promoter.pinning import PinRequest
 from promoter.planner import plan_moves
 from promoter.promotion import PromotionPlan, resolve_apps
 from promoter.repo import GitOpsRepo
@@ -30,6 +31,7 @@ def rollback_planner(
     to: str | None = None,
     previous: bool = False,
     pipeline: str | None = None,
+    pin: PinRequest | None = None,
 ) -> PlanMaker:
     """Plans rolling ``app`` back in ``stage`` (to version ``to``, or to the ``previous``
     one) in the checkout it is given, from that checkout's history; for
@@ -38,7 +40,14 @@ def rollback_planner(
     def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
         entries = read_history(gitops.root)
         return plan_rollback(
-            gitops, app, stage, entries, to_version=to, previous=previous, pipeline=pipeline
+            gitops,
+            app,
+            stage,
+            entries,
+            to_version=to,
+            previous=previous,
+            pipeline=pipeline,
+            pin=pin,
         )
 
     return make
@@ -54,6 +63,7 @@ def plan_rollback(
     previous: bool = False,
     pipeline: str | None = None,
     render: bool | None = None,
+    pin: PinRequest | None = None,
 ) -> PromotionPlan:
     """Plan restoring ``app`` in ``stage`` to ``to_version`` or to its previous version.
 
@@ -82,6 +92,7 @@ def plan_rollback(
         render=render,
         kind="rollback",
         origin_commit=origin.commit,
+        pin=pin,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promoter.checks import Finding
+    from promoter.clusterstatus import ClusterReport
     from promoter.history import HistoryEntry
     from promoter.model import (
         App,
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         VersionSource,
     )
     from promoter.publish import ChangeResult, PromotionResult
+    from promoter.registry_status import RegistryStatus
     from promoter.stagediff import StageDiff
 
 
@@ -123,6 +125,30 @@ def status_dict(status: RepoStatus) -> dict[str, Any]:
     return {"pipelines": [pipeline_dict(p) for p in status.pipelines]}
 
 
+def status_registry_dict(status: RepoStatus, registry: RegistryStatus) -> dict[str, Any]:
+    """``status --registry``: the status, each image with ``"resolved"``, each app with
+    ``"available"`` (null where the registry could not answer), and ``"notes"``."""
+    return add_registry(status_dict(status), status, registry)
+
+
+def add_registry(
+    data: dict[str, Any], status: RepoStatus, registry: RegistryStatus
+) -> dict[str, Any]:
+    """``data`` (a status document of ``status``) with the registry's answers added."""
+    for pipeline, pipeline_data in zip(status.pipelines, data["pipelines"], strict=True):
+        name = pipeline.pipeline.name
+        for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
+            for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
+                for image, image_data in zip(app.images, app_data["images"], strict=True):
+                    key = (name, stage.stage.name, app.key, image.container, image.init)
+                    resolved = registry.resolved.get(key)
+                    image_data["resolved"] = None if resolved is None else resolved.to_json()
+                available = registry.available.get((name, stage.stage.name, app.key))
+                app_data["available"] = None if available is None else available.to_json()
+    data["notes"] = list(registry.notes)
+    return data
+
+
 # -- promote and rollback ------------------------------------------------------------------
 
 
@@ -163,6 +189,8 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
         "origin_commit": plan.origin_commit,
         "notes": list(plan.notes),
     }
+    if plan.changelog is not None:
+        data["changelog"] = plan.changelog.to_json()
     if result.dry_run:
         data["diff"] = plan.diff()
     published = result.published
@@ -275,3 +303,25 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
         ],
         "same": list(diff.same),
     }
+
+
+# -- status --cluster ----------------------------------------------------------------------
+
+
+def cluster_status_dict(report: ClusterReport) -> dict[str, Any]:
+    """The status document with each stage's ``cluster`` object and each app's ``live``
+    (``null`` when the cluster does not run it, or could not be read)."""
+    return add_cluster(status_dict(report.status), report)
+
+
+def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
+    """``data`` (the status document of ``report.status``) with what the clusters run."""
+    from promoter.cluster import live_to_dict
+
+    for pipeline, pipeline_data in zip(report.status.pipelines, data["pipelines"], strict=True):
+        for stage, stage_data in zip(pipeline.stages, pipeline_data["stages"], strict=True):
+            cluster = report.of(stage.stage)
+            stage_data["cluster"] = cluster.to_dict()
+            for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
+                app_data["live"] = live_to_dict(cluster.live(app.key))
+    return data

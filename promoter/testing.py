@@ -35,6 +35,8 @@ class FakePullRequest:
     reviewers: list[str] = field(default_factory=list)
     assignee: str | None = None
     auto_merge: bool = False
+    merged: str | None = None
+    """The merge commit, once ``FakePulls.merge`` merged it."""
 
 
 @dataclass
@@ -108,6 +110,14 @@ class FakePulls:
         if self.auto_merge_note is None:
             pr.auto_merge = True
         return self.auto_merge_note
+    def merged_commit(self, number: int) -> str | None:
+        """The merge commit set by ``merge``, None before."""
+        return self._get(number).merged
+
+    def merge(self, number: int, commit: str) -> None:
+        """Mark pull request ``number`` merged as ``commit`` (and closed)."""
+        pr = self._get(number)
+        pr.merged, pr.open = commit, False
 
     def _get(self, number: int) -> FakePullRequest:
         self._check()

@@ -227,7 +227,8 @@ def test_broken_promoter_yaml(tmp_path: Path) -> None:
             "promoter.yaml",
             3,
             "pipeline",
-            "pipeline 'demo': unknown key 'stagez' (known: freeze, name, soak, stages)",
+            "pipeline 'demo': unknown key 'stagez' (known: apps, context, flux, "
+            "freeze, healthy, name, pin, soak, stages, tags)",
         ),
     )
 

@@ -81,7 +81,8 @@ def test_unknown_key_of_a_settings_only_entry_waits_for_its_area(tmp_path: Path)
     with pytest.raises(ManifestError) as caught:
         gates_of(config)
     expected = (
-        "promoter.yaml:4: pipeline 'web': unknown key 'sok' (known: freeze, name, soak, stages)"
+        "promoter.yaml:4: pipeline 'web': unknown key 'sok' (known: apps, context, flux, "
+        "freeze, healthy, name, pin, soak, stages, tags)"
     )
     assert expected == str(caught.value)
 

@@ -569,7 +569,7 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         ("pipelines: {}\n", "promoter.yaml:1: 'pipelines' must be a list"),
         (
             "pipeline:\n  - name: app\n",
-            "promoter.yaml:2: unknown key 'pipeline' (known: pipelines)",
+            "promoter.yaml:2: unknown key 'pipeline' (known: pipelines, registry)",
         ),
         ("pipelines:\n  - app\n", "promoter.yaml:2: pipelines[0] must be a mapping"),
         ("pipelines:\n  - stages: []\n", "promoter.yaml:2: pipelines[0] needs a name"),
@@ -578,7 +578,8 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         (
             "pipelines:\n  - name: app\n    stage:\n      - path: envs/dev\n",
             "promoter.yaml:4: pipeline 'app': unknown key 'stage' "
-            "(known: freeze, name, soak, stages)",
+            "(known: apps, context, flux, "
+            "freeze, healthy, name, pin, soak, stages, tags)",
         ),
         (
             "pipelines:\n  - name: app\n    stages:\n      - name: dev\n",
@@ -591,7 +592,8 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         (
             "pipelines:\n  - name: app\n    stages:\n      - path: envs/dev\n        oder: 1\n",
             "promoter.yaml:5: stage 0 of pipeline 'app': unknown key 'oder' "
-            "(known: freeze, name, order, path, soak)",
+            "(known: context, flux, "
+            "freeze, healthy, name, order, path, pin, soak)",
         ),
         (
             "pipelines:\n  - name: app\n    stages:\n      - path: envs/dev\n        order: '1'\n",

@@ -19,6 +19,7 @@ PUBLIC = [
     "ChangeRequests",
     "ChangeResult",
     "CheckReport",
+    "ClusterReport",
     "ContainerImage",
     "FileEdit",
     "Finding",
@@ -59,9 +60,11 @@ PUBLIC = [
     "Stage",
     "StageDiff",
     "StageStatus",
+    "StageWait",
     "VersionChange",
     "VersionSource",
     "check",
+    "cluster_status",
     "diff",
     "list_history",
     "plan_promotion",
@@ -69,6 +72,7 @@ PUBLIC = [
     "publish_change",
     "rollback_planner",
     "status",
+    "wait_for_commit",
 ]
 
 

@@ -384,13 +384,14 @@ CORRUPT = [
     ),
     (
         "pipelines:\n  - name: web\n    soak: 1h\n    frezee: []\n",
-        "promoter.yaml:4: pipeline 'web': unknown key 'frezee' (known: freeze, name, soak, stages)",
+        "promoter.yaml:4: pipeline 'web': unknown key 'frezee' (known: apps, context, flux, "
+        "freeze, healthy, name, pin, soak, stages, tags)",
     ),
     (
         "pipelines:\n  - name: web\n    stages:\n      - name: prod\n        soak: 1h\n"
         "        frezee: []\n",
-        "promoter.yaml:6: stage 'prod' of pipeline 'web': unknown key 'frezee' (known: freeze, "
-        "name, order, path, soak)",
+        "promoter.yaml:6: stage 'prod' of pipeline 'web': unknown key 'frezee' (known: context, "
+        "flux, freeze, healthy, name, order, path, pin, soak)",
     ),
 ]
 

@@ -238,6 +238,21 @@ class GitLabMergeRequests:
             return f"auto-merge was not set on !{number}: GitLab {version} does not support it"
         return None
 
+    def merged_commit(self, number: int) -> str | None:
+        """The commit merge request ``number`` landed as (its merge commit, or the squash
+        commit, or its head for a fast-forward merge); None while it is not merged."""
+        project = self._repository()
+
+        def read() -> str | None:
+            mr = project.mergerequests.get(number).attributes
+            if mr.get("state") != "merged":
+                return None
+            sha = mr.get("merge_commit_sha") or mr.get("squash_commit_sha") or mr.get("sha")
+            return str(sha) if sha else None
+
+        result: str | None = self._call(f"read merge request !{number}", read)
+        return result
+
     # -- helpers -------------------------------------------------------------------------
 
     def _user_id(self, username: str) -> int:

@@ -59,6 +59,10 @@ class ChangeRequests(Protocol):
     def enable_auto_merge(self, number: int) -> str | None:
         """Merge once the checks pass: None when set, else a note saying why not."""
 
+    def merged_commit(self, number: int) -> str | None:
+        """The commit that merged change request ``number`` into its base, None until it
+        is merged (``promote --wait``)."""
+
 
 ChangeRequestsFactory = Callable[[str, str, str], ChangeRequests]
 """Builds the client of one provider from (repository or project path, token, API URL)."""

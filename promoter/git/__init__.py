@@ -11,7 +11,8 @@ when a repository is opened, so the command line starts fast.
 
 Modules: ``process`` (running git, errors), ``repository`` (open, top level, git dir,
 remotes), ``remotes`` (default branch, fetch), ``worktrees``, ``commits`` (commit, branch,
-push), ``credentials`` (askpass), ``log`` (history records), ``blobs`` (file contents).
+push), ``credentials`` (askpass), ``log`` (history records), ``blobs`` (file contents),
+``revisions`` (commit queries of the cluster features).
 """
 
 from promoter.git.blobs import BlobReader
@@ -20,22 +21,28 @@ from promoter.git.credentials import credentials
 from promoter.git.log import Commit, iter_commits
 from promoter.git.remotes import default_branch, fetch, remote_sha
 from promoter.git.repository import Remote, git_dir, open_repo, remote, toplevel, toplevel_of
+from promoter.git.revisions import branch_tip, contains, count_missing, is_commit, resolve
 from promoter.git.worktrees import worktree
 
 __all__ = [
     "BlobReader",
     "Commit",
     "Remote",
+    "branch_tip",
     "commit",
+    "contains",
+    "count_missing",
     "credentials",
     "default_branch",
     "fetch",
     "git_dir",
+    "is_commit",
     "iter_commits",
     "open_repo",
     "push",
     "remote",
     "remote_sha",
+    "resolve",
     "set_branch",
     "toplevel",
     "toplevel_of",

@@ -93,6 +93,8 @@ class FakePull:
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     closed_at: str | None = None
+    merge_commit_sha: str | None = None
+    """Set by ``FakeGitHub.merge``: the pull request is merged (and closed)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +338,13 @@ class FakeGitHub:
             self.pulls[pull.number] = pull
             return pull
 
+    def merge(self, number: int, commit: str) -> None:
+        """Mark pull request ``number`` merged by ``commit`` (the test pushes that commit to
+        the base branch itself), as GitHub shows a merged pull request."""
+        with self._lock:
+            pull = self.pulls[number]
+            pull.state, pull.closed_at, pull.merge_commit_sha = "closed", _now(), commit
+
     def open_pulls(self) -> list[FakePull]:
         """The open pull requests, by number."""
         with self._lock:
@@ -518,8 +527,8 @@ class FakeGitHub:
             "created_at": pull.created_at,
             "updated_at": pull.updated_at,
             "closed_at": pull.closed_at,
-            "merged_at": None,
-            "merge_commit_sha": None,
+            "merged_at": pull.closed_at if pull.merge_commit_sha else None,
+            "merge_commit_sha": pull.merge_commit_sha,
             "assignee": None,
             "assignees": [],
             "requested_reviewers": [self._user_json(u) for u in pull.requested_reviewers],
@@ -541,7 +550,7 @@ class FakeGitHub:
         if not simple:
             data.update(
                 {
-                    "merged": False,
+                    "merged": pull.merge_commit_sha is not None,
                     "mergeable": pull.state == "open",
                     "rebaseable": pull.state == "open",
                     "mergeable_state": "clean" if pull.state == "open" else "unknown",
@@ -866,6 +875,40 @@ class FakeGitHub:
         pull.updated_at = _now()
         return self._labels_response(pull)
 
+    def _compare(self, req: _Request) -> _Response:
+        """``GET .../compare/BASE...HEAD``: the commits of the bare remote between them."""
+        base, _, head = req.params["basehead"].partition("...")
+        listed = self._git("rev-list", "--reverse", f"{base}..{head}")
+        if listed.returncode != 0:
+            raise _not_found()
+        commits: list[JSON] = []
+        for sha in listed.stdout.split():
+            shown = self._git("log", "-1", "--format=%an%x00%ae%x00%aI%x00%B", sha).stdout
+            name, email, date, message = shown.split("\x00", 3)
+            person: dict[str, JSON] = {"name": name, "email": email, "date": date}
+            commits.append(
+                {
+                    "sha": sha,
+                    "url": self._repo_api(f"/commits/{sha}"),
+                    "html_url": f"{_WEB}/{self.full_name}/commit/{sha}",
+                    "commit": {"message": message.rstrip("\n"), "author": person},
+                    "author": None,
+                }
+            )
+        return _Response(
+            200,
+            {
+                "url": self._repo_api(f"/compare/{base}...{head}"),
+                "html_url": f"{_WEB}/{self.full_name}/compare/{base}...{head}",
+                "status": "ahead",
+                "ahead_by": len(commits),
+                "behind_by": 0,
+                "total_commits": len(commits),
+                "commits": commits,
+                "files": [],
+            },
+        )
+
     # ------------------------------------------------------------------ dispatch
 
     def _handle(self, method: str, target: str, raw_body: bytes, auth: str | None) -> _Response:
@@ -947,6 +990,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler, bool], ...] = tuple(
         ("PUT", _ISSUE + r"/labels", FakeGitHub._set_labels),
         ("DELETE", _ISSUE + r"/labels", FakeGitHub._clear_labels),
         ("DELETE", _ISSUE + r"/labels/(?P<label>[^/]+)", FakeGitHub._remove_label),
+        ("GET", _REPO + r"/compare/(?P<basehead>[^/]+)", FakeGitHub._compare),
     )
 )
 
