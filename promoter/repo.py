@@ -220,7 +220,9 @@ class GitOpsRepo:
         """The YAML ``kustomize build`` prints for a stage (Flux additions on top)."""
         directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
-        return _render.render_stage(directory, spec, stage.path or ".")
+        # A copy (verification) is named by the stage's real directory, not the temp dir.
+        label = None if root is None else str(self.root / stage.path)
+        return _render.render_stage(directory, spec, label)
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""
