@@ -1,7 +1,9 @@
 """The one place where errors become a line on stderr and an exit code.
 
 Exit codes: 0 success, 1 a known problem (``PromoterError``, or a stage that could not be
-read), 2 bad usage (Typer/Click), 3 an unexpected bug, 130 interrupted (Ctrl-C).
+read), 2 bad usage (Typer/Click), 3 an unexpected bug, 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM: ``timeout``, a cancelled CI job, ``kill``).  Both signals clean up
+like an error does (temporary worktrees and directories removed, renders killed).
 Every message is exactly one line; a traceback is shown only with ``PROMOTER_DEBUG=1``.
 """
 
@@ -9,10 +11,13 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 import typer
 
@@ -21,11 +26,46 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM was received: unwinds like Ctrl-C, ends with exit code 143."""
+
+
+def _interrupted(exc: KeyboardInterrupt) -> SystemExit:
+    if isinstance(exc, Terminated):
+        fail("terminated")
+        return SystemExit(EXIT_TERMINATED)
+    fail("interrupted")
+    return SystemExit(EXIT_INTERRUPTED)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Kill the run's children, ignore repeats while cleaning up, unwind the main thread."""
+    from promoter import children
+
+    children.kill_all()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signum == signal.SIGTERM:
+        raise Terminated
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    """SIGINT and SIGTERM unwind the run (cleanup runs), its child processes killed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
 
 
 def fail(message: str) -> None:
-    """Print ``message`` on stderr as one line (newlines and runs of blanks collapsed)."""
-    print(f"error: {_one_line(message)}", file=sys.stderr)
+    """Print ``message`` on stderr as one line (newlines and runs of blanks collapsed), the
+    credentials of any URL in it masked (the last line of defence: every printed error)."""
+    from promoter.redact import scrub
+
+    print(f"error: {scrub(_one_line(message))}", file=sys.stderr)
 
 
 @contextmanager
@@ -39,8 +79,7 @@ def handled() -> Iterator[None]:
         fail(str(exc))
         raise SystemExit(EXIT_FAILED) from exc
     except KeyboardInterrupt as exc:
-        fail("interrupted")
-        raise SystemExit(EXIT_INTERRUPTED) from exc
+        raise _interrupted(exc) from exc
     except (SystemExit, GeneratorExit, typer.Exit, typer.Abort, typer.TyperException):
         # Typer's own exits and usage errors keep their exit codes (0, 1, 2).
         raise
@@ -56,7 +95,9 @@ def handled() -> Iterator[None]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    from promoter.names import one_line
+
+    return one_line(text)
 
 
 def _silence_stdout() -> None:
@@ -74,8 +115,8 @@ def run(main: Callable[[], object]) -> None:
     # A short-lived process that builds large acyclic trees: the cycle collector's full
     # passes over them cost seconds on big repositories and would free nothing.
     gc.disable()
+    install_signal_handlers()
     try:
         main()
     except KeyboardInterrupt as exc:
-        fail("interrupted")
-        raise SystemExit(EXIT_INTERRUPTED) from exc
+        raise _interrupted(exc) from exc

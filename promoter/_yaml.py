@@ -154,6 +154,16 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
+def _allowed_alias_ratio(decoded: int) -> float:
+    """yaml.v3's bound: 99% of small documents may come from aliases, 10% of huge ones."""
+    low, high = 400_000, 4_000_000
+    if decoded <= low:
+        return 0.99
+    if decoded >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - low) / (high - low)
+
+
 class _Converter:
     """Turns composed nodes into YMap/YSeq trees that remember their nodes."""
 
@@ -163,13 +173,35 @@ class _Converter:
         self.line_offset = line_offset
         self.col_offset = col_offset
         self._active: set[int] = set()
+        # Alias expansion is bounded as in yaml.v3 (what kustomize uses): a "billion laughs"
+        # document fails fast with "excessive aliasing" instead of eating the memory.
+        self._seen: set[int] = set()
+        self._alias_depth = 0
+        self._decoded = 0
+        self._aliased = 0
 
     def convert(self, node: yaml.Node) -> Any:
+        self._decoded += 1
+        if self._alias_depth:
+            self._aliased += 1
+            if (
+                self._aliased > 100
+                and self._decoded > 1000
+                and self._aliased / self._decoded > _allowed_alias_ratio(self._decoded)
+            ):
+                raise ManifestError(
+                    self.file,
+                    "excessive aliasing: the document expands YAML aliases too often",
+                    node.start_mark.line + self.line_offset + 1,
+                )
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
         marker = id(node)
         if marker in self._active:
             raise ManifestError(self.file, "recursive YAML alias", node.start_mark.line + 1)
+        again = marker in self._seen  # the node is reached again: an alias being expanded
+        self._seen.add(marker)
+        self._alias_depth += again
         self._active.add(marker)
         try:
             if isinstance(node, yaml.MappingNode):
@@ -181,6 +213,7 @@ class _Converter:
             return seq
         finally:
             self._active.discard(marker)
+            self._alias_depth -= again
 
     def _map(self, node: yaml.MappingNode) -> YMap:
         data = YMap()

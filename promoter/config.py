@@ -34,6 +34,7 @@ from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
 from promoter.errors import ManifestError
+from promoter.names import control_problem
 from promoter.problems import Problem
 from promoter.tree import DiskSource, FileSource
 
@@ -288,10 +289,13 @@ def _settings_only(entry: Any) -> bool:
 
 def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
     name: str = entry["name"]
+    check_name(name, entry.line_of("name") or line)
     listed = entry.get("stages")
     stages: list[StageConfig] = []
     for position, raw in enumerate(listed if isinstance(listed, list) else []):
         stage_name = str(raw["name"]) if raw.get("name") is not None else None
+        if stage_name is not None:
+            check_name(stage_name, raw.line_of("name"))
         where = f"stage {stage_name!r} of pipeline {name!r}"
         unknown = _unknown(raw, _STAGE_KEYS, where) if stage_name is not None else None
         stage_line = item_line(listed, position)
@@ -336,6 +340,7 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ManifestError(CONFIG_FILE, f"pipelines[{index}] needs a name", line)
+    check_name(name, entry.line_of("name") or line)
     check_keys(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
     listed = entry.get("stages")
     if not isinstance(listed, list) or not listed:
@@ -395,6 +400,7 @@ def _stage(
             raw.line_of("order") or line,
         )
     name = name or posixpath.basename(stage_directory(path)) or "."
+    check_name(name, raw.line_of("name") or raw.line_of("path") or line)
     return StageConfig(
         name,
         position,
@@ -405,3 +411,11 @@ def _stage(
         registry=RegistryConfig.read(raw),
         cluster=ClusterConfig.read(raw),
     )
+
+
+def check_name(name: str, line: int | None) -> None:
+    """Refuse a pipeline or stage name with control characters (they would reach commit
+    messages, branch names and pull requests)."""
+    problem = control_problem(name)
+    if problem is not None:
+        raise ManifestError(CONFIG_FILE, problem, line)

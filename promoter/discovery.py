@@ -19,6 +19,7 @@ from promoter._yaml import YMap, parse_bytes
 from promoter.config import CONFIG_FILE, Config, read_config, stage_directory
 from promoter.errors import ManifestError
 from promoter.model import FluxRef, Pipeline, Stage
+from promoter.names import control_problem, escaped
 from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.tree import DiskSource, FileSource, yaml_files
 
@@ -105,6 +106,13 @@ def _collect(
     if not pipeline.strip():
         errors[pipeline].append(Problem(f"label {NAME_LABEL} is empty", rel, line, code="label"))
         return
+    bad_name = control_problem(pipeline)
+    if bad_name is not None:
+        where = labels.line_of(NAME_LABEL)
+        errors[escaped(pipeline)].append(
+            Problem(f"label {NAME_LABEL}: {bad_name}", rel, where, code="label")
+        )
+        return
     raw_order = labels.raw(STAGE_LABEL)
     if raw_order is None or not _INTEGER.fullmatch(raw_order.strip()):
         what = "is missing" if raw_order is None else f"{raw_order!r} is not an integer"
@@ -117,6 +125,10 @@ def _collect(
     flux = FluxRef(str(meta.get("name") or ""), str(meta.get("namespace") or "flux-system"), rel)
     path, problem = _stage_path(source, path_text, rel, spec.line_of("path"))
     name = posixpath.basename(path) or flux.name or "."
+    bad_name = control_problem(name)
+    if bad_name is not None:
+        name = escaped(name)
+        problem = problem or Problem(f"stage {bad_name}", rel, spec.line_of("path"), code="label")
     stage = Stage(pipeline, name, order, path, rel, flux, problem)
     found[pipeline].append((stage, spec))
 

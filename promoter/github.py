@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from promoter.errors import GitHubError, PullRequestExists
 from promoter.forge.provider import ChangeRequestInfo, ChangeRequests
-from promoter.redact import redact_url
+from promoter.redact import is_http_url, redact_url
 
 if TYPE_CHECKING:
     from github import Github
@@ -49,9 +49,10 @@ def parse_remote_url(url: str) -> tuple[str, str] | None:
 
 
 def find_repository(
-    explicit: str | None, remote_url: str, env: Mapping[str, str] = os.environ
+    explicit: str | None, remote_url: str, env: Mapping[str, str] | None = None
 ) -> tuple[str, str]:
     """``(owner/name, api_url)`` for the pull request."""
+    env = os.environ if env is None else env
     host = None
     slug = explicit or env.get("GITHUB_REPOSITORY")
     parsed = parse_remote_url(remote_url)
@@ -66,13 +67,16 @@ def find_repository(
         )
         raise GitHubError(f"{where}; pass --github-repo OWNER/NAME or set GITHUB_REPOSITORY")
     api = env.get("GITHUB_API_URL")
+    if api and not is_http_url(api):
+        raise GitHubError(f"GITHUB_API_URL {redact_url(api)!r} is not an http(s) URL")
     if not api:
         api = PUBLIC_API if host in _PUBLIC_HOSTS else f"https://{host}/api/v3"
     return slug, api.rstrip("/")
 
 
-def find_token(env: Mapping[str, str] = os.environ) -> str:
+def find_token(env: Mapping[str, str] | None = None) -> str:
     """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``."""
+    env = os.environ if env is None else env
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
     if not token:
         raise GitHubError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or use --no-pr)")

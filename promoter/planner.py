@@ -5,15 +5,15 @@ from __future__ import annotations
 import difflib
 import posixpath
 import shutil
-import tempfile
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from promoter import tempdirs
 from promoter._yaml import parse_bytes
 from promoter.errors import PromoterError, PromotionError, RenderError
 from promoter.images import ImageRef
@@ -338,11 +338,11 @@ def verify_render(
     """Render the target before and after with kustomize; the only differences must be the
     planned versions.  Returns the unified diff of the two renders."""
     with (
-        tempfile.TemporaryDirectory(prefix="promoter-verify-") as tmp,
+        tempdirs.temporary("promoter-verify-") as tmp,
         ThreadPoolExecutor(1) as pool,
     ):
         before = pool.submit(_render_text, repo, target, None)  # both renders at once
-        copy = Path(tmp)
+        copy = tmp / "repo"
         _copy_files(repo, target, copy, edits)
         try:
             after_text = _render_text(repo, target, copy)
@@ -350,7 +350,8 @@ def verify_render(
         except RenderError:
             before_text = before.result()
             shutil.rmtree(copy)
-            shutil.copytree(repo.root, copy, ignore=shutil.ignore_patterns(".git"))
+            copy.mkdir()
+            _copy_neighbourhood(repo, target, copy)
             _write_edits(copy, edits)
             after_text = _render_text(repo, target, copy)
     before_docs = [d for d in yaml.load_all(before_text, Loader=_FAST_LOADER) if d]
@@ -387,15 +388,31 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_files(repo: GitOpsRepo, stage: Stage, copy: Path, edits: Sequence[FileEdit]) -> None:
-    files = set(repo.stage_files(stage))
-    for rel in files:
-        dest = copy / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        source = repo.root / rel
-        if source.is_file():
-            shutil.copy2(source, dest)
+    _copy(repo, repo.stage_files(stage), copy)
     (copy / stage.path).mkdir(parents=True, exist_ok=True)
     _write_edits(copy, edits)
+
+
+def _copy_neighbourhood(repo: GitOpsRepo, stage: Stage, copy: Path) -> None:
+    """Every file of the directories the stage's build read (kustomize may read a file the
+    native build did not): regular files inside the repository only, read through the
+    repository's safe reader, links never followed out (issue 11)."""
+    folders = {posixpath.dirname(f) for f in repo.stage_files(stage)}
+    files = set(repo.source.files(stage.path))
+    for folder in folders:
+        files.update(f for f in repo.source.files(folder) if posixpath.dirname(f) == folder)
+    _copy(repo, files, copy)
+
+
+def _copy(repo: GitOpsRepo, files: Iterable[str], copy: Path) -> None:
+    for rel in sorted(set(files)):
+        try:
+            data = repo.source.read_bytes(rel)
+        except OSError:
+            continue  # not a regular file inside the repository: kustomize will say so
+        dest = copy / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
 
 
 def _write_edits(copy: Path, edits: Sequence[FileEdit]) -> None:

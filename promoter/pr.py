@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from promoter.names import clean_line, one_line
 from promoter.promotion import PlanKind, PromotionPlan
 
 DEFAULT_LABELS: dict[PlanKind, tuple[str, ...]] = {
@@ -61,7 +62,13 @@ def commit_message(plan: PromotionPlan) -> str:
     for move in plan.moves:
         lines.append(f"Promoted-App: {move.key}")
         lines.append(f"Promoted-Version: {move.new_version}")
-    return "\n".join(lines) + "\n"
+    # No name can add a line (a forged trailer) or a control character (issue 11).
+    return "\n".join(clean_line(line) for line in lines) + "\n"
+
+
+def pull_request_title(plan: PromotionPlan) -> str:
+    """The plan's title on one line, without control characters."""
+    return one_line(plan.title)
 
 
 def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
@@ -104,7 +111,7 @@ def pull_request_body(plan: PromotionPlan, base: str, base_commit: str) -> str:
         "",
         f"<!-- kustomize-promoter: {plan.pipeline} {plan.source.name} -> {plan.target.name} -->",
     ]
-    body = "\n".join(lines) + "\n"
+    body = "\n".join(clean_line(line) for line in lines) + "\n"
     if len(body) > BODY_LIMIT:
         note = "\n... (cut to fit GitHub's size limit)\n"
         return body[: BODY_LIMIT - len(note)].rsplit("\n", 1)[0] + note

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from promoter import interrupt
 from promoter.errors import LookupFailed, PromotionError
 from promoter.images import ImageRef
 from promoter.model import App, ContainerImage, Pipeline, Stage, StageStatus
+from promoter.safefs import read_regular
+from promoter.tempdirs import alive
 
 if TYPE_CHECKING:
     from promoter.changelog import Changelog
@@ -126,7 +129,10 @@ class PromotionPlan:
             dest = base / edit.path
             current: str | None = None
             if dest.exists():
-                data = dest.read_bytes()
+                try:
+                    data = read_regular(str(dest), str(base.resolve()))
+                except OSError as exc:
+                    raise PromotionError(f"{edit.path} cannot be read: {exc.strerror}") from exc
                 boms[edit.path] = data.startswith(codecs.BOM_UTF8)
                 try:
                     current = data.decode("utf-8-sig")
@@ -134,23 +140,27 @@ class PromotionPlan:
                     current = None
             if dest.exists() if edit.before is None else current != edit.before:
                 raise PromotionError(f"{edit.path} changed since the promotion was planned")
+        # All temporary files first, then the renames with signals held back: an
+        # interruption leaves either no file changed (and no temporary file) or all.
         staged: list[tuple[Path, Path]] = []
         try:
             for edit in self.edits:
                 dest = base / edit.path
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+                _drop_stale_temps(dest)
+                fd, name = tempfile.mkstemp(prefix=_temp_prefix(dest, os.getpid()), dir=dest.parent)
                 tmp = Path(name)
                 staged.append((tmp, dest))
                 with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                     handle.write(("\ufeff" if boms.get(edit.path) else "") + edit.after)
                 tmp.chmod(dest.stat().st_mode & 0o7777 if dest.exists() else 0o644)
+            with interrupt.deferred():
+                for tmp, dest in staged:
+                    tmp.replace(dest)
         except BaseException:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             raise
-        for tmp, dest in staged:
-            tmp.replace(dest)
         return tuple(edit.path for edit in self.edits)
 
     @property
@@ -236,3 +246,20 @@ def container_changes(source: App, target: App) -> list[tuple[ContainerImage, Im
         if wanted != current.image:
             out.append((current, wanted))
     return out
+
+
+def _temp_prefix(dest: Path, pid: int) -> str:
+    return f".{dest.name}.promoter-{pid}-"
+
+
+def _drop_stale_temps(dest: Path) -> None:
+    """Remove the temporary files a killed run (SIGKILL) left beside ``dest``."""
+    head = f".{dest.name}.promoter-"
+    try:
+        names = [p for p in dest.parent.iterdir() if p.name.startswith(head)]
+    except OSError:
+        return
+    for path in names:
+        pid = path.name[len(head) :].partition("-")[0]
+        if pid.isdigit() and not alive(int(pid)):
+            path.unlink(missing_ok=True)

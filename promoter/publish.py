@@ -36,7 +36,13 @@ from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderN
 from promoter.github import GitHubPulls, PullRequests
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
-from promoter.pr import branch_name, commit_message, labels, pull_request_body
+from promoter.pr import (
+    branch_name,
+    commit_message,
+    labels,
+    pull_request_body,
+    pull_request_title,
+)
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
 
@@ -136,8 +142,9 @@ BACKOFF_ENV = "PROMOTER_GITHUB_BACKOFF"
 each later wait doubles); tests set it to 0."""
 
 
-def github_pulls(env: Mapping[str, str] = os.environ) -> PullsFactory:
+def github_pulls(env: Mapping[str, str] | None = None) -> PullsFactory:
     """The default ``PullsFactory``: PyGithub, its backoff from ``PROMOTER_GITHUB_BACKOFF``."""
+    env = os.environ if env is None else env
     try:
         backoff = max(float(env.get(BACKOFF_ENV) or 0.5), 0.0)
     except ValueError as exc:
@@ -173,7 +180,7 @@ def promote(
     options: PublishOptions = PublishOptions(),
     *,
     pulls_factory: PullsFactory | None = None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
 ) -> PromotionResult:
     """Promote in a temporary worktree of the git repository containing ``path``.
 
@@ -185,6 +192,7 @@ def promote(
     the token (and, with a pull request, that GitHub accepts it).  The branch is pushed
     with a lease; a push that loses a race is re-planned on the new tip and retried up to
     ``options.attempts`` times.  With ``push=False`` the commit lands on a local branch."""
+    env = os.environ if env is None else env
     repo = git.open_repo(path)
     try:
         top = git.toplevel(repo)
@@ -227,12 +235,13 @@ def publish_change(
     mode: ChangeMode = "publish",
     *,
     pulls_factory: PullsFactory | None = None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
 ) -> ChangeResult:
     """``promote`` and ``rollback``: plan the change in the working tree at ``path`` and
     stop there (``dry-run``) or edit its files (``write``), gates enforced unless
     ``options.ignore_gates``; or ``publish`` it as a branch and pull request (``promote``).
     """
+    env = os.environ if env is None else env
     maker = request if callable(request) else request_planner(request)
     if options.changelog:
         maker = changelog_planner(maker, options, env)
@@ -354,7 +363,7 @@ def open_pull_request(
 ) -> ChangeRequestInfo:
     """Open the pull (merge) request for ``branch``, or update the one already open; then
     labels, reviewers, the assignee and auto-merge as ``options`` ask."""
-    title = plan.title
+    title = pull_request_title(plan)
     body = pull_request_body(plan, base, base_commit)
     if existing is None:
         existing = pulls.find_open(branch, base)

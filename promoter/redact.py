@@ -25,3 +25,14 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     return _USERINFO.sub("***@", text) if "://" in text else text
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an absolute ``http(s)://host...`` URL (an API base URL)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False

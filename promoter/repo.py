@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promoter import children
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, is_app
 from promoter.discovery import discover
@@ -219,7 +220,9 @@ class GitOpsRepo:
         """The YAML ``kustomize build`` prints for a stage (Flux additions on top)."""
         directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
-        return _render.render_stage(directory, spec)
+        # A copy (verification) is named by the stage's real directory, not the temp dir.
+        label = None if root is None else str(self.root / stage.path)
+        return _render.render_stage(directory, spec, label)
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""
@@ -318,6 +321,7 @@ def _fork_reader(work: Callable[[], list[StageStatus]]) -> Callable[[], list[Sta
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         status = 1
         try:
+            children.die_with_parent()  # a killed parent takes its reader with it
             os.close(read_end)
             payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:

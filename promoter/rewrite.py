@@ -26,6 +26,7 @@ from promoter.errors import ManifestError, PromotionError
 from promoter.images import ImageRef
 from promoter.kustomize import BUILTIN_GROUPS, rendered_scalar
 from promoter.model import App, ContainerImage, VersionSource
+from promoter.names import escaped, file_name
 from promoter.promotion import Change, ChangeHow, FileEdit
 from promoter.workloads import CONTAINER_LISTS, pod_spec_path
 
@@ -478,9 +479,8 @@ class Rewriter:
     def _new_path(self, app: App, suffix: str) -> str:
         number = 1
         while True:
-            name = (
-                f"{app.name}-{suffix}.yaml" if number == 1 else f"{app.name}-{suffix}-{number}.yaml"
-            )
+            stem = f"{app.name}-{suffix}" if number == 1 else f"{app.name}-{suffix}-{number}"
+            name = file_name(escaped(stem).replace("/", "-"))
             candidate = posixpath.join(self.stage_path, name)
             if candidate not in self._new_files and self.read_text(candidate) is None:
                 return candidate

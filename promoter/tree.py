@@ -11,6 +11,8 @@ from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from promoter.safefs import UnsafeFile, read_regular, regular_inside
+
 if TYPE_CHECKING:
     from promoter.git import BlobReader
 
@@ -63,8 +65,10 @@ class DiskSource:
     def read_bytes(self, rel: str) -> bytes:
         """A file's bytes."""
         # Plain string paths on purpose: Path objects cost too much on this hot path.
-        with open(self._path(rel), "rb") as handle:  # noqa: PTH123
-            return handle.read()
+        parent = rel.rpartition("/")[0]
+        if parent and not self.inside(parent):
+            raise UnsafeFile("is inside a directory link leaving the repository", rel)
+        return read_regular(self._path(rel), str(self.root), parent_inside=True)
 
     def is_file(self, rel: str) -> bool:
         """Whether ``rel`` is a file."""
@@ -76,13 +80,29 @@ class DiskSource:
 
     def files(self, rel: str = "") -> list[str]:
         """Every file under ``rel``."""
+        # Only regular files, and links to regular files inside the repository: FIFOs,
+        # devices, dangling links and links out are not listed (issue 11).  Directory links
+        # are not entered, so a link loop cannot trap the walk.
         found: list[str] = []
-        top = self.root / rel
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
-            base = Path(dirpath).relative_to(self.root).as_posix()
-            prefix = "" if base == "." else f"{base}/"
-            found.extend(prefix + name for name in sorted(filenames))
+        if rel and not self.inside(rel):
+            return found
+        root = str(self.root)
+        pending = [rel]
+        while pending:
+            here = pending.pop()
+            prefix = f"{here}/" if here else ""
+            try:
+                entries = list(os.scandir(self._path(here)))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if not skipped(entry.name):
+                        pending.append(prefix + entry.name)
+                elif entry.is_file(follow_symlinks=False) or (
+                    entry.is_symlink() and regular_inside(entry.path, root)
+                ):
+                    found.append(prefix + entry.name)
         return sorted(found)
 
     def inside(self, rel: str) -> bool:

@@ -53,8 +53,9 @@ def remote_host(remote_url: str) -> str | None:
     return host or None
 
 
-def is_github_host(host: str, env: Mapping[str, str] = os.environ) -> bool:
+def is_github_host(host: str, env: Mapping[str, str] | None = None) -> bool:
     """github.com, or the host ``GH_HOST`` or ``GITHUB_SERVER_URL`` names."""
+    env = os.environ if env is None else env
     wanted = gitlab_settings.host_of(host)
     if wanted in _GITHUB_HOSTS:
         return True
@@ -65,11 +66,12 @@ def is_github_host(host: str, env: Mapping[str, str] = os.environ) -> bool:
 def choose_provider(
     explicit: str | None,
     remote_url: str,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
     *,
     gitlab_project: str | None = None,
 ) -> ProviderName:
     """The provider of the change request (see the module docstring for the order)."""
+    env = os.environ if env is None else env
     if explicit:
         name = explicit.strip().lower()
         for provider in PROVIDERS:
@@ -92,13 +94,14 @@ def choose_provider(
 def find_target(
     provider: ProviderName,
     remote_url: str,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
     *,
     github_repo: str | None = None,
     gitlab_project: str | None = None,
 ) -> ForgeTarget:
     """The repository (GitHub ``owner/name``) or project (GitLab ``group/sub/name``) and
     the API URL, by each provider's conventions."""
+    env = os.environ if env is None else env
     if provider == "gitlab":
         project, api = gitlab_settings.find_project(gitlab_project, remote_url, env)
         return ForgeTarget(provider, project, api)
@@ -108,8 +111,9 @@ def find_target(
     return ForgeTarget(provider, slug, api)
 
 
-def find_token(provider: ProviderName, env: Mapping[str, str] = os.environ) -> str:
+def find_token(provider: ProviderName, env: Mapping[str, str] | None = None) -> str:
     """The API token of ``provider`` (an error line naming the variables when missing)."""
+    env = os.environ if env is None else env
     if provider == "gitlab":
         return gitlab_settings.find_token(env)
     from promoter.github import find_token as find_github_token
@@ -117,18 +121,20 @@ def find_token(provider: ProviderName, env: Mapping[str, str] = os.environ) -> s
     return find_github_token(env)
 
 
-def git_token(provider: ProviderName, env: Mapping[str, str] = os.environ) -> str | None:
+def git_token(provider: ProviderName, env: Mapping[str, str] | None = None) -> str | None:
     """The token HTTPS pushes present, when there is one (pushes without a pull request
     need no API token, so a missing one is not an error here)."""
+    env = os.environ if env is None else env
     if provider == "gitlab":
         return env.get("GITLAB_TOKEN") or env.get("GL_TOKEN") or None
     return env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
 
 
 def default_factory(
-    provider: ProviderName, env: Mapping[str, str] = os.environ
+    provider: ProviderName, env: Mapping[str, str] | None = None
 ) -> ChangeRequestsFactory:
     """The real client of ``provider``, its retry backoff from ``BACKOFF_ENVS``."""
+    env = os.environ if env is None else env
     name = BACKOFF_ENVS[provider]
     try:
         backoff = max(float(env.get(name) or 0.5), 0.0)

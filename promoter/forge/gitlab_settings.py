@@ -19,7 +19,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from promoter.errors import GitLabError
-from promoter.redact import redact_url
+from promoter.redact import is_http_url, redact_url
 
 PUBLIC_HOST = "gitlab.com"
 PUBLIC_API = "https://gitlab.com/api/v4"
@@ -81,7 +81,7 @@ def parse_remote_url(url: str) -> GitLabRemote | None:
 
 
 def find_project(
-    explicit: str | None, remote_url: str, env: Mapping[str, str] = os.environ
+    explicit: str | None, remote_url: str, env: Mapping[str, str] | None = None
 ) -> ProjectLocation:
     """The project path and API URL for the merge request.
 
@@ -89,6 +89,7 @@ def find_project(
     remote's host (a job on one GitLab pushing to another must not send the other's token
     to its own server).
     """
+    env = os.environ if env is None else env
     remote = parse_remote_url(remote_url)
     project = explicit or env.get("CI_PROJECT_PATH") or (remote.project if remote else "")
     project = project.strip().strip("/")
@@ -105,9 +106,12 @@ def find_project(
     return ProjectLocation(project, find_api_url(remote, env))
 
 
-def find_api_url(remote: GitLabRemote | None, env: Mapping[str, str] = os.environ) -> str:
+def find_api_url(remote: GitLabRemote | None, env: Mapping[str, str] | None = None) -> str:
     """``CI_API_V4_URL``, else the remote's API, else ``GITLAB_HOST``'s, else gitlab.com's."""
+    env = os.environ if env is None else env
     ci_api = env.get("CI_API_V4_URL", "").strip()
+    if ci_api and not is_http_url(ci_api):
+        raise GitLabError(f"CI_API_V4_URL {redact_url(ci_api)!r} is not an http(s) URL")
     ci_host = env.get("CI_SERVER_HOST", "").strip().lower()
     if ci_api and not (remote and ci_host and host_of(ci_host) != remote.host):
         return ci_api.rstrip("/")
@@ -120,8 +124,9 @@ def find_api_url(remote: GitLabRemote | None, env: Mapping[str, str] = os.enviro
     return PUBLIC_API
 
 
-def find_token(env: Mapping[str, str] = os.environ) -> str:
+def find_token(env: Mapping[str, str] | None = None) -> str:
     """The token from ``GITLAB_TOKEN`` or ``GL_TOKEN`` (never ``CI_JOB_TOKEN``)."""
+    env = os.environ if env is None else env
     token = env.get("GITLAB_TOKEN") or env.get("GL_TOKEN")
     if token:
         return token
@@ -148,9 +153,10 @@ def host_of(value: str) -> str:
     return (netloc or "").lower()
 
 
-def is_gitlab_host(host: str, env: Mapping[str, str] = os.environ) -> bool:
+def is_gitlab_host(host: str, env: Mapping[str, str] | None = None) -> bool:
     """Whether ``host`` is a GitLab: gitlab.com, or the host named by ``GITLAB_HOST``,
     ``GL_HOST`` or ``CI_SERVER_HOST`` (self-managed instances)."""
+    env = os.environ if env is None else env
     wanted = host_of(host)
     if not wanted:
         return False
@@ -160,6 +166,7 @@ def is_gitlab_host(host: str, env: Mapping[str, str] = os.environ) -> bool:
     return any(value.strip() and host_of(value) == wanted for value in named)
 
 
-def in_gitlab_ci(env: Mapping[str, str] = os.environ) -> bool:
+def in_gitlab_ci(env: Mapping[str, str] | None = None) -> bool:
     """Whether this runs in a GitLab CI job (``GITLAB_CI=true``)."""
+    env = os.environ if env is None else env
     return env.get("GITLAB_CI", "").lower() == "true"

@@ -9,6 +9,7 @@ from typing import IO
 
 from promoter.errors import GitError
 from promoter.git.process import spawn
+from promoter.safefs import check_size, max_file_bytes
 
 
 class BlobReader:
@@ -31,7 +32,13 @@ class BlobReader:
         header = process.stdout.readline().split()
         if len(header) != 3:
             raise GitError(f"git cat-file cannot read object {sha}")
-        data = _read_exactly(process.stdout, int(header[2]))
+        size = int(header[2])
+        if size > max_file_bytes():  # keep the stream in step, but hold none of it
+            while size:
+                size -= len(process.stdout.read(min(size, 1 << 20)) or b"x" * size)
+            process.stdout.read(1)
+            check_size(max_file_bytes() + 1, sha)
+        data = _read_exactly(process.stdout, size)
         process.stdout.read(1)
         self._cache[sha] = data
         return data

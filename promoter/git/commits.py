@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,10 @@ if TYPE_CHECKING:
     import git
 
 
+_REF_CONFLICT = re.compile(
+    r"'refs/heads/(?P<other>[^']+)' exists; cannot create|"
+    r"there are still refs under 'refs/heads/(?P<below>[^']+)'"
+)
 _RACED = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref")
 
 
@@ -60,6 +65,14 @@ def push(
         if line.strip().startswith("remote:") and line.strip() != "remote:"
     ]
     where = f"push of {branch} to {remote_name}"
+    conflict = _REF_CONFLICT.search(err)
+    if conflict is not None:
+        other = conflict.group("other") or f"{conflict.group('below')}/..."
+        raise PushRejected(
+            f"{where} is impossible: branch {other} exists on the remote, and git cannot "
+            "hold both a branch and branches below it (ref directory conflict); "
+            f"delete or rename {other}"
+        )
     if refused:
         reason = "; ".join(refused + remote_says[-2:])
         if any(word in reason for word in _RACED):

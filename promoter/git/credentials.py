@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
+
+from promoter import tempdirs
 
 TOKEN_ENV = "PROMOTER_GIT_TOKEN"
 """The variable of the git process environment that carries the token to the helper."""
@@ -41,7 +41,7 @@ def credentials(
     if not token or not remote_url.startswith(("https://", "http://")):
         yield env
         return
-    folder = Path(tempfile.mkdtemp(prefix="promoter-askpass-"))
+    folder = tempdirs.make("promoter-askpass-")
     script = folder / "askpass.sh"
     try:
         script.write_text(_ASKPASS, encoding="utf-8")

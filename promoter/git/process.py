@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promoter import children
 from promoter.errors import GitError
 from promoter.git.credentials import secrets
 from promoter.redact import scrub
@@ -37,7 +38,10 @@ def execute(
     try:
         with repo.git.custom_environment(**(env or {})):
             status, out, err = repo.git.execute(
-                ["git", *args], with_extended_output=True, with_exceptions=False
+                ["git", *args],
+                with_extended_output=True,
+                with_exceptions=False,
+                **children.spawn_options(),
             )
     except git.GitCommandNotFound as exc:
         raise GitError("git is not installed (or not on PATH)") from exc
@@ -62,7 +66,12 @@ def output(
     """``git ARGS`` run in ``cwd`` as a plain process (never raises for a failing command)."""
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
+            ["git", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            **children.spawn_options(),
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc}") from exc
@@ -76,6 +85,7 @@ def spawn(args: Sequence[str]) -> subprocess.Popen[bytes]:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            **children.spawn_options(),
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc}") from exc

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from promoter import tempdirs
 from promoter.errors import GitError
 from promoter.git.process import execute, run, summary
 
@@ -37,13 +40,38 @@ def remote_sha(
 def fetch(
     repo: git.Repo, remote_name: str, branch: str, env: Mapping[str, str] | None = None
 ) -> str:
-    """Fetch ``branch`` from the remote; returns the fetched commit."""
+    """Fetch ``branch`` from the remote; returns the fetched commit.
+
+    The branch is fetched into a ref of this run alone (``refs/promoter/<pid>-<random>``),
+    never through the shared ``FETCH_HEAD``: parallel runs with other bases cannot build
+    on each other's fetch (issue 11).  The ref is deleted again right away."""
+    _drop_stale_refs(repo)
     ref = f"refs/heads/{branch}"
-    status, out, err = execute(repo, ["fetch", "--quiet", "--no-tags", remote_name, ref], env)
+    mine = f"{RUN_REFS}{os.getpid()}-{secrets.token_hex(6)}"
+    args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote_name, f"+{ref}:{mine}"]
+    status, out, err = execute(repo, args, env)
     if status != 0:
         if "couldn't find remote ref" in err:
             raise GitError(
                 f"branch {branch!r} does not exist on remote {remote_name!r}; use --base"
             )
         raise GitError(f"git fetch failed: {summary(err or out, status, env)}")
-    return run(repo, ["rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}"]).strip()
+    try:
+        return run(repo, ["rev-parse", "--verify", "--quiet", f"{mine}^{{commit}}"]).strip()
+    finally:
+        execute(repo, ["update-ref", "-d", mine])
+
+
+RUN_REFS = "refs/promoter/"
+"""Where each run fetches its base: ``<pid>-<random>`` below it."""
+
+
+def _drop_stale_refs(repo: git.Repo) -> None:
+    """Delete the fetch refs of earlier runs that were killed before they could."""
+    status, out, _ = execute(repo, ["for-each-ref", "--format=%(refname)", RUN_REFS])
+    if status != 0:
+        return
+    for ref in out.split():
+        pid = ref[len(RUN_REFS) :].partition("-")[0]
+        if pid.isdigit() and not tempdirs.alive(int(pid)):
+            execute(repo, ["update-ref", "-d", ref])

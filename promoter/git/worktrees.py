@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promoter import tempdirs
 from promoter.errors import GitError
 from promoter.git.process import run
 
@@ -21,8 +20,12 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
     """A temporary detached worktree at ``commit``; removed on exit, whatever happens."""
     import git
 
-    parent = Path(tempfile.mkdtemp(prefix="promoter-"))
-    path = parent / "worktree"
+    parent = tempdirs.make()
+    # A name unique to the run: git names the worktree's admin directory after it, and a
+    # shared name made parallel runs collide (issue 11).
+    path = parent / parent.name
+    with suppress(GitError):
+        run(repo, ["worktree", "prune"])  # worktrees of killed runs whose folder was swept
     try:
         run(repo, ["worktree", "add", "--detach", "--quiet", str(path), commit])
         tree = git.Repo(path)

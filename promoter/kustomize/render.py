@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from promoter import children, tempdirs
 from promoter.errors import RenderError
 
 TOOL_ENV = "PROMOTER_KUSTOMIZE"
@@ -31,24 +31,46 @@ def find_tool() -> list[str] | None:
     return None
 
 
-def render_text(directory: Path, timeout: float = 120.0) -> str:
-    """The YAML kustomize renders for ``directory``."""
+def render_text(directory: Path, timeout: float | None = None, label: str | None = None) -> str:
+    """The YAML kustomize renders for ``directory``; errors name ``label`` (the stage)
+    when given.  The render is a tracked child: killed when the run is interrupted."""
     tool = find_tool()
     if tool is None:
         raise RenderError("cannot render: neither kustomize nor kubectl is on PATH")
+    where = label or str(directory)
+    limit = timeout if timeout is not None else render_timeout()
+    name = f"{Path(tool[0]).name} {tool[1]}"
     try:
-        done = subprocess.run(
-            [*tool, str(directory)], capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"{directory}: {Path(tool[0]).name} failed: {exc}") from exc
+        done = children.run([*tool, str(directory)], timeout=limit, text=True)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(
+            f"{where}: {name} did not finish within {limit:g} seconds "
+            f"(set {TIMEOUT_ENV} to wait longer)"
+        ) from exc
+    except OSError as exc:
+        raise RenderError(f"{where}: {name} failed: {exc}") from exc
     if done.returncode != 0:
         message = _last_error_line(done.stderr) or f"exit code {done.returncode}"
-        raise RenderError(f"{directory}: {Path(tool[0]).name} {tool[1]} failed: {message}")
-    return done.stdout
+        raise RenderError(f"{where}: {name} failed: {message}")
+    return str(done.stdout)
 
 
-def render_stage(directory: Path, flux: Mapping[str, Any] | None = None) -> str:
+TIMEOUT_ENV = "PROMOTER_RENDER_TIMEOUT"
+"""Environment variable: seconds a render may take (default 120)."""
+
+
+def render_timeout() -> float:
+    """Seconds a render may take: ``PROMOTER_RENDER_TIMEOUT`` or 120."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV) or 120.0)
+    except ValueError:
+        return 120.0
+    return value if value > 0 else 120.0
+
+
+def render_stage(
+    directory: Path, flux: Mapping[str, Any] | None = None, label: str | None = None
+) -> str:
     """The YAML kustomize renders for ``directory`` with what a Flux Kustomization's
     ``flux`` spec adds on top (images, patches, target namespace, name prefix/suffix)."""
     extra = {
@@ -59,15 +81,15 @@ def render_stage(directory: Path, flux: Mapping[str, Any] | None = None) -> str:
     if flux is not None and flux.get("targetNamespace"):
         extra["namespace"] = flux["targetNamespace"]
     if not extra:
-        return render_text(directory)
+        return render_text(directory, label=label)
     import yaml  # only here: wrapping a stage in a temporary overlay
 
-    with tempfile.TemporaryDirectory(prefix="promoter-render-") as tmp:
+    with tempdirs.temporary("promoter-render-") as tmp:
         # kustomize refuses absolute resource paths: point at the stage relatively.
         relative = os.path.relpath(directory, tmp)
         body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
         (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
-        return render_text(Path(tmp))
+        return render_text(tmp, label=label)
 
 
 def _plain(value: object) -> object:
