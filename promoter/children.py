@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 _LIVE: set[subprocess.Popen[Any]] = set()
-_LOCK = threading.Lock()
+# Reentrant: the signal handler runs on the main thread, which may hold it at that moment.
+_LOCK = threading.RLock()
+_STOPPING = threading.Event()
 _PR_SET_PDEATHSIG = 1
 
 
@@ -52,10 +54,14 @@ def spawn_options() -> dict[str, Any]:
 
 
 def popen(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
-    """Start a tracked child (``forget`` it when it is done)."""
+    """Start a tracked child (``forget`` it when it is done); once the run is being
+    interrupted, a child started by another thread is killed at once."""
     process: subprocess.Popen[Any] = subprocess.Popen(list(args), **spawn_options(), **kwargs)
     with _LOCK:
         _LIVE.add(process)
+    if _STOPPING.is_set():
+        with contextlib.suppress(OSError):
+            process.kill()
     return process
 
 
@@ -82,7 +88,9 @@ def run(
 
 
 def kill_all() -> None:
-    """Kill every tracked child (the run is being interrupted); safe in a signal handler."""
+    """Kill every tracked child, and every child started from now on (the run is being
+    interrupted); safe in a signal handler."""
+    _STOPPING.set()
     with _LOCK:
         live = list(_LIVE)
     for process in live:
