@@ -104,24 +104,31 @@ class HelmReleaseState:
 
 def kustomization_of(obj: Mapping[str, Any]) -> KustomizationState:
     """Read a Kustomization object (any served version) into its state."""
-    ready = condition_of(obj, "Ready")
-    stalled = condition_of(obj, "Stalled")
     status = dig(obj, "status") or {}
     return KustomizationState(
-        name=str(dig(obj, "metadata", "name") or ""),
-        namespace=str(dig(obj, "metadata", "namespace") or ""),
-        api_version=str(obj.get("apiVersion") or ""),
-        ready=ready.status if ready else None,
-        reason=ready.reason if ready else None,
-        message=ready.message if ready else None,
-        suspended=dig(obj, "spec", "suspend") is True,
+        **_flux_fields(obj),
         applied_revision=text(status.get("lastAppliedRevision")),
         attempted_revision=text(status.get("lastAttemptedRevision")),
-        generation=integer(dig(obj, "metadata", "generation")),
-        observed_generation=integer(status.get("observedGeneration")),
-        stalled=bool(stalled and stalled.status),
         target_namespace=text(dig(obj, "spec", "targetNamespace")),
     )
+
+
+def _flux_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What every Flux object reports alike: identity, Ready, suspend, generations, Stalled."""
+    ready = condition_of(obj, "Ready")
+    stalled = condition_of(obj, "Stalled")
+    return {
+        "name": str(dig(obj, "metadata", "name") or ""),
+        "namespace": str(dig(obj, "metadata", "namespace") or ""),
+        "api_version": str(obj.get("apiVersion") or ""),
+        "ready": ready.status if ready else None,
+        "reason": ready.reason if ready else None,
+        "message": ready.message if ready else None,
+        "suspended": dig(obj, "spec", "suspend") is True,
+        "generation": integer(dig(obj, "metadata", "generation")),
+        "observed_generation": integer(dig(obj, "status", "observedGeneration")),
+        "stalled": bool(stalled and stalled.status),
+    }
 
 
 def helm_release_of(obj: Mapping[str, Any]) -> HelmReleaseState:
@@ -130,8 +137,6 @@ def helm_release_of(obj: Mapping[str, Any]) -> HelmReleaseState:
     The released chart version is the newest ``status.history`` snapshot's ``chartVersion``
     (v2, v2beta2), else ``status.lastAppliedRevision`` (v2beta1 wrote the chart version there).
     """
-    ready = condition_of(obj, "Ready")
-    stalled = condition_of(obj, "Stalled")
     status = dig(obj, "status") or {}
     snapshots = [s for s in status.get("history") or () if isinstance(s, Mapping)]
     if snapshots:
@@ -139,19 +144,7 @@ def helm_release_of(obj: Mapping[str, Any]) -> HelmReleaseState:
         chart_version = text(newest.get("chartVersion"))
     else:
         chart_version = text(status.get("lastAppliedRevision"))
-    return HelmReleaseState(
-        name=str(dig(obj, "metadata", "name") or ""),
-        namespace=str(dig(obj, "metadata", "namespace") or ""),
-        api_version=str(obj.get("apiVersion") or ""),
-        ready=ready.status if ready else None,
-        reason=ready.reason if ready else None,
-        message=ready.message if ready else None,
-        suspended=dig(obj, "spec", "suspend") is True,
-        chart_version=chart_version,
-        generation=integer(dig(obj, "metadata", "generation")),
-        observed_generation=integer(status.get("observedGeneration")),
-        stalled=bool(stalled and stalled.status),
-    )
+    return HelmReleaseState(**_flux_fields(obj), chart_version=chart_version)
 
 
 def chart_differs(git: str | None, live: str | None) -> bool:
