@@ -95,10 +95,11 @@ def _compare_dates(a: re.Match[str], b: re.Match[str]) -> int | None:
     if rest_a == rest_b:
         return 0
     # the same day: a build counter orders ("2024-05-01.2"), anything else (a commit) not
-    numbers = [re.fullmatch(r"(?:[-._]?(\d+))?", rest) for rest in (rest_a, rest_b)]
-    if numbers[0] is None or numbers[1] is None:
+    number_a = re.fullmatch(r"(?:[-._]?(\d+))?", rest_a)
+    number_b = re.fullmatch(r"(?:[-._]?(\d+))?", rest_b)
+    if number_a is None or number_b is None:
         return None
-    count_a, count_b = (int(m.group(1) or -1) for m in numbers)
+    count_a, count_b = int(number_a.group(1) or -1), int(number_b.group(1) or -1)
     return (count_a > count_b) - (count_a < count_b)
 
 
