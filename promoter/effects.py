@@ -8,7 +8,7 @@ pull request body)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import yaml
@@ -60,7 +60,7 @@ def refusal(target: Stage, effects: Sequence[SideEffect]) -> PromotionError:
     )
 
 
-def _and(names: Any) -> str:
+def _and(names: Iterable[str]) -> str:
     items = list(names)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 

@@ -262,6 +262,8 @@ def choose_edits(
 
     def effects_of(rewriter: Rewriter) -> tuple[SideEffect, ...]:
         edits = rewriter.edits()
+        if not edits:
+            return ()
         outside = any(not _inside(dst, e.path) for e in edits)
         candidates = (
             [s for p in repo.pipelines for s in p.stages if s != dst]
