@@ -33,8 +33,8 @@ SHORT_HEX = 12
 WIDE_WIDTH = 10_000
 """Width of ``-o wide`` output: nothing is ever squeezed, wrapped or abbreviated."""
 
-MIN_VERSION_WIDTH = 16
-"""A version column narrower than this wraps every version; below it the app column wraps too."""
+MIN_CHANGE_WIDTH = 24
+"""The history's change column is not squeezed below this: entries become blocks instead."""
 
 _DIGEST = re.compile(r"\b(sha256|sha384|sha512):([0-9a-f]{16,})")
 _HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{40,}(?![0-9a-f])")
@@ -166,38 +166,89 @@ def _side_by_side(grid: Grid) -> Table:
 
 
 def _stacked(grid: Grid, width: int) -> Table:
-    """``app | stage | version``: one block of rows per app, the app named once."""
+    """``app | stage | version``: one block of rows per app, the app named once; cells wider
+    than their column wrap after a separator (``-``, ``.``, ``/``, ...), never cut."""
     groups = [*grid.rows, *grid.extra]
     app = max([width_of(grid.corner), *(width_of(label) for label, _ in groups)])
     stage = max([width_of("stage"), *(width_of(s) for s in grid.stages)])
     value = max([width_of("version"), *(width_of(c) for c in grid.cells())])
-    widths = fit([app, stage, value], width, shrink=[2, 0, 1], minimum=MIN_VERSION_WIDTH)
+    widths = fit([app, stage, value], width)
     table = Table(
-        Column(grid.corner, width=widths[0], overflow="fold", no_wrap=widths[0] >= app),
-        Column("stage", width=widths[1], overflow="fold", no_wrap=widths[1] >= stage),
-        Column("version", width=widths[2], overflow="fold", no_wrap=widths[2] >= value),
+        *(
+            Column(header, width=size, no_wrap=True, overflow="fold")
+            for header, size in zip((grid.corner, "stage", "version"), widths, strict=True)
+        )
     )
     for number, (label, cells) in enumerate(groups):
         for index, cell in enumerate(cells):
             end = index == len(cells) - 1 and number < len(groups) - 1
-            table.add_row(label if index == 0 else "", grid.stages[index], cell, end_section=end)
+            table.add_row(
+                wrap(label, widths[0]) if index == 0 else "",
+                wrap(Text(grid.stages[index]), widths[1]),
+                wrap(cell, widths[2]),
+                end_section=end,
+            )
     return table
 
 
-def fit(natural: Sequence[int], width: int, *, shrink: Sequence[int], minimum: int) -> list[int]:
-    """Column widths whose table fits ``width``: columns keep their natural width while they
-    fit; otherwise the columns in ``shrink`` order give up space (never below ``minimum``
-    unless even that is too wide, then down to 1), the first one first."""
+MIN_WIDTH = 8
+"""No column of a squeezed table gets narrower than this (unless the width leaves less)."""
+
+
+def fit(natural: Sequence[int], width: int, *, fixed: Iterable[int] = ()) -> list[int]:
+    """Column widths whose boxed table fits ``width``: the widest columns give up space first
+    (every column shrunk lands on one common width), columns in ``fixed`` never; none goes
+    below ``MIN_WIDTH`` unless even that does not fit."""
+    keep = set(fixed)
+    room = width - table_width([0] * len(natural)) - sum(natural[i] for i in keep)
+    free = [i for i in range(len(natural)) if i not in keep]
+    if sum(natural[i] for i in free) <= room:
+        return list(natural)
+    level = max(1, room // max(1, len(free)))
+    while sum(min(natural[i], level + 1) for i in free) <= room:
+        level += 1
     widths = list(natural)
-    excess = table_width(widths) - width
-    for floor in (minimum, 1):
-        for index in shrink:
-            if excess <= 0:
-                return widths
-            give = min(excess, max(0, widths[index] - min(floor, natural[index])))
-            widths[index] -= give
-            excess -= give
+    for i in free:
+        widths[i] = min(natural[i], max(level, min(MIN_WIDTH, natural[i])))
+    spare = room - sum(widths[i] for i in free)
+    for i in free:  # what is left goes to the columns still cut, first come first served
+        if spare > 0 and widths[i] < natural[i]:
+            extra = min(spare, natural[i] - widths[i])
+            widths[i] += extra
+            spare -= extra
     return widths
+
+
+_BREAK_AFTER = frozenset("-./:@_+ ,")
+
+
+def wrap(text: Text, width: int) -> Text:
+    """``text`` broken into lines of at most ``width`` cells, each after a separator when one
+    is near (a version breaks after ``-``, ``.``, ``/``, ...), a symbol kept with what
+    follows; a run without separators is broken at the width.  Nothing is dropped."""
+    plain = text.plain
+    if width <= 0 or cell_len(plain) <= width or "\n" in plain:
+        return text
+    lines: list[Text] = []
+    start = 0
+    while cell_len(plain[start:]) > width:
+        end = start
+        while end < len(plain) and cell_len(plain[start : end + 1]) <= width:
+            end += 1
+        # After a blank in the second half of the line, else after the last separator.
+        blanks = [i + 1 for i in range(start + (end - start) // 2, end) if plain[i] == " "]
+        marks = [i + 1 for i in range(start + 2, end) if plain[i] in _BREAK_AFTER]
+        cut = max(blanks or marks or [end])
+        line = text[start:cut]
+        line.rstrip()
+        lines.append(line)
+        start = cut
+        while start < len(plain) and plain[start] == " ":
+            start += 1
+    lines.append(text[start:])
+    result = Text("\n").join(lines)
+    result.style = text.style
+    return result
 
 
 def legend(
@@ -278,7 +329,7 @@ def history_view(
     change = natural[_CHANGE]
     if not wide and others + change > width:
         change = width - others
-    if wide or change >= min(natural[_CHANGE], MIN_VERSION_WIDTH + 8):
+    if wide or change >= min(natural[_CHANGE], MIN_CHANGE_WIDTH):
         table = Table(title=HISTORY_TITLE, title_justify="left")
         for index, column in enumerate(HISTORY_COLUMNS):
             folds = index == _CHANGE and change < natural[_CHANGE]
@@ -290,8 +341,21 @@ def history_view(
         return [table]
     views: list[RenderableType] = [Text(HISTORY_TITLE)]
     for date, where, app, moved, commit, author, pr in rows:
-        views.append(Text(f"{date}  {where}  {app}", style="bold", overflow="fold"))
-        views.append(Text(f"  {moved}", overflow="fold"))
-        by = f"  commit {commit}  {author}" + (f"  {pr}" if pr else "")
-        views.append(Text(by, style="dim", overflow="fold"))
+        views.append(indented(Text(f"{date}  {where}  {app}", style="bold"), width, 0))
+        views.append(indented(Text(moved), width, 2))
+        by = f"commit {commit}  {author}" + (f"  {pr}" if pr else "")
+        views.append(indented(Text(by, style="dim"), width, 2))
     return views
+
+
+def indented(text: Text, width: int, indent: int) -> Text:
+    """``text`` wrapped (``wrap``) to ``width`` with every line indented by ``indent``, and
+    the lines after the first by two more."""
+    first = wrap(text, width - indent)
+    lines: list[Text] = list(first.split("\n"))
+    if len(lines) > 1:
+        rest = wrap(Text("\n").join(lines[1:]), width - indent - 2).split("\n")
+        lines = [lines[0], *(Text("  ") + line for line in rest)]
+    result = Text("\n").join(Text(" " * indent) + line for line in lines)
+    result.overflow = "fold"
+    return result
