@@ -33,8 +33,8 @@ SHORT_HEX = 12
 WIDE_WIDTH = 10_000
 """Width of ``-o wide`` output: nothing is ever squeezed, wrapped or abbreviated."""
 
-MIN_CHANGE_WIDTH = 24
-"""The history's change column is not squeezed below this: entries become blocks instead."""
+MIN_SQUEEZED = {"author": 16, "change": 32}
+"""No history column is squeezed below this: the entries become blocks of lines instead."""
 
 _DIGEST = re.compile(r"\b(sha256|sha384|sha512):([0-9a-f]{16,})")
 _HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{40,}(?![0-9a-f])")
@@ -191,14 +191,9 @@ def _stacked(grid: Grid, width: int) -> Table:
     return table
 
 
-MIN_WIDTH = 8
-"""No column of a squeezed table gets narrower than this (unless the width leaves less)."""
-
-
 def fit(natural: Sequence[int], width: int, *, fixed: Iterable[int] = ()) -> list[int]:
     """Column widths whose boxed table fits ``width``: the widest columns give up space first
-    (every column shrunk lands on one common width), columns in ``fixed`` never; none goes
-    below ``MIN_WIDTH`` unless even that does not fit."""
+    (every column shrunk lands on one common width), columns in ``fixed`` never."""
     keep = set(fixed)
     room = width - table_width([0] * len(natural)) - sum(natural[i] for i in keep)
     free = [i for i in range(len(natural)) if i not in keep]
@@ -209,7 +204,7 @@ def fit(natural: Sequence[int], width: int, *, fixed: Iterable[int] = ()) -> lis
         level += 1
     widths = list(natural)
     for i in free:
-        widths[i] = min(natural[i], max(level, min(MIN_WIDTH, natural[i])))
+        widths[i] = min(natural[i], level)
     spare = room - sum(widths[i] for i in free)
     for i in free:  # what is left goes to the columns still cut, first come first served
         if spare > 0 and widths[i] < natural[i]:
@@ -325,19 +320,13 @@ def history_view(
     natural = [
         max([width_of(h), *(width_of(r[i]) for r in rows)]) for i, h in enumerate(HISTORY_COLUMNS)
     ]
-    others = table_width(natural) - natural[_CHANGE]
-    change = natural[_CHANGE]
-    if not wide and others + change > width:
-        change = width - others
-    if wide or change >= min(natural[_CHANGE], MIN_CHANGE_WIDTH):
+    widths = natural if wide else _history_widths(natural, width)
+    if widths is not None:
         table = Table(title=HISTORY_TITLE, title_justify="left")
-        for index, column in enumerate(HISTORY_COLUMNS):
-            folds = index == _CHANGE and change < natural[_CHANGE]
-            table.add_column(
-                column, no_wrap=not folds, overflow="fold", width=change if folds else None
-            )
+        for column, size in zip(HISTORY_COLUMNS, widths, strict=True):
+            table.add_column(column, no_wrap=True, overflow="fold", width=size)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(wrap(Text(v), size) for v, size in zip(row, widths, strict=True)))
         return [table]
     views: list[RenderableType] = [Text(HISTORY_TITLE)]
     for date, where, app, moved, commit, author, pr in rows:
@@ -346,6 +335,20 @@ def history_view(
         by = f"commit {commit}  {author}" + (f"  {pr}" if pr else "")
         views.append(indented(Text(by, style="dim"), width, 2))
     return views
+
+
+def _history_widths(natural: list[int], width: int) -> list[int] | None:
+    """The history table's column widths within ``width``: the author wraps first, then the
+    change; None when that leaves too little of them (the entries become blocks of lines)."""
+    if table_width(natural) <= width:
+        return natural
+    for squeezable in (("author",), ("author", "change")):
+        shrink = {HISTORY_COLUMNS.index(c) for c in squeezable}
+        widths = fit(natural, width, fixed=[i for i in range(len(natural)) if i not in shrink])
+        narrowest = {i: min(natural[i], MIN_SQUEEZED[HISTORY_COLUMNS[i]]) for i in shrink}
+        if table_width(widths) <= width and all(widths[i] >= narrowest[i] for i in shrink):
+            return widths
+    return None
 
 
 def indented(text: Text, width: int, indent: int) -> Text:

@@ -44,6 +44,15 @@ def tag(app: str, stage: str, generation: int = 0) -> str:
     return f"2026.12.01-build.{4700 + len(stage) + generation}-feature-quarterly-reports"
 
 
+MOVED = {"dev": 1, "qa": 2}
+"""The stages ``git_history`` moves on, and the generation of their new builds."""
+
+
+def current(app: str, stage: str) -> str:
+    """The version ``app`` runs in ``stage`` once ``git_history`` has run."""
+    return tag(app, stage, MOVED.get(stage, 0))
+
+
 def long_versions_repo(root: Path) -> Path:
     """Write the repository (one pipeline ``delivery`` of seven stages, three apps) at
     ``root``; return ``root``."""
@@ -75,8 +84,8 @@ def git_history(root: Path) -> None:
     with environment(dated("2026-12-01T09:00:00+00:00", SEEDER)):
         git("add", "-A", cwd=root)
         git("commit", "--quiet", "-m", "delivery pipeline", cwd=root)
-    for number, stage in enumerate(("dev", "qa"), start=1):
-        write(root, stage_files(stage, STAGES.index(stage), generation=number))
+    for number, (stage, generation) in enumerate(MOVED.items(), start=1):
+        write(root, stage_files(stage, STAGES.index(stage), generation))
         with environment(dated(f"2026-12-0{1 + number}T10:00:00+00:00", HAND)):
             git("add", "-A", cwd=root)
             git("commit", "--quiet", "-m", f"new builds in {stage}", cwd=root)
