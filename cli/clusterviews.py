@@ -41,6 +41,7 @@ def print_cluster_tables(report: ClusterReport, *, wide: bool = False) -> None:
     each stage's state), each stage's reason under it, and the legend of symbols used
     (stages as rows when they do not fit side by side; ``wide``: everything in full)."""
     from cli.layout import console as table_console
+    from cli.layout import legend_text
 
     out = table_console(wide)
     used: set[str] = set()
@@ -52,9 +53,9 @@ def print_cluster_tables(report: ClusterReport, *, wide: bool = False) -> None:
             if cluster.message:
                 line = f"{stage_status.stage.name} ({cluster.context}): {cluster.state}: "
                 out.print(Text(line + cluster.message, style=STATE_STYLES[cluster.state]))
-    legend = "   ".join(f"{symbol} {_LEGEND[symbol]}" for symbol in _LEGEND if symbol in used)
+    legend = [f"{symbol} {_LEGEND[symbol]}" for symbol in _LEGEND if symbol in used]
     if legend:
-        out.print(Text(legend, style="dim"))
+        out.print(legend_text(legend, out.width))
 
 
 def _table(

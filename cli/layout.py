@@ -253,10 +253,14 @@ def legend(
     order, as many on a line as fit ``width``; None when no cell shows any."""
     shown = [cell.plain for cell in cells]
     used = [text for symbol, text in entries.items() if any(symbol in s for s in shown)]
-    if not used:
-        return None
+    return legend_text(used, width) if used else None
+
+
+def legend_text(pieces: Sequence[str], width: int = WIDE_WIDTH) -> Text:
+    """Legend pieces three blanks apart, as many on a line as fit ``width`` (a piece is
+    split only when it alone is wider)."""
     lines: list[str] = []
-    for piece in used:
+    for piece in pieces:
         joined = f"{lines[-1]}   {piece}" if lines else piece
         if lines and cell_len(joined) <= width:
             lines[-1] = joined

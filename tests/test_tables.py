@@ -21,6 +21,7 @@ from cli.layout import Grid, digits_for, fit, render_grid, shorten, wrap
 from cli.main import app
 from cli.views import status_table
 from promoter import status
+from tests.builders.git import isolate
 from tests.builders.history import commit, replaced, seed
 from tests.builders.long_versions import (
     APPS,
@@ -40,6 +41,8 @@ from tests.builders.repos import (
     write,
 )
 from tests.builders.snapshots import snapshot
+from tests.cluster_repo import make_cluster_repo, run_stages
+from tests.fakes.kube import FakeKube
 
 WIDTHS = (60, 80, 120)
 
@@ -362,3 +365,26 @@ def test_multi_app_plan_groups_containers_under_their_app(tmp_path: Path) -> Non
     block = [line.split(":")[0].strip() for line in lines[shop + 1 : shop + 4]]
     assert sorted(block) == ["envoy", "migrate", "shop"]
     assert shop == nginx + 2
+
+
+# -- status --cluster -------------------------------------------------------------------------
+
+
+def test_cluster_view_stacks_when_narrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubeconfig: Path, kube: FakeKube
+) -> None:
+    """``status --cluster`` at 40 columns: stages as rows, the live version and the
+    ``cluster`` state rows kept, legend of the used symbols, nothing too wide."""
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    repo = make_cluster_repo(tmp_path)
+    run_stages(kube, repo.first, prod="0.9.0")
+    result = invoke("status", "--repo", str(repo.work), "--cluster", columns=40)
+    assert result.exit_code == 0, result.output
+    assert widest(result.stdout) <= 40
+    assert re.search(r"┃ app +┃ stage +┃ version +┃", result.stdout)
+    assert shown(result.stdout, "Deployment/web") and shown(result.stdout, "cluster")
+    assert shown(result.stdout, "◆ 1.0.0 ≠ 0.9.0")
+    assert "in-sync" in result.stdout and "drift" in result.stdout
+    assert "≠ the cluster runs another version" in result.stdout.replace("\n", " ")
+    assert "✗" not in result.stdout
