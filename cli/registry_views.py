@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 
 from cli.views import (
@@ -15,7 +14,6 @@ from cli.views import (
     _problems,
     render_status,
     status_grid,
-    status_table,
 )
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
 
@@ -54,10 +52,6 @@ _LEGEND = {
     NEWER: f"{NEWER} newer tags in the registry",
     MOVED: f"{MOVED}: the pinned digest is no longer what the tag resolves to",
 }
-
-
-def _table(pipeline: PipelineStatus, registry: RegistryStatus) -> Table:
-    return status_table(pipeline, _renderer(pipeline, registry))
 
 
 def _renderer(pipeline: PipelineStatus, registry: RegistryStatus) -> CellRenderer:
