@@ -29,9 +29,9 @@ PLAIN_WIDTH = 10_000
 
 
 def console(*, soft_wrap: bool = False) -> Console:
-    """A console that is plain (no colour, no width limit unless ``COLUMNS`` sets one) when
-    stdout is not a terminal;
-    ``soft_wrap`` leaves long lines to the terminal (reports with URLs and paths)."""
+    """A console that is plain (no colour; no width limit unless ``COLUMNS`` sets one) when
+    stdout is not a terminal; ``soft_wrap`` leaves long lines to the terminal (reports with
+    URLs and paths)."""
     out = Console(highlight=False, soft_wrap=soft_wrap)
     if out.is_terminal:
         return out
