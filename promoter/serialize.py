@@ -299,7 +299,12 @@ _SEVERITIES = ("error", "warning", "notice")
 
 
 def diff_dict(diff: StageDiff) -> dict[str, Any]:
-    """The difference between two stages: versions, object diffs, normalisations."""
+    """The difference between two stages: versions, object diffs, normalisations.
+
+    ``from``/``to`` name the stages of the promotion (FROM -> TO); every pair of values
+    below reads as the text report's ``old -> new``: ``from`` is TO's value now, ``to`` the
+    value FROM has (what the promotion writes).
+    """
     return {
         "pipeline": diff.pipeline,
         "from": diff.source.name,
@@ -308,10 +313,10 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
             {
                 "kind": v.kind,
                 "name": v.name,
-                "from_version": v.from_version,
-                "to_version": v.to_version,
+                "from_version": v.to_version,
+                "to_version": v.from_version,
                 "images": [
-                    {"container": i.container, "init": i.init, "from": i.from_, "to": i.to}
+                    {"container": i.container, "init": i.init, "from": i.to, "to": i.from_}
                     for i in v.images
                 ],
             }
@@ -324,8 +329,8 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
         "normalised": [
             {
                 "field": n.field,
-                "from": n.from_value,
-                "to": n.to_value,
+                "from": n.to_value,
+                "to": n.from_value,
                 "objects": list(n.objects),
             }
             for n in diff.normalised
