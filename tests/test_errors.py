@@ -123,7 +123,7 @@ def _patch_targets_nothing(tmp: Path, root: Path) -> str:
     )
     return (
         "demo/dev/patch.yaml:1: no resource matches strategic merge patch "
-        "Deployment.v1.apps/ghost.[noNs]"
+        "Deployment/ghost"
     )
 
 
@@ -139,7 +139,7 @@ def _inline_patch_targets_nothing(tmp: Path, root: Path) -> str:
     write(root, {"demo/dev/kustomization.yaml": kustomization("deployment.yaml", extra=patches)})
     return (
         "demo/dev/kustomization.yaml:7: no resource matches strategic merge patch "
-        "Deployment.v1.apps/ghost.[noNs]"
+        "Deployment/ghost"
     )
 
 
