@@ -392,6 +392,19 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
         try:
             build = repo.build(stage)
         except PromoterError as exc:
+            if repo.stage_status(stage).rendered:  # kustomize renders it (issue 10)
+                message = (
+                    f"the native reader cannot build this stage ({exc.problem.message}); "
+                    "status and promote render it with kustomize instead"
+                )
+                rule = "unsupported"
+                findings.add_problem(
+                    replace(exc.problem, message=message),
+                    rule,
+                    _kustomization_of(repo, stage),
+                    stage,
+                )
+                continue
             findings.add_problem(exc.problem, "stage", _kustomization_of(repo, stage), stage)
             continue
         builds[index] = build

@@ -104,6 +104,9 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
     }
     if status.error is not None:
         data["error"] = status.error
+    data["native_problem"] = (
+        None if status.native_problem is None else status.native_problem.to_dict()
+    )
     return data
 
 
@@ -326,6 +329,8 @@ def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
             for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
                 app_data["live"] = live_to_dict(cluster.live(app.key))
     return data
+
+
 # -- report --------------------------------------------------------------------------------
 
 
