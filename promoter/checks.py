@@ -397,10 +397,9 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
                     f"the native reader cannot build this stage ({exc.problem.message}); "
                     "status and promote render it with kustomize instead"
                 )
-                rule = "unsupported"
                 findings.add_problem(
                     replace(exc.problem, message=message),
-                    rule,
+                    "unsupported",
                     _kustomization_of(repo, stage),
                     stage,
                 )

@@ -374,7 +374,9 @@ def _sourced(rendered: App, native: App) -> App:
     return replace(rendered, images=images, source=source)
 
 
-def status(path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False) -> RepoStatus:
+def status(
+    path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
+) -> RepoStatus:
     """``pipelines status``: every app's version in every stage of the named pipelines (all
     by default) of the repository at ``path``; a repository without pipelines is an error."""
     repo = GitOpsRepo.open(path)

@@ -329,8 +329,6 @@ def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
             for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
                 app_data["live"] = live_to_dict(cluster.live(app.key))
     return data
-
-
 # -- report --------------------------------------------------------------------------------
 
 
