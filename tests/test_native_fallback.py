@@ -14,7 +14,7 @@ from cli.main import app as cli_app
 from promoter.checks import check_repo
 from promoter.planner import plan_promotion
 from promoter.repo import GitOpsRepo
-from tests.builders.repos import kustomization, simple_pipeline, write
+from tests.builders.repos import git_init, kustomization, simple_pipeline, write
 
 # kustomize keeps bookkeeping annotations on every object while it builds; a JSON6902
 # ``test`` on one succeeds in kustomize, and the native reader (rightly) does not model them.
@@ -126,3 +126,17 @@ def test_without_kustomize_the_native_failure_is_the_error(
     prod = repo.stage_status(repo.stage("demo", "prod"))
     assert prod.error is not None
     assert not prod.rendered
+
+
+def test_promote_cli_dry_run_on_a_rendered_stage(kubectl: str, temp: Path) -> None:
+    """``promote --dry-run`` plans the rendered stage's promotion and writes nothing."""
+    tmp_path = temp
+    root = git_init(_repo(tmp_path / "repo"))
+    before = (root / "demo/prod/kustomization.yaml").read_text(encoding="utf-8")
+    result = CliRunner().invoke(
+        cli_app, ["promote", "app", "dev", "prod", "--repo", str(root), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1.0.0" in result.output
+    assert "1.1.0" in result.output
+    assert (root / "demo/prod/kustomization.yaml").read_text(encoding="utf-8") == before
