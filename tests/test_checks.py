@@ -278,8 +278,7 @@ def test_strategic_merge_patch_targeting_nothing(tmp_path: Path) -> None:
             "demo/prod/tag.yaml",
             1,
             "stage",
-            "no resource matches strategic merge patch Deployment/other "
-            "(stage demo/prod)",
+            "no resource matches strategic merge patch Deployment/other (stage demo/prod)",
         ),
     )
 
