@@ -260,14 +260,31 @@ def _trailer_dict(trailers: tuple[tuple[str, str], ...]) -> dict[str, str]:
 # -- check ---------------------------------------------------------------------------------
 
 
-def check_dict(findings: tuple[Finding, ...]) -> dict[str, Any]:
-    """``{"findings": [{"file", "line", "rule", "message"}], "ok": bool}``."""
+def check_dict(findings: tuple[Finding, ...], strict: bool = False) -> dict[str, Any]:
+    """``{"findings": [{"file", "line", "rule", "message", "id", "severity"}], "ok": bool,
+    "counts": {"error", "warning", "notice"}, "strict": bool}``: ``id`` is the rule id
+    (``rule`` too), ``ok`` is True when the check passes (no error; with ``strict`` no
+    warning either), as its exit code 0 does."""
+    failing = ("error", "warning") if strict else ("error",)
     return {
         "findings": [
-            {"file": f.file, "line": f.line, "rule": f.rule, "message": f.message} for f in findings
+            {
+                "file": f.file,
+                "line": f.line,
+                "rule": f.rule,
+                "message": f.message,
+                "id": f.rule,
+                "severity": f.severity,
+            }
+            for f in findings
         ],
-        "ok": not findings,
+        "ok": not any(f.severity in failing for f in findings),
+        "counts": {s: sum(1 for f in findings if f.severity == s) for s in _SEVERITIES},
+        "strict": strict,
     }
+
+
+_SEVERITIES = ("error", "warning", "notice")
 
 
 # -- diff ----------------------------------------------------------------------------------

@@ -82,7 +82,9 @@ def test_stage_is_an_error_only_when_kustomize_fails_too(kubectl: str, tmp_path:
     assert prod.error is not None
     assert "JSON6902 patch on Deployment/app: test " in prod.error
     findings = check_repo(repo)
-    assert [(f.rule, f.file) for f in findings] == [("stage", "demo/prod/kustomization.yaml")]
+    assert [(f.rule, f.file) for f in findings] == [
+        ("stage-unbuildable", "demo/prod/kustomization.yaml")
+    ]
 
 
 def test_check_notes_the_native_failure_of_a_rendered_stage(kubectl: str, tmp_path: Path) -> None:
