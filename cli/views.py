@@ -187,6 +187,8 @@ def print_change(result: ChangeResult) -> None:
         at = f"{change.file}:{change.line}" if change.line else change.file
         what = change.container or "chart"
         line = f"    {what}: {change.old} -> {change.new}  {at} ({change.how})"
+        if change.policy is not None:
+            line += f" {AUTOMATED} {change.policy}"
         out.print(Text(line, style="dim"))
     for note in plan.notes:
         out.print(Text(f"  note: {note}", style="yellow"))

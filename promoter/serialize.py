@@ -184,6 +184,8 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
                 "file": c.file,
                 "line": c.line or None,
                 "how": c.how,
+                "automated": c.policy is not None,
+                "policy": c.policy,
             }
             for c in plan.changes
         ],
@@ -192,6 +194,15 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
         "kind": plan.kind,
         "origin_commit": plan.origin_commit,
         "notes": list(plan.notes),
+        "also_affected": [
+            {
+                "pipeline": e.pipeline,
+                "stage": e.stage,
+                "files": list(e.files),
+                "changes": list(e.changes),
+            }
+            for e in plan.also_affected
+        ],
     }
     if plan.changelog is not None:
         data["changelog"] = plan.changelog.to_json()
