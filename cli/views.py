@@ -197,6 +197,11 @@ def _problems(pipeline: PipelineStatus) -> list[str]:
                 f"({'; '.join(p.text for p in stage_status.unsupported)}) "
                 "and no kustomize/kubectl is on PATH"
             )
+        if stage_status.error is None and stage_status.native_problem is not None:
+            lines.append(
+                f"note: stage {stage_status.stage.name} was rendered with kustomize: the native "
+                f"reader cannot build it ({stage_status.native_problem.text})"
+            )
     return lines
 
 

@@ -430,6 +430,18 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
         try:
             build = repo.build(stage)
         except PromoterError as exc:
+            if repo.stage_status(stage).rendered:  # kustomize renders it (issue 10)
+                message = (
+                    f"the native reader cannot build this stage ({exc.problem.message}); "
+                    "status and promote render it with kustomize instead"
+                )
+                findings.add_problem(
+                    replace(exc.problem, message=message),
+                    "unsupported",
+                    _kustomization_of(repo, stage),
+                    stage,
+                )
+                continue
             rule = rule_for(exc.problem.code, "stage-unbuildable")
             findings.add_problem(exc.problem, rule, _kustomization_of(repo, stage), stage)
             continue

@@ -201,6 +201,8 @@ def plan_moves(
     if not edits:
         return plan
     verify_native(repo, dst, dst_status, edits, expected, others=False)
+    if dst_status.native_problem is not None:
+        use_render = True  # only kustomize can read the stage: only it can verify the edit
     if use_render:
         return _with_render(plan, verify_render(repo, dst, edits, expected))
     return plan
@@ -374,7 +376,11 @@ def _referenced_from_outside(repo: GitOpsRepo, stage: Stage, others: Sequence[St
 
 def _originals(repo: GitOpsRepo, stage: Stage) -> dict[str, Original]:
     out: dict[str, Original] = {}
-    for resource in repo.build(stage).resources:
+    try:
+        resources = repo.build(stage).resources
+    except PromoterError:
+        return out  # rendered instead (issue 10): the render names the objects
+    for resource in resources:
         original = resource.original
         api_version = f"{original.group}/{original.version}" if original.group else original.version
         out[f"{original.kind}/{original.name}"] = Original(api_version, original.namespace or None)
@@ -397,6 +403,11 @@ def verify_native(
     planned versions, nothing else changed anywhere (``others=False``: the target only;
     ``promoter.effects`` judges the others)."""
     view = repo.with_overrides({e.path: e.after.encode("utf-8") for e in edits})
+    if before.native_problem is not None:
+        # The native reader cannot build the target: kustomize verifies it (verify_render).
+        if others:
+            _verify_others(repo, view, target, edits)
+        return
     after = view.stage_status(target)
     if after.error is not None:
         raise PromotionError(f"after the edit stage {target.name} would not build: {after.error}")
@@ -420,8 +431,14 @@ def verify_native(
             )
     if {a.key for a in after.apps} != {a.key for a in before.apps}:
         raise PromotionError(f"verification failed: the apps of {target.name} would change")
-    if not others:
-        return
+    if others:
+        _verify_others(repo, view, target, edits)
+
+
+def _verify_others(
+    repo: GitOpsRepo, view: GitOpsRepo, target: Stage, edits: Sequence[FileEdit]
+) -> None:
+    """No other stage reading an edited file renders differently after the edits."""
     touched = {e.path for e in edits}
     outside = [e.path for e in edits if not e.path.startswith(f"{target.path}/")]
     candidates = (
@@ -515,7 +532,11 @@ def _copy_neighbourhood(repo: GitOpsRepo, stage: Stage, copy: Path) -> None:
     """Every file of the directories the stage's build read (kustomize may read a file the
     native build did not): regular files inside the repository only, read through the
     repository's safe reader, links never followed out (issue 11)."""
-    folders = {posixpath.dirname(f) for f in repo.stage_files(stage)}
+    read = repo.stage_files(stage)
+    if not read:  # the native reader cannot build the stage, so cannot say what it reads
+        _copy(repo, repo.source.files(), copy)
+        return
+    folders = {posixpath.dirname(f) for f in read}
     files = set(repo.source.files(stage.path))
     for folder in folders:
         files.update(f for f in repo.source.files(folder) if posixpath.dirname(f) == folder)

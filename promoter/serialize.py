@@ -83,7 +83,8 @@ def app_dict(app: App) -> dict[str, Any]:
 
 
 def stage_dict(status: StageStatus) -> dict[str, Any]:
-    """One stage; ``error`` is present only when the stage could not be read.
+    """One stage; ``error`` is present only when the stage could not be read,
+    ``native_problem`` only when kustomize rendered a stage the native reader cannot build.
 
     ``unsupported`` and ``error`` are the text forms of ``unsupported_problems`` and
     ``problems`` (``{"file", "line", "column", "message", "code"}`` records).
@@ -104,6 +105,8 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
     }
     if status.error is not None:
         data["error"] = status.error
+    if status.native_problem is not None:  # rendered: why the native reader could not
+        data["native_problem"] = status.native_problem.to_dict()
     return data
 
 

@@ -279,8 +279,7 @@ def test_strategic_merge_patch_targeting_nothing(tmp_path: Path) -> None:
             "demo/prod/tag.yaml",
             1,
             "stage-unbuildable",
-            "no resource matches strategic merge patch Deployment.v1.apps/other.[noNs] "
-            "(stage demo/prod)",
+            "no resource matches strategic merge patch Deployment/other (stage demo/prod)",
         ),
     )
 
