@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from promoter.history import HistoryEntry
 
 
+class Declaration(str, Enum):
+    """Which promoter.yaml declares the pipelines while history is replayed."""
+
+    current = "current"
+    as_of_commit = "as-of-commit"
+
+
 class HistoryOutput(str, Enum):
     """Output formats of ``history``."""
 
@@ -42,6 +49,14 @@ def history(
     output: Annotated[
         HistoryOutput, typer.Option("--output", "-o", help="Output format.")
     ] = HistoryOutput.table,
+    declaration: Annotated[
+        Declaration,
+        typer.Option(
+            "--declaration",
+            help="Pipelines of promoter.yaml as it is now, for the whole history (current), "
+            "or as each commit had it (as-of-commit).",
+        ),
+    ] = Declaration.current,
 ) -> None:
     """Every change of an app's version in a stage, newest first, from git history."""
     with handled():
@@ -52,15 +67,29 @@ def history(
             raise promoter.PromoterError(
                 f"--since {since!r} is not a date like 2026-11-01 or 2026-11-01T12:00"
             )
+        from promoter.truncation import history_truncation
+
+        root = repo_root(repo)
         entries = promoter.list_history(
-            repo_root(repo), app, pipeline=pipeline, stage=stage, since=moment, max_count=max_count
+            root,
+            app,
+            pipeline=pipeline,
+            stage=stage,
+            since=moment,
+            max_count=max_count,
+            declaration=declaration.value,
         )
+        truncated = history_truncation(root)
         if output is HistoryOutput.json:
             from promoter.serialize import history_dict, to_json
 
-            sys.stdout.write(to_json(history_dict(entries)))
+            sys.stdout.write(to_json(history_dict(entries, truncated)))
         else:
             _table(entries, wide=output is HistoryOutput.wide)
+            if truncated is not None:
+                from cli.views import console
+
+                console().print(truncated.message, soft_wrap=True)
 
 
 def _date(text: str) -> datetime | None:

@@ -523,21 +523,24 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_files(repo: GitOpsRepo, stage: Stage, copy: Path, edits: Sequence[FileEdit]) -> None:
-    _copy(repo, repo.stage_files(stage), copy)
+    from promoter.kustomize.references import stage_reads
+
+    # The files the native build read, and every file kustomize may read besides (generator
+    # sources, charts, ...): the render costs what it costs, not a copy of the repository.
+    _copy(repo, stage_reads(repo.source, repo.stage_files(stage), stage.path), copy)
     (copy / stage.path).mkdir(parents=True, exist_ok=True)
     _write_edits(copy, edits)
 
 
 def _copy_neighbourhood(repo: GitOpsRepo, stage: Stage, copy: Path) -> None:
-    """Every file of the directories the stage's build read (kustomize may read a file the
-    native build did not): regular files inside the repository only, read through the
-    repository's safe reader, links never followed out (issue 11)."""
-    read = repo.stage_files(stage)
-    if not read:  # the native reader cannot build the stage, so cannot say what it reads
-        _copy(repo, repo.source.files(), copy)
-        return
-    folders = {posixpath.dirname(f) for f in read}
-    files = set(repo.source.files(stage.path))
+    """The stage's files, and every file directly in the directories they are in (kustomize
+    may read a file nothing names): regular files inside the repository only, read through
+    the repository's safe reader, links never followed out (issue 11), never a whole tree
+    below a directory (issue 10 §6)."""
+    from promoter.kustomize.references import stage_reads
+
+    files = stage_reads(repo.source, repo.stage_files(stage), stage.path)
+    folders = {posixpath.dirname(f) for f in files} | {stage.path}
     for folder in folders:
         files.update(f for f in repo.source.files(folder) if posixpath.dirname(f) == folder)
     _copy(repo, files, copy)

@@ -294,7 +294,7 @@ def _promote(
                     return PromotionResult(plan, base, base_commit, branch, sha)
                 # Before pushing: the forge answers and accepts the token (nothing half-done).
                 existing = pulls.find_open(branch, base) if pulls is not None else None
-                expected = git.remote_sha(repo, remote.name, branch, genv)
+                expected = git.remote_sha(repo, remote.name, branch, genv, push=True)
                 try:
                     git.push(tree, remote.name, branch, expected, genv)
                 except PushRaced as exc:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from promoter.registry_status import RegistryStatus
     from promoter.report import Report
     from promoter.stagediff import StageDiff
+    from promoter.truncation import Truncation
 
 
 def to_json(data: object, *, indent: int | None = 2) -> str:
@@ -238,9 +239,19 @@ def forge_dict(published: PromotionResult) -> dict[str, Any]:
 # -- history -------------------------------------------------------------------------------
 
 
-def history_dict(entries: tuple[HistoryEntry, ...]) -> dict[str, Any]:
-    """``{"entries": [...]}``, newest first as given."""
-    return {"entries": [entry_dict(e) for e in entries]}
+def history_dict(
+    entries: tuple[HistoryEntry, ...], truncated: Truncation | None = None
+) -> dict[str, Any]:
+    """``{"entries": [...]}``, newest first as given; with ``"truncated"`` (where a shallow
+    clone's history starts) when it is cut off."""
+    found: dict[str, Any] = {"entries": [entry_dict(e) for e in entries]}
+    if truncated is not None:
+        found["truncated"] = {
+            "shallow": truncated.shallow,
+            "oldest_commit": truncated.oldest_commit,
+            "oldest_date": truncated.oldest_date,
+        }
+    return found
 
 
 def entry_dict(entry: HistoryEntry) -> dict[str, Any]:
