@@ -153,7 +153,7 @@ class _Disk:
                     return ("dangling", real)
         if kind == "a":
             return (info.st_dev, info.st_ino, info.st_mode, real)
-        if info.st_mtime_ns >= self.racy_after or info.st_ctime_ns >= self.racy_after:
+        if info.st_mtime_ns >= self.racy_after:
             return _RACY
         if kind == "d":
             return (info.st_dev, info.st_ino, info.st_mode, info.st_mtime_ns, real)
