@@ -62,11 +62,18 @@ class GitOpsRepo:
         self._files: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
-    def open(cls, path: str | Path) -> GitOpsRepo:
-        """Discover the pipelines of the repository at ``path``."""
+    def open(cls, path: str | Path, *, cache: bool = False) -> GitOpsRepo:
+        """Discover the pipelines of the repository at ``path``; ``cache``: reuse what the
+        last cached ``status`` discovered when nothing it depends on changed."""
         root = Path(path)
         if not root.is_dir():
             raise RepoError(f"{path}: not a directory")
+        if cache:
+            from promoter.statuscache import cached_discovery
+
+            known = cached_discovery(root.resolve())
+            if known is not None:
+                return cls(root.resolve(), known[0], known[1])
         found = discover(root.resolve())
         return cls(root.resolve(), found.pipelines, found.flux_specs)
 

@@ -543,6 +543,26 @@ def _next_state(
     return _State(key, str(root), table.paths, discovery_deps, reader.blob, entries, blob)
 
 
+def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
+    """The pipelines and Flux specs the last cached ``status`` discovered in the repository
+    at ``root`` (resolved), when no directory, YAML file or stage path changed since; None
+    otherwise (then discover as usual)."""
+    started = time.time_ns()
+    with paused_gc():
+        old = _read(cache_path(root), _program_key(), str(root))
+        if old is None or not old.discovery[0]:
+            return None
+        disk = _Disk(root, started)
+        for index in old.discovery_deps:
+            rel, kind, fp = old.paths[index]
+            if fp == _RACY or fp != disk.fp(rel, kind):
+                return None
+        try:
+            return _loads(old.discovery[0]), _loads(old.discovery[1])
+        except _Damaged:
+            return None
+
+
 def _storable(status: StageStatus, files: frozenset[str] | None) -> list[tuple[str, str]] | None:
     if files is None or status.problem is not None or status.unsupported or status.rendered:
         return None

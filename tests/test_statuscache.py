@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from promoter import GitOpsRepo
+from promoter.planner import plan_promotion
 from promoter.repo import status
 from promoter.serialize import status_dict, to_json
-from promoter.statuscache import MAGIC, CacheStats, cache_path, cached_status
+from promoter.statuscache import MAGIC, CacheStats, cache_path, cached_discovery, cached_status
 from tests.builders.repos import example_repo, flux_sync, git_init, write
 from tests.test_kustomize import (
     app_names,
@@ -367,3 +368,23 @@ def test_cached_stages_match_kubectl(kubectl: str, repo: Path) -> None:
             expected = kubectl_answer(output, app_names(apps))
             assert expected == native_answer(apps, reader.build(stage).resources)
             assert source_problems(kubectl, repo, apps) == []
+
+
+def test_promote_reuses_the_discovery_only_while_it_is_valid(repo: Path) -> None:
+    """``GitOpsRepo.open(cache=True)`` (what promote uses) takes the pipelines and Flux
+    specs the last status discovered while nothing changed, and discovers again after a
+    Flux label changed; plans are the same either way."""
+    assert cached_discovery(repo.resolve()) is not None
+    cached, fresh = GitOpsRepo.open(repo, cache=True), GitOpsRepo.open(repo)
+    assert cached.pipelines == fresh.pipelines
+    for pipeline in fresh.pipelines:
+        for stage in pipeline.stages:
+            assert cached.flux_layer(stage) == fresh.flux_layer(stage)
+    plans = [
+        plan_promotion(r, ["nginx"], "dev", "staging", pipeline="web").diff()
+        for r in (cached, fresh)
+    ]
+    assert plans[0] == plans[1] != ""
+    _label(repo)
+    assert cached_discovery(repo.resolve()) is None
+    assert GitOpsRepo.open(repo, cache=True).pipelines == GitOpsRepo.open(repo).pipelines
