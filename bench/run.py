@@ -473,13 +473,19 @@ def measure_promote(ctx: Context) -> list[Figure]:
     cases = promote_cases(ctx.plan)
     runs = ctx.args.promote_runs
     figures: list[Figure] = []
+    # As people do, status runs first: promote reuses the pipelines it discovered.
+    cache_env = _cache_env(ctx)
+    status_argv: list[str | Path] = [ctx.pipelines_bin, "status", "--repo", ctx.repo, "-o", "json"]
+    time_command(status_argv, 1, env=cache_env)
     with native_env() as (native, native_note):
+        native = {**native, "XDG_CACHE_HOME": cache_env["XDG_CACHE_HOME"]}
         modes: list[tuple[str, str, dict[str, str] | None, str]] = [
             (
                 "default",
                 "kubectl verification",
-                None,
-                "default env: verifies with kubectl kustomize",
+                cache_env,
+                "default env: verifies with kubectl kustomize; after one status run (its "
+                "discovery is reused)",
             ),
             ("native", "native verification only", native, native_note),
         ]
@@ -521,6 +527,7 @@ def measure_promote(ctx: Context) -> list[Figure]:
                     f"aim < 1 s; {note}" if mode == "default" else "aim < 1 s",
                 )
             )
+    shutil.rmtree(cache_env["XDG_CACHE_HOME"], ignore_errors=True)
     return figures
 
 
