@@ -73,6 +73,14 @@ def status(
             help="Exit 1 when a stage is in one of these cluster states (drift,failing,pending).",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Read every stage again instead of reusing what the last run read of "
+            "unchanged stages.",
+        ),
+    ] = False,
 ) -> None:
     """Show every app's version in every stage of every pipeline."""
     if not cluster and (context is not None or fail_on is not None):
@@ -91,15 +99,23 @@ def status(
             if cluster
             else None
         )
-        result = (
-            report.status if report is not None else promoter.status(root, chosen, render=render)
-        )
+        if report is not None:
+            result = report.status
+        elif no_cache or render:
+            result = promoter.status(root, chosen, render=render)
+        else:  # straight to the cache: a warm run imports no reader
+            from promoter.statuscache import cached_status
+
+            result = cached_status(root, chosen)
         seen = None
         if registry:
             from promoter.registry_status import registry_status
 
             seen = registry_status(root, result, insecure=insecure_registry or ())
-        _print(output, result, report, seen)
+        from promoter.statuscache import paused_gc
+
+        with paused_gc():  # the output is hundreds of thousands of short-lived objects
+            _print(output, result, report, seen)
         sys.stdout.flush()
         problems = views.problem_lines(result)
     # The output above still shows every readable stage; each problem also gets one line here.

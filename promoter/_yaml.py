@@ -128,6 +128,18 @@ class _Composer(_BaseLoader):  # type: ignore[misc,valid-type]
     """libyaml's parser and composer with the base resolver: nodes only, no Python-side
     type resolution per scalar (that is what made plain loading slow)."""
 
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        """The base resolver's answer (it has no implicit resolvers: every node gets its
+        kind's default tag), without its per-node lookups: it runs once per node."""
+        return _DEFAULT_TAGS[kind]
+
+
+_DEFAULT_TAGS: dict[type[yaml.Node], str] = {
+    yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+    yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+    yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+}
+
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}

@@ -254,7 +254,7 @@ def publish_change(
     if mode == "publish":
         published = promote(path, maker, options, pulls_factory=pulls_factory, env=env)
         return ChangeResult(published.plan, mode, published)
-    gitops = GitOpsRepo.open(path)
+    gitops = GitOpsRepo.open(path, cache=True)  # what the last status found, if unchanged
     plan = maker(gitops, Path(path))
     if not plan.is_noop:
         plan = enforce_gates(gitops, plan, ignore=options.ignore_gates)

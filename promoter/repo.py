@@ -62,11 +62,18 @@ class GitOpsRepo:
         self._files: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
-    def open(cls, path: str | Path) -> GitOpsRepo:
-        """Discover the pipelines of the repository at ``path``."""
+    def open(cls, path: str | Path, *, cache: bool = False) -> GitOpsRepo:
+        """Discover the pipelines of the repository at ``path``; ``cache``: reuse what the
+        last cached ``status`` discovered when nothing it depends on changed."""
         root = Path(path)
         if not root.is_dir():
             raise RepoError(f"{path}: not a directory")
+        if cache:
+            from promoter.statuscache import cached_discovery
+
+            known = cached_discovery(root.resolve())
+            if known is not None:
+                return cls(root.resolve(), known[0], known[1])
         found = discover(root.resolve())
         return cls(root.resolve(), found.pipelines, found.flux_specs)
 
@@ -150,18 +157,27 @@ class GitOpsRepo:
     def _statuses(self, stages: list[Stage], render: bool) -> dict[tuple[str, str], StageStatus]:
         """Stage statuses; large repositories are read by two processes (a fork shares
         what is already parsed), each taking every other stage."""
+        return {key: read[0] for key, read in self.read_stages(stages, render).items()}
+
+    def read_stages(self, stages: list[Stage], render: bool) -> dict[tuple[str, str], StageRead]:
+        """Each stage's status and the files its native build read (None when it was not
+        built natively): what ``promoter.statuscache`` keys a stage's cached status on."""
         mine, theirs = stages, []
         if len(stages) >= _PARALLEL_MIN and _can_fork():
             mine, theirs = stages[0::2], stages[1::2]
         child = None
         if theirs:
-            child = _fork_reader(lambda: [self.stage_status(s, render=render) for s in theirs])
-        found = {(s.pipeline, s.name): self.stage_status(s, render=render) for s in mine}
+            child = _fork_reader(lambda: [self._read_stage(s, render) for s in theirs])
+        found = {(s.pipeline, s.name): self._read_stage(s, render) for s in mine}
         results = child() if child is not None else None
         if results is None:  # no child, or it failed: read its share here
-            results = [self.stage_status(s, render=render) for s in theirs]
-        found.update({(r.stage.pipeline, r.stage.name): r for r in results})
+            results = [self._read_stage(s, render) for s in theirs]
+        found.update({(r[0].stage.pipeline, r[0].stage.name): r for r in results})
         return found
+
+    def _read_stage(self, stage: Stage, render: bool) -> StageRead:
+        status = self.stage_status(stage, render=render)
+        return status, self._files.get((stage.pipeline, stage.name))
 
     def stage_status(self, stage: Stage, *, render: bool = False) -> StageStatus:
         """What ``stage`` deploys; natively, or rendered when asked or when needed."""
@@ -173,6 +189,8 @@ class GitOpsRepo:
             native = self.build(stage)
         except PromoterError as exc:
             native_error = exc
+        if native is not None:
+            self._files[(stage.pipeline, stage.name)] = native.files
         unsupported = native.unsupported if native is not None else ()
         # A stage the native reader cannot build is rendered (issue 10): it is an error
         # only when kustomize fails on it too.  Not with overrides: a render reads the disk.
@@ -319,7 +337,11 @@ def _can_fork() -> bool:
     )
 
 
-def _fork_reader(work: Callable[[], list[StageStatus]]) -> Callable[[], list[StageStatus] | None]:
+StageRead = tuple[StageStatus, frozenset[str] | None]
+"""A stage's status and the files its native build read (None: not built natively)."""
+
+
+def _fork_reader(work: Callable[[], list[StageRead]]) -> Callable[[], list[StageRead] | None]:
     """Run ``work`` in a forked child; the returned function collects its result (None
     when the child failed)."""
     read_end, write_end = os.pipe()
@@ -337,13 +359,13 @@ def _fork_reader(work: Callable[[], list[StageStatus]]) -> Callable[[], list[Sta
             os._exit(status)
     os.close(write_end)
 
-    def collect() -> list[StageStatus] | None:
+    def collect() -> list[StageRead] | None:
         with os.fdopen(read_end, "rb") as pipe:
             payload = pipe.read()
         _, code = os.waitpid(pid, 0)
         if code != 0 or not payload:
             return None
-        result: list[StageStatus] = pickle.loads(payload)
+        result: list[StageRead] = pickle.loads(payload)
         return result
 
     return collect
@@ -352,13 +374,16 @@ def _fork_reader(work: Callable[[], list[StageStatus]]) -> Callable[[], list[Sta
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cycle collector during a bulk read: it allocates hundreds of thousands of
-    small acyclic objects, and full collections over them cost a third of the time."""
+    small acyclic objects, and full collections over them cost a third of the time.  What
+    was read is then frozen (``gc.freeze``): the first collections after the pause would
+    otherwise walk all of it again (reference counting still frees it)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 
@@ -375,15 +400,31 @@ def _sourced(rendered: App, native: App) -> App:
 
 
 def status(
-    path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
+    path: str | Path,
+    pipelines: Sequence[str] = (),
+    *,
+    render: bool = False,
+    cache: bool = False,
 ) -> RepoStatus:
     """``pipelines status``: every app's version in every stage of the named pipelines (all
-    by default) of the repository at ``path``; a repository without pipelines is an error."""
-    repo = GitOpsRepo.open(path)
+    by default) of the repository at ``path``; a repository without pipelines is an error.
+    ``cache``: reuse what an earlier run read of unchanged stages (``promoter.statuscache``;
+    not with ``render``)."""
+    if cache and not render:
+        from promoter.statuscache import cached_status
+
+        return cached_status(path, pipelines)
+    with paused_gc():
+        repo = GitOpsRepo.open(path)
     if not repo.pipelines:
-        raise RepoError(
-            f"{path}: no pipelines found; label Flux Kustomizations with "
-            "pipelines.weave.works/name and pipelines.weave.works/stage, "
-            "or declare them in promoter.yaml"
-        )
+        raise no_pipelines(path)
     return repo.status(tuple(dict.fromkeys(pipelines)), render=render)
+
+
+def no_pipelines(path: str | Path) -> RepoError:
+    """The error of a repository without pipelines."""
+    return RepoError(
+        f"{path}: no pipelines found; label Flux Kustomizations with "
+        "pipelines.weave.works/name and pipelines.weave.works/stage, "
+        "or declare them in promoter.yaml"
+    )

@@ -603,6 +603,7 @@ def test_a_bug_is_one_line_and_exit_3(example: Path, monkeypatch: pytest.MonkeyP
         raise RuntimeError("boom\n  on two lines")
 
     monkeypatch.setattr(GitOpsRepo, "status", broken)
+    monkeypatch.setattr(GitOpsRepo, "read_stages", broken)  # the status cache reads through it
     result = invoke("status", "--repo", str(example))
     expected = (
         3,
@@ -620,6 +621,7 @@ def test_promoter_debug_shows_the_traceback(example: Path, monkeypatch: pytest.M
         raise RuntimeError("boom")
 
     monkeypatch.setattr(GitOpsRepo, "status", broken)
+    monkeypatch.setattr(GitOpsRepo, "read_stages", broken)  # the status cache reads through it
     result = invoke("status", "--repo", str(example), env={"PROMOTER_DEBUG": "1"})
     assert result.stderr.startswith("Traceback (most recent call last):")
     last = "error: unexpected RuntimeError: boom (PROMOTER_DEBUG=1 shows the traceback)"
@@ -634,6 +636,7 @@ def test_ctrl_c_exits_130(example: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         raise KeyboardInterrupt
 
     monkeypatch.setattr(GitOpsRepo, "status", interrupted)
+    monkeypatch.setattr(GitOpsRepo, "read_stages", interrupted)  # the status cache reads through it
     result = invoke("status", "--repo", str(example))
     expected = (130, "", "error: interrupted\n")
     assert expected == (result.exit_code, result.stdout, result.stderr)

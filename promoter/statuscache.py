@@ -1,0 +1,569 @@
+"""The content-keyed cache of ``pipelines status``: a stage is read again only when a file
+its build read (or a directory it listed) changed since the last run.
+
+Where: ``<git dir>/promoter/status-<hash>.cache`` when the repository has a plain ``.git``
+directory of the current user, otherwise ``$XDG_CACHE_HOME/kustomize-promoter`` (default
+``~/.cache/kustomize-promoter``); never in the working tree, and never at a path taken from
+the repository's content (the file name is a hash of the repository's root path).
+
+What a cached stage status is keyed on:
+
+- the program (a format version, the Python version, the size and mtime of every source
+  file of ``promoter``) and the file size limit (``PROMOTER_MAX_FILE_BYTES``);
+- the stage exactly as discovery found it (``repr`` of ``Stage``: path, order, Flux ref);
+- every file its native build read, and the stage's Flux Kustomization file: their
+  ``stat`` (device, inode, mode, size, mtime and ctime in ns; where a link leads);
+- every directory holding such a file (its mtime changes when an entry is added, removed
+  or renamed: a second kustomization file, a new patch) and the identity of every
+  directory above (a directory replaced by a link, or by another directory).
+
+Discovery itself (every YAML file, for Flux labels; ``promoter.yaml``) is reused only when
+no directory of the walk and no YAML file changed.  Statuses that were rendered by
+kustomize, that the native reader could not fully follow, or that failed are never
+stored (they depend on tools on PATH or on files that may not exist); neither are stages
+of a directory without a kustomization file (Flux generates one from a listing).
+
+A file written less than two seconds before a run started is "racy" (its next change may
+keep the same mtime): it is recorded as changed, so the next run reads it again, as git
+does with racily clean index entries.  The file is versioned, written atomically (a
+temporary file renamed over it), read through an unpickler that only builds the model's
+own classes, ignored when corrupt, foreign or larger than ``MAX_CACHE_BYTES``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import io
+import os
+import pickle
+import posixpath
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promoter.model import Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
+from promoter.safefs import max_file_bytes
+from promoter.tree import skipped
+
+if TYPE_CHECKING:
+    from promoter.repo import GitOpsRepo
+
+FORMAT = 1
+MAGIC = b"kustomize-promoter status cache\n"
+MAX_CACHE_BYTES = 256 * 1024 * 1024
+"""A larger cache file is neither read nor written."""
+RACY_NS = 2_000_000_000
+"""Files changed this close (ns) before a run started are read again next time."""
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+Fingerprint = tuple[Any, ...] | None
+_RACY: Fingerprint = ("racy",)
+
+
+@dataclass
+class CacheStats:
+    """What one run did with the cache (for tests and ``--verbose`` style reporting)."""
+
+    path: Path | None = None
+    loaded: bool = False
+    discovery_reused: bool = False
+    hits: list[tuple[str, str]] = field(default_factory=list)
+    misses: list[tuple[str, str]] = field(default_factory=list)
+    written: bool = False
+
+
+# -- where ---------------------------------------------------------------------------------
+
+
+def cache_path(root: Path) -> Path:
+    """The cache file for the repository at ``root`` (resolved)."""
+    digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()[:24]
+    name = f"status-{digest}.cache"
+    git_dir = _git_dir(root)
+    if git_dir is not None:
+        return git_dir / "promoter" / name
+    return _user_cache_dir() / name
+
+
+def _git_dir(root: Path) -> Path | None:
+    """The ``.git`` directory of ``root`` or of a directory above, when it is a real
+    directory (not a link, not a ``gitdir:`` file) owned by the current user."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for directory in (root, *root.parents):
+        candidate = directory / ".git"
+        try:
+            info = os.lstat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and (uid is None or info.st_uid == uid):
+            return candidate
+        return None  # a .git file (worktree, submodule) or link: use the user cache dir
+    return None
+
+
+def _user_cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", ""))
+    if not base.is_absolute():
+        base = Path.home() / ".cache"
+    return base / "kustomize-promoter"
+
+
+# -- fingerprints --------------------------------------------------------------------------
+
+
+class _Disk:
+    """Fingerprints of repo paths, each taken once per run."""
+
+    def __init__(self, root: Path, started_ns: int) -> None:
+        self.prefix = str(root) + os.sep
+        self.root = str(root)
+        self.racy_after = started_ns - RACY_NS
+        self._memo: dict[tuple[str, str], Fingerprint] = {}
+
+    def fp(self, rel: str, kind: str) -> Fingerprint:
+        """``kind`` "f": a file's content identity; "d": a directory's listing; "a": a
+        directory's identity only."""
+        key = (rel, kind)
+        if key in self._memo:
+            return self._memo[key]
+        found = self._take(self.prefix + rel if rel else self.root, kind)
+        self._memo[key] = found
+        return found
+
+    def _take(self, path: str, kind: str) -> Fingerprint:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        real = ""
+        if stat.S_ISLNK(info.st_mode):
+            real = os.path.realpath(path)
+            if kind != "a":
+                try:
+                    info = os.stat(path)  # noqa: PTH116 - hot path, plain strings
+                except OSError:
+                    return ("dangling", real)
+        if kind == "a":
+            return (info.st_dev, info.st_ino, info.st_mode, real)
+        if info.st_mtime_ns >= self.racy_after:
+            return _RACY
+        if kind == "d":
+            return (info.st_dev, info.st_ino, info.st_mode, info.st_mtime_ns, real)
+        return (
+            info.st_dev,
+            info.st_ino,
+            info.st_mode,
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_ctime_ns,
+            real,
+        )
+
+
+def _walk(root: Path) -> tuple[list[str], list[str]]:
+    """The directories and YAML files the discovery walk sees (hidden and vendored
+    directories skipped, directory links not entered), repo-relative."""
+    dirs: list[str] = []
+    files: list[str] = []
+    pending = [""]
+    base = str(root)
+    while pending:
+        here = pending.pop()
+        dirs.append(here)
+        prefix = f"{here}/" if here else ""
+        try:
+            entries = list(os.scandir(f"{base}/{here}" if here else base))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not skipped(entry.name):
+                    pending.append(prefix + entry.name)
+            elif entry.name.endswith((".yaml", ".yml")):
+                files.append(prefix + entry.name)
+    return sorted(dirs), sorted(files)
+
+
+def _ancestors(rel: str) -> Iterable[str]:
+    while rel:
+        rel = posixpath.dirname(rel)
+        yield rel
+
+
+def _stage_deps(stage: Stage, files: frozenset[str]) -> list[tuple[str, str]] | None:
+    """What a natively built stage depends on, or None when it must not be cached."""
+    if not any(posixpath.join(stage.path, n) in files for n in _KUSTOMIZATION_FILES):
+        return None  # a generated kustomization: the listing of a whole tree
+    read = set(files)
+    if stage.flux is not None:
+        read.add(stage.flux.file)
+    deps = {(f, "f") for f in read}
+    listed = {posixpath.dirname(f) for f in read}
+    deps |= {(d, "d") for d in listed}
+    deps |= {(a, "a") for d in listed for a in _ancestors(d) if a not in listed}
+    return sorted(deps)
+
+
+# -- the file ------------------------------------------------------------------------------
+
+
+_ALLOWED = {
+    "promoter.model": {
+        "Stage",
+        "Pipeline",
+        "FluxRef",
+        "StageStatus",
+        "App",
+        "ContainerImage",
+        "VersionSource",
+    },
+    "promoter.problems": {"Problem"},
+    "promoter.images": {"ImageRef"},
+    "promoter._yaml": {"YMap", "YSeq", "Prov"},
+    "yaml.nodes": {"ScalarNode", "MappingNode", "SequenceNode"},
+    "yaml.error": {"Mark"},
+    "yaml._yaml": {"Mark", "__pyx_unpickle_Mark"},
+    "builtins": {"frozenset", "set"},
+}
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Builds only the model's classes: a foreign or tampered file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if name in _ALLOWED.get(module, ()):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a status cache")
+
+
+class _Damaged(Exception):
+    """A part of the cache file cannot be read back."""
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return _SafeUnpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # any damage: the cache is simply not used
+        raise _Damaged(str(exc)) from exc
+
+
+def _program_key() -> tuple[Any, ...]:
+    package = Path(__file__).resolve().parent
+    sources = []
+    for source in package.rglob("*.py"):
+        info = source.stat()
+        sources.append((str(source), info.st_size, info.st_mtime_ns))
+    digest = hashlib.sha256(repr(sorted(sources)).encode()).hexdigest()
+    return (FORMAT, sys.version, digest, max_file_bytes())
+
+
+@dataclass
+class _State:
+    """What the cache file holds."""
+
+    key: tuple[Any, ...]
+    root: str
+    paths: list[tuple[str, str, Fingerprint]]
+    """Every (path, kind, fingerprint) some stage or discovery depends on."""
+    discovery_deps: tuple[int, ...]
+    discovery: tuple[bytes, bytes]
+    """The pickled pipelines and Flux specs of the discovery."""
+    stages: dict[str, tuple[int, ...]]
+    """``repr(stage)`` -> its dependencies (indices into ``paths``)."""
+    statuses: bytes
+    """The pickled ``repr(stage)`` -> ``StageStatus`` of every entry (one load)."""
+    _loaded: dict[str, StageStatus] | None = None
+
+    def status(self, name: str) -> StageStatus:
+        """The cached status of the stage ``repr`` named ``name``."""
+        if self._loaded is None:
+            self._loaded = _loads(self.statuses)
+        return self._loaded[name]
+
+
+def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            data = handle.read()
+    except OSError:
+        return None
+    if not data.startswith(MAGIC):
+        return None
+    try:
+        raw = _loads(data[len(MAGIC) :])
+        state = _State(
+            key=raw["key"],
+            root=raw["root"],
+            paths=raw["paths"],
+            discovery_deps=raw["discovery_deps"],
+            discovery=raw["discovery"],
+            stages=raw["stages"],
+            statuses=raw["statuses"],
+        )
+    except Exception:  # any damage: the cache is simply not used
+        return None
+    if state.key != key or state.root != root:
+        return None
+    return state
+
+
+def _write(path: Path, state: _State) -> bool:
+    raw = {
+        "key": state.key,
+        "root": state.root,
+        "paths": state.paths,
+        "discovery_deps": state.discovery_deps,
+        "discovery": state.discovery,
+        "stages": state.stages,
+        "statuses": state.statuses,
+    }
+    data = MAGIC + pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        if len(data) > MAX_CACHE_BYTES:
+            path.unlink(missing_ok=True)
+            return False
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".status-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            Path(tmp).replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+            raise
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector (as ``promoter.repo.paused_gc``, which a warm run does not
+    import): reading and printing allocate hundreds of thousands of acyclic objects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()  # what was read stays: no full collection walks it again
+            gc.enable()
+
+
+# -- the cached status ---------------------------------------------------------------------
+
+
+class _Table:
+    """The path table of the file being written."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[str, str, Fingerprint]] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    def add(self, rel: str, kind: str, fp: Fingerprint) -> int:
+        key = (rel, kind)
+        found = self._index.get(key)
+        if found is None:
+            found = self._index[key] = len(self.paths)
+            self.paths.append((rel, kind, fp))
+        return found
+
+
+def cached_status(
+    path: str | Path, pipelines: Sequence[str] = (), *, stats: CacheStats | None = None
+) -> RepoStatus:
+    """``promoter.status`` through the cache: stages whose inputs did not change since the
+    last run come from the cache, the others are read (and the cache updated)."""
+    stats = stats if stats is not None else CacheStats()
+    try:
+        return _cached_status(path, pipelines, stats, use_old=True)
+    except _Damaged:
+        damaged = CacheStats()
+        result = _cached_status(path, pipelines, damaged, use_old=False)
+        stats.__dict__.update(damaged.__dict__)
+        return result
+
+
+def _cached_status(
+    path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool
+) -> RepoStatus:
+    from promoter.errors import RepoError
+
+    started = time.time_ns()
+    given = Path(path)
+    if not given.is_dir():
+        raise RepoError(f"{path}: not a directory")
+    root = given.resolve()
+    file = cache_path(root)
+    stats.path = file
+    key = _program_key()
+    disk = _Disk(root, started)
+    with paused_gc():
+        old = _read(file, key, str(root)) if use_old else None
+        stats.loaded = old is not None
+        # Every recorded path is checked once; a stage is valid when none of its is stale.
+        stale: set[int] = set()
+        if old is not None:
+            stale = {
+                index
+                for index, (rel, kind, fp) in enumerate(old.paths)
+                if fp == _RACY or fp != disk.fp(rel, kind)
+            }
+        reader = _Reader(root, disk)
+        if old is not None and old.discovery[0] and stale.isdisjoint(old.discovery_deps):
+            reader.reuse_discovery(old)
+            stats.discovery_reused = True
+        else:
+            reader.discover()
+        if not reader.pipelines:
+            from promoter.repo import no_pipelines
+
+            raise no_pipelines(path)
+        chosen = (
+            [reader.repo().pipeline(n) for n in dict.fromkeys(pipelines)]
+            if pipelines
+            else list(reader.pipelines)
+        )
+        statuses: dict[tuple[str, str], StageStatus] = {}
+        new: dict[str, tuple[list[tuple[str, str]], StageStatus]] = {}
+        todo: list[Stage] = []
+        for pipeline in chosen:
+            for stage in pipeline.stages:
+                name = repr(stage)
+                known = old.stages.get(name) if old is not None else None
+                if old is not None and known is not None and stale.isdisjoint(known):
+                    statuses[(stage.pipeline, stage.name)] = old.status(name)
+                    stats.hits.append((stage.pipeline, stage.name))
+                else:
+                    todo.append(stage)
+        if todo:
+            reads = reader.repo().read_stages(todo, False)
+            for stage in todo:
+                status, files = reads[(stage.pipeline, stage.name)]
+                statuses[(stage.pipeline, stage.name)] = status
+                stats.misses.append((stage.pipeline, stage.name))
+                deps = _storable(status, files)
+                if deps is not None:
+                    new[repr(stage)] = (deps, status)
+        result = RepoStatus(
+            tuple(
+                PipelineStatus(p, tuple(statuses[(p.name, s.name)] for s in p.stages))
+                for p in chosen
+            )
+        )
+        if todo or old is None or not stats.discovery_reused:
+            state = _next_state(key, root, old, stale, reader, new, disk)
+            stats.written = _write(file, state)
+    return result
+
+
+class _Reader:
+    """Discovery (from the cache or the disk) and, only when a stage must be read, the
+    repository reader: a warm run imports neither."""
+
+    def __init__(self, root: Path, disk: _Disk) -> None:
+        self.root = root
+        self.disk = disk
+        self.pipelines: tuple[Pipeline, ...] = ()
+        self.blob: tuple[bytes, bytes] = (b"", b"")
+        self.deps: list[tuple[str, str, Fingerprint]] = []
+        self._repo: GitOpsRepo | None = None
+
+    def reuse_discovery(self, old: _State) -> None:
+        self.pipelines = _loads(old.discovery[0])
+        self.blob = old.discovery
+        self.deps = [old.paths[i] for i in old.discovery_deps]
+
+    def discover(self) -> None:
+        from promoter.config import CONFIG_FILE
+        from promoter.discovery import discover
+        from promoter.repo import GitOpsRepo
+
+        dirs, yaml_files = _walk(self.root)
+        found = discover(self.root)
+        self._repo = GitOpsRepo(self.root, found.pipelines, found.flux_specs)
+        self.pipelines = found.pipelines
+        self.blob = (
+            pickle.dumps(found.pipelines, pickle.HIGHEST_PROTOCOL),
+            pickle.dumps(found.flux_specs, pickle.HIGHEST_PROTOCOL),
+        )
+        deps = {(d, "d") for d in dirs} | {(f, "f") for f in yaml_files}
+        deps.add((CONFIG_FILE, "f"))
+        for pipeline in found.pipelines:
+            for stage in pipeline.stages:
+                deps |= {(a, "a") for a in (stage.path, *_ancestors(stage.path))}
+        self.deps = [(r, k, self.disk.fp(r, k)) for r, k in sorted(deps)]
+
+    def repo(self) -> GitOpsRepo:
+        if self._repo is None:
+            from promoter.repo import GitOpsRepo
+
+            specs = _loads(self.blob[1])
+            self._repo = GitOpsRepo(self.root, self.pipelines, specs)
+        return self._repo
+
+
+def _next_state(
+    key: tuple[Any, ...],
+    root: Path,
+    old: _State | None,
+    stale: set[int],
+    reader: _Reader,
+    new: dict[str, tuple[list[tuple[str, str]], StageStatus]],
+    disk: _Disk,
+) -> _State:
+    """The file to write: valid old entries, new ones, and old entries of stages that were
+    not asked for this time (checked when next used); stages that no longer exist go."""
+    table = _Table()
+    discovery_deps = tuple(table.add(*dep) for dep in reader.deps)
+    entries: dict[str, tuple[int, ...]] = {}
+    statuses: dict[str, StageStatus] = {}
+    current = {repr(s) for p in reader.pipelines for s in p.stages}
+    if old is not None:
+        for name, deps in old.stages.items():
+            if name in current and name not in new and stale.isdisjoint(deps):
+                entries[name] = tuple(table.add(*old.paths[i]) for i in deps)
+                statuses[name] = old.status(name)
+    for name, (paths, status) in new.items():
+        entries[name] = tuple(table.add(r, k, disk.fp(r, k)) for r, k in paths)
+        statuses[name] = status
+    blob = pickle.dumps(statuses, pickle.HIGHEST_PROTOCOL)
+    return _State(key, str(root), table.paths, discovery_deps, reader.blob, entries, blob)
+
+
+def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
+    """The pipelines and Flux specs the last cached ``status`` discovered in the repository
+    at ``root`` (resolved), when no directory, YAML file or stage path changed since; None
+    otherwise (then discover as usual)."""
+    started = time.time_ns()
+    with paused_gc():
+        old = _read(cache_path(root), _program_key(), str(root))
+        if old is None or not old.discovery[0]:
+            return None
+        disk = _Disk(root, started)
+        for index in old.discovery_deps:
+            rel, kind, fp = old.paths[index]
+            if fp == _RACY or fp != disk.fp(rel, kind):
+                return None
+        try:
+            return _loads(old.discovery[0]), _loads(old.discovery[1])
+        except _Damaged:
+            return None
+
+
+def _storable(status: StageStatus, files: frozenset[str] | None) -> list[tuple[str, str]] | None:
+    if files is None or status.problem is not None or status.unsupported or status.rendered:
+        return None
+    return _stage_deps(status.stage, files)
