@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import typer
 
@@ -41,10 +42,23 @@ def _interrupted(exc: KeyboardInterrupt) -> SystemExit:
     return SystemExit(EXIT_INTERRUPTED)
 
 
+_RECEIVED: list[int] = []
+"""The signals received by this run: the exception a handler raises can be swallowed (raised
+inside an at-fork hook or a ``__del__``), and the run then fails on its killed children."""
+
+
+def _signalled() -> KeyboardInterrupt | None:
+    """The interruption to report instead of an error caused by killing the children."""
+    if not _RECEIVED:
+        return None
+    return Terminated() if _RECEIVED[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     """Kill the run's children, ignore repeats while cleaning up, unwind the main thread."""
     from promoter import children
 
+    _RECEIVED.append(signum)
     children.kill_all()
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -53,9 +67,18 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _unraisable(info: Any) -> None:
+    """Drop the interruption a signal handler raised where it could not propagate (the run
+    still ends as interrupted through ``_signalled``); report anything else as usual."""
+    if isinstance(info.exc_value, KeyboardInterrupt) and _RECEIVED:
+        return
+    sys.__unraisablehook__(info)
+
+
 def install_signal_handlers() -> None:
     """SIGINT and SIGTERM unwind the run (cleanup runs), its child processes killed."""
     if threading.current_thread() is threading.main_thread():
+        sys.unraisablehook = _unraisable
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
 
@@ -76,6 +99,8 @@ def handled() -> Iterator[None]:
     try:
         yield
     except PromoterError as exc:
+        if (interruption := _signalled()) is not None:
+            raise _interrupted(interruption) from exc
         fail(str(exc))
         raise SystemExit(EXIT_FAILED) from exc
     except KeyboardInterrupt as exc:
@@ -88,6 +113,8 @@ def handled() -> Iterator[None]:
         _silence_stdout()
         raise SystemExit(EXIT_FAILED) from exc
     except Exception as exc:
+        if (interruption := _signalled()) is not None:
+            raise _interrupted(interruption) from exc
         if os.environ.get("PROMOTER_DEBUG"):
             traceback.print_exc()
         fail(f"unexpected {type(exc).__name__}: {exc} (PROMOTER_DEBUG=1 shows the traceback)")

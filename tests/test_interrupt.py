@@ -136,7 +136,7 @@ def test_signal_during_render_cleans_up(
     began = time.monotonic()
     process.send_signal(sig)
     _out, err = process.communicate(timeout=60)
-    assert code == process.returncode
+    assert code == process.returncode, err
     assert [line] == err.strip().splitlines()
     assert time.monotonic() - began < 30
     assert gone(render)
