@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
-from promoter.apps import SETTER, apps_of
+from promoter.apps import SETTER, apps_of, invalid_name
 from promoter.config import CONFIG_FILE, stage_directory
 from promoter.discovery import NAME_LABEL, STAGE_LABEL
 from promoter.errors import ManifestError, PromoterError, RenderError
@@ -395,6 +395,9 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
             findings.add_problem(exc.problem, "stage", _kustomization_of(repo, stage), stage)
             continue
         builds[index] = build
+        invalid = invalid_name(build.resources)  # issue 11: code name-invalid
+        if invalid is not None:
+            findings.add_problem(invalid, "stage", stage=stage)
         for entry in build.unsupported:
             message = (
                 f"the native reader cannot follow {entry.message}; status and promote render "
