@@ -85,7 +85,7 @@ def test_stage_name_in_promoter_yaml_is_that_stages_error(root: Path, tmp_path: 
     assert stage_of(document, "web", "dev")["apps"]
     assert stage_of(document, "platform", "prod")["apps"]
     findings = [f for f in check(root).findings if "control character" in f.message]
-    assert [("promoter.yaml", 5)] == [(f.file, f.line) for f in findings]
+    assert [(f.file, f.line) for f in findings] == [("promoter.yaml", 5)]
 
 
 def test_pipeline_name_in_promoter_yaml_is_that_pipelines_error(root: Path) -> None:
