@@ -30,9 +30,7 @@ def control_problem(name: str) -> str | None:
     return f"name {name!r} contains the control character {found.group()!r}"
 
 
-def name_problem(
-    what: str, name: str, file: str | None, line: int | None
-) -> Problem | None:
+def name_problem(what: str, name: str, file: str | None, line: int | None) -> Problem | None:
     """The problem (code ``NAME_INVALID``) of ``what`` (``stage``, ``pipeline``, ``app``)
     being called ``name`` at ``file:line``, None when the name is fine."""
     problem = control_problem(name)
