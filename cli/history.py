@@ -21,6 +21,7 @@ class HistoryOutput(str, Enum):
 
     table = "table"
     json = "json"
+    wide = "wide"
 
 
 def history(
@@ -59,7 +60,7 @@ def history(
 
             sys.stdout.write(to_json(history_dict(entries)))
         else:
-            _table(entries)
+            _table(entries, wide=output is HistoryOutput.wide)
 
 
 def _date(text: str) -> datetime | None:
@@ -70,22 +71,9 @@ def _date(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _table(entries: tuple[HistoryEntry, ...]) -> None:
-    from rich.table import Table
+def _table(entries: tuple[HistoryEntry, ...], *, wide: bool = False) -> None:
+    from cli.layout import console, history_view
 
-    from cli.views import console
-
-    table = Table(title="version history (newest first)", title_justify="left")
-    for column in ("date", "pipeline/stage", "app", "change", "commit", "author", "PR"):
-        table.add_column(column, no_wrap=True)
-    for e in entries:
-        table.add_row(
-            e.date[:16].replace("T", " "),
-            f"{e.pipeline}/{e.stage}",
-            e.key,
-            f"{e.old_version or '-'} -> {e.new_version or '-'}",
-            e.commit[:10],
-            e.author,
-            f"#{e.pull_request}" if e.pull_request else "",
-        )
-    console().print(table)
+    out = console(wide)
+    for view in history_view(entries, out.width, wide=wide):
+        out.print(view)

@@ -62,6 +62,10 @@ class PromotionRequest:
     allow_downgrade: bool = False
     pin: PinRequest | None = None
     """Digest pinning (``--pin-digest``, ``--force``, ``--insecure-registry``)."""
+    also_affected: bool = False
+    """Go ahead when the edits change other stages too (``--also-affected``)."""
+    force: bool = False
+    """Promote over a value Flux image automation owns (``--force``)."""
 
 
 PlanMaker = Callable[[GitOpsRepo, Path], PromotionPlan]
@@ -169,6 +173,8 @@ def request_planner(request: PromotionRequest) -> PlanMaker:
             skip_stages=request.skip_stages,
             allow_downgrade=request.allow_downgrade,
             pin=request.pin,
+            also_affected=request.also_affected,
+            force=request.force,
         )
 
     return make
