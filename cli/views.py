@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -238,8 +239,10 @@ def print_change(result: ChangeResult) -> None:
     for key in plan.unchanged:
         out.print(Text(f"  {key}: already at the same version", style="dim"))
     if plan.changelog is not None:
+        from promoter.redact import scrub
+
         for line in plan.changelog.lines():
-            out.print(Text(f"  {line}" if line else ""))
+            out.print(Text(f"  {scrub(line)}" if line else ""))
     if result.dry_run:
         sys.stdout.write(plan.diff())
         out.print(Text("dry run: nothing was written", style="dim"))
@@ -258,7 +261,9 @@ def print_change(result: ChangeResult) -> None:
     if published.pushed:
         out.print(Text(f"pushed {published.branch}"))
     if published.pull_request is not None:
-        pr = published.pull_request
+        from promoter.redact import redact_url
+
+        pr = replace(published.pull_request, url=redact_url(published.pull_request.url))
         verb = "opened" if pr.created else "updated"
         if published.provider == "gitlab":
             out.print(Text(f"merge request !{pr.number} {verb}: {pr.url}"))

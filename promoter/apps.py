@@ -10,6 +10,8 @@ from promoter._yaml import Prov, YMap
 from promoter.images import ImageRef
 from promoter.kustomize import Resource
 from promoter.model import App, ContainerImage, SourceType, VersionSource
+from promoter.names import name_problem
+from promoter.problems import Problem
 from promoter.workloads import WORKLOAD_KINDS, containers
 
 HELM_RELEASE_GROUP = "helm.toolkit.fluxcd.io"
@@ -102,3 +104,22 @@ def _dig(doc: Any, *keys: str) -> Any:
     for key in keys:
         node = node.get(key) if isinstance(node, dict) else None
     return node
+
+
+def invalid_name(resources: Iterable[Resource]) -> Problem | None:
+    """The first app among ``resources`` whose kind, name or namespace (as written, and
+    as rendered) has a control character: such a name would reach commit messages, branch
+    names and pull requests, so its stage cannot be read (code ``name-invalid``, at the
+    line of its ``metadata.name``)."""
+    for resource in resources:
+        if not is_app(resource):
+            continue
+        meta = resource.doc.get("metadata")
+        origin = meta.origin("name") if isinstance(meta, YMap) else None
+        file, line = (origin.file, origin.line) if origin is not None else (None, None)
+        for rid in dict.fromkeys((resource.original, resource.id)):
+            for text in (rid.kind, rid.name, rid.namespace or ""):
+                problem = name_problem("app", text, file, line)
+                if problem is not None:
+                    return problem
+    return None

@@ -135,9 +135,11 @@ def github_slug(source: str) -> str | None:
 
 
 def compare_url(source: str, old: str, new: str) -> str:
-    """``<source>/compare/<old>...<new>``."""
+    """``<source>/compare/<old>...<new>`` (any credentials in ``source`` masked)."""
+    from promoter.redact import redact_url
+
     base = source.strip().removesuffix("/").removesuffix(".git")
-    return f"{base}/compare/{old}...{new}"
+    return redact_url(f"{base}/compare/{old}...{new}")
 
 
 def collect_changelog(

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
-from promoter.apps import SETTER, apps_of
+from promoter.apps import SETTER, apps_of, invalid_name
 from promoter.checkrules import RULES as _RULE_TABLE
 from promoter.checkrules import RuleSettings, Severity, rule_for, rule_settings
 from promoter.config import CONFIG_FILE, read_config, stage_directory
@@ -446,6 +446,9 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
             findings.add_problem(exc.problem, rule, _kustomization_of(repo, stage), stage)
             continue
         builds[index] = build
+        invalid = invalid_name(build.resources)  # issue 11: code name-invalid
+        if invalid is not None:
+            findings.add_problem(invalid, rule_for(invalid.code, "stage-unbuildable"), stage=stage)
         for entry in build.unsupported:
             message = (
                 f"the native reader cannot follow {entry.message}; status and promote render "

@@ -34,7 +34,7 @@ from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
 from promoter.errors import ManifestError
-from promoter.names import control_problem
+from promoter.names import escaped, name_problem
 from promoter.problems import Problem
 from promoter.tree import DiskSource, FileSource
 
@@ -172,6 +172,8 @@ class StageConfig(_Entry):
     unknown: Problem | None = None
     registry: RegistryConfig = RegistryConfig()
     cluster: ClusterConfig = ClusterConfig()
+    problem: Problem | None = None
+    """The name is invalid (``name-invalid``; ``name`` is shown escaped)."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,8 @@ class PipelineConfig(_Entry):
     unknown: Problem | None = None
     registry: RegistryConfig = RegistryConfig()
     cluster: ClusterConfig = ClusterConfig()
+    problem: Problem | None = None
+    """The name is invalid (``name-invalid``; ``name`` is shown escaped)."""
 
 
 @dataclass(frozen=True)
@@ -303,14 +307,14 @@ def _settings_only(entry: Any) -> bool:
 
 
 def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
-    name: str = entry["name"]
-    check_name(name, entry.line_of("name") or line)
+    name, problem = check_name("pipeline", entry["name"], entry.line_of("name") or line)
     listed = entry.get("stages")
     stages: list[StageConfig] = []
     for position, raw in enumerate(listed if isinstance(listed, list) else []):
         stage_name = str(raw["name"]) if raw.get("name") is not None else None
+        stage_problem = None
         if stage_name is not None:
-            check_name(stage_name, raw.line_of("name"))
+            stage_name, stage_problem = check_name("stage", stage_name, raw.line_of("name"))
         where = f"stage {stage_name!r} of pipeline {name!r}"
         unknown = _unknown(raw, _STAGE_KEYS, where) if stage_name is not None else None
         stage_line = item_line(listed, position)
@@ -323,6 +327,7 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
                 unknown=unknown,
                 registry=RegistryConfig.read(raw),
                 cluster=ClusterConfig.read(raw),
+                problem=stage_problem,
             )
         )
     unknown = _unknown(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
@@ -335,6 +340,7 @@ def _settings_pipeline(entry: YMap, line: int | None) -> PipelineConfig:
         unknown,
         registry=RegistryConfig.read(entry),
         cluster=ClusterConfig.read(entry),
+        problem=problem,
     )
 
 
@@ -355,7 +361,7 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ManifestError(CONFIG_FILE, f"pipelines[{index}] needs a name", line)
-    check_name(name, entry.line_of("name") or line)
+    name, problem = check_name("pipeline", name, entry.line_of("name") or line)
     check_keys(entry, _PIPELINE_KEYS, f"pipeline {name!r}")
     listed = entry.get("stages")
     if not isinstance(listed, list) or not listed:
@@ -377,6 +383,7 @@ def _pipeline(entry: Any, index: int, line: int | None) -> PipelineConfig:
         GateConfig.read(entry),
         registry=RegistryConfig.read(entry),
         cluster=ClusterConfig.read(entry),
+        problem=problem,
     )
 
 
@@ -415,7 +422,7 @@ def _stage(
             raw.line_of("order") or line,
         )
     name = name or posixpath.basename(stage_directory(path)) or "."
-    check_name(name, raw.line_of("name") or raw.line_of("path") or line)
+    name, problem = check_name("stage", name, raw.line_of("name") or raw.line_of("path") or line)
     return StageConfig(
         name,
         position,
@@ -425,12 +432,13 @@ def _stage(
         GateConfig.read(raw),
         registry=RegistryConfig.read(raw),
         cluster=ClusterConfig.read(raw),
+        problem=problem,
     )
 
 
-def check_name(name: str, line: int | None) -> None:
-    """Refuse a pipeline or stage name with control characters (they would reach commit
-    messages, branch names and pull requests)."""
-    problem = control_problem(name)
-    if problem is not None:
-        raise ManifestError(CONFIG_FILE, problem, line)
+def check_name(what: str, name: str, line: int | None) -> tuple[str, Problem | None]:
+    """A ``what`` (pipeline or stage) name with control characters would reach commit
+    messages, branch names and pull requests: such a name is shown escaped, with its
+    problem (code ``name-invalid``, reported where the name is used); others as they are."""
+    problem = name_problem(what, name, CONFIG_FILE, line)
+    return (name, None) if problem is None else (escaped(name), problem)

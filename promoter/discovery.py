@@ -19,7 +19,7 @@ from promoter._yaml import YMap, parse_bytes
 from promoter.config import CONFIG_FILE, Config, read_config, stage_directory
 from promoter.errors import ManifestError
 from promoter.model import FluxRef, Pipeline, Stage
-from promoter.names import control_problem, escaped
+from promoter.names import NAME_INVALID, control_problem, escaped
 from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.tree import DiskSource, FileSource, yaml_files
 
@@ -45,6 +45,7 @@ def discover(root: Path | FileSource) -> Discovery:
     declared = _from_config(source, config)
     merged = {p.name: p for p in labelled}
     merged.update({p.name: p for p in declared})
+    _add_name_problems(config, merged)
     # Declaration order: the order promoter.yaml names pipelines in (declared or given
     # settings), then the order their labels are found in.
     named = [p.name for p in config.pipelines if p.name in merged]
@@ -116,7 +117,7 @@ def _collect(
     if bad_name is not None:
         where = labels.line_of(NAME_LABEL)
         errors[escaped(pipeline)].append(
-            Problem(f"label {NAME_LABEL}: {bad_name}", rel, where, code="label")
+            Problem(f"label {NAME_LABEL}: pipeline {bad_name}", rel, where, code=NAME_INVALID)
         )
         return
     raw_order = labels.raw(STAGE_LABEL)
@@ -134,7 +135,7 @@ def _collect(
     bad_name = control_problem(name)
     if bad_name is not None:
         name = escaped(name)
-        problem = problem or Problem(f"stage {bad_name}", rel, spec.line_of("path"), code="label")
+        problem = Problem(f"stage {bad_name}", rel, spec.line_of("path"), code=NAME_INVALID)
     stage = Stage(pipeline, name, order, path, rel, flux, problem)
     found[pipeline].append((stage, spec))
 
@@ -200,8 +201,27 @@ def _from_config(source: FileSource, config: Config) -> list[Pipeline]:
             assert entry.path is not None and entry.order is not None and entry.name is not None
             text = str(entry.path.value)
             path, problem = _stage_path(source, text, CONFIG_FILE, entry.path.line)
+            problem = entry.problem or problem
             stages.append(
                 Stage(declared.name, entry.name, entry.order, path, CONFIG_FILE, None, problem)
             )
-        pipelines.append(_pipeline(declared.name, stages, []))
+        problems = [declared.problem] if declared.problem is not None else []
+        pipelines.append(_pipeline(declared.name, stages, problems, CONFIG_FILE))
     return pipelines
+
+
+def _add_name_problems(config: Config, pipelines: dict[str, Pipeline]) -> None:
+    """The invalid names of promoter.yaml entries that only add settings: problems of the
+    pipeline they name (one of its own when no labelled pipeline has that name)."""
+    for entry in config.pipelines:
+        if entry.declares:
+            continue
+        found = [entry.problem, *(stage.problem for stage in entry.stages)]
+        problems = tuple(p for p in found if p is not None)
+        if not problems:
+            continue
+        known = pipelines.get(entry.name)
+        if known is None:
+            pipelines[entry.name] = Pipeline(entry.name, (), CONFIG_FILE, problems)
+        else:
+            pipelines[entry.name] = replace(known, problems=known.problems + problems)

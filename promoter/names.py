@@ -11,6 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 
+from promoter.problems import Problem
+
+NAME_INVALID = "name-invalid"
+"""The code of a pipeline, stage or app name with a control character (a ``Problem``, and
+the ``pipelines check`` finding it becomes)."""
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 FILE_NAME_LIMIT = 100
 """Longest generated file name (most filesystems stop at 255 bytes)."""
@@ -22,6 +28,15 @@ def control_problem(name: str) -> str | None:
     if found is None:
         return None
     return f"name {name!r} contains the control character {found.group()!r}"
+
+
+def name_problem(what: str, name: str, file: str | None, line: int | None) -> Problem | None:
+    """The problem (code ``NAME_INVALID``) of ``what`` (``stage``, ``pipeline``, ``app``)
+    being called ``name`` at ``file:line``, None when the name is fine."""
+    problem = control_problem(name)
+    if problem is None:
+        return None
+    return Problem(f"{what} {problem}", file, line, code=NAME_INVALID)
 
 
 def escaped(name: str) -> str:

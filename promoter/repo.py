@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from promoter import children
 from promoter._yaml import YMap, parse_text
-from promoter.apps import apps_of, is_app
+from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
 from promoter.kustomize import Build, Builder, FluxLayer, Resource
@@ -203,6 +203,9 @@ class GitOpsRepo:
                     return StageStatus(
                         stage, problem=(native_error or exc).problem, unsupported=unsupported
                     )
+                bad = invalid_name(native.resources if native is not None else rendered)
+                if bad is not None:
+                    return StageStatus(stage, problem=bad, unsupported=unsupported)
                 apps = self._merge_render(rendered, native)
                 note = None if native_error is None else native_error.problem
                 return StageStatus(
@@ -219,6 +222,9 @@ class GitOpsRepo:
             return StageStatus(
                 stage, problem=None if native_error is None else native_error.problem
             )
+        bad = invalid_name(native.resources)
+        if bad is not None:
+            return StageStatus(stage, problem=bad, unsupported=unsupported)
         return StageStatus(stage, apps_of(native.resources, self.read_line), None, unsupported)
 
     def build(self, stage: Stage) -> Build:

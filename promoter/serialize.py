@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from promoter.redact import redact_url
+
 if TYPE_CHECKING:
     from promoter.checks import Finding
     from promoter.clusterstatus import ClusterReport
@@ -220,7 +222,7 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
             pushed=published.pushed,
             pull_request=None
             if pr is None
-            else {"number": pr.number, "url": pr.url, "created": pr.created},
+            else {"number": pr.number, "url": redact_url(pr.url), "created": pr.created},
         )
         data.update(forge_dict(published))
     return data

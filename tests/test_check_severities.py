@@ -127,6 +127,8 @@ def test_a_name_with_control_characters_is_an_error(tmp_path: Path) -> None:
     line (``name-invalid`` once names carry their own code, ``config-invalid`` before)."""
     config = 'pipelines:\n  - name: demo\n    stages:\n      - {name: "d\\eev", path: demo/dev}\n'
     findings = check(repo_with(tmp_path, "example.com/app:1.0.0", config)).findings
+    # The other stages, which the labels declare and promoter.yaml does not, still warn.
+    findings = tuple(f for f in findings if f.severity == "error")
     assert [(f.file, f.line, f.severity) for f in findings] == [("promoter.yaml", 4, "error")]
     assert findings[0].rule in ("name-invalid", "config-invalid")
 

@@ -3,14 +3,15 @@ base, never collide on worktrees or refs, and a ref directory conflict is named.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.builders.git import GitOps, leftovers, make_gitops, push_change
+from tests.builders.workers import PromoteWorker, run_round
 from tests.test_interrupt import environment
 
 PROMOTE = "from cli.main import promote_main; promote_main()"
@@ -34,54 +35,83 @@ def ops(tmp_path: Path) -> GitOps:
     return make_gitops(tmp_path)
 
 
+ROUNDS = 10
+"""Rounds of parallel promotions (issue 11: 5 apps x 10 rounds = 50 promotions, all must
+succeed)."""
+
+APPS = [
+    ("nginx", "dev", "staging", "web"),
+    ("shop", "dev", "staging", "web"),
+    ("nginx", "staging", "prod", "web"),
+    ("podinfo", "dev", "staging", "platform"),
+    ("report", "dev", "staging", "platform"),
+]
+
+
 def test_parallel_promotions_of_different_apps_all_succeed(ops: GitOps, tmp_path: Path) -> None:
-    """Five promotions of different apps, pipelines and stages at once against one bare
-    remote: every one pushes its branch, built on main, and nothing is left behind."""
+    """Fifty promotions, ten rounds of five different apps, pipelines and stages at once
+    against one bare remote (main moving between rounds): every one pushes its branch,
+    built on that round's main, and nothing is left behind."""
     env = environment(tmp_path, PROMOTER_KUSTOMIZE="no-such-renderer")
+    workers = [PromoteWorker(ops.work, env) for _ in APPS]
     requests = [
-        ("nginx", "dev", "staging", "web"),
-        ("shop", "dev", "staging", "web"),
-        ("nginx", "staging", "prod", "web"),
-        ("podinfo", "dev", "staging", "platform"),
-        ("report", "dev", "staging", "platform"),
+        (app, src, dst, "-p", pipeline, "--no-pr", "-o", "json") for app, src, dst, pipeline in APPS
     ]
-    began = time.monotonic()
-    runs = [
-        start(ops, env, app, src, dst, "-p", pipeline, "--no-pr", "-o", "json")
-        for app, src, dst, pipeline in requests
-    ]
-    results = [run.communicate(timeout=300) for run in runs]
-    assert [0] * len(runs) == [run.returncode for run in runs], [err for _, err in results]
-    assert time.monotonic() - began < 300
-    branches = [b for b in ops.remote_branches() if b != "main"]
-    assert len(requests) == len(branches)
-    main = ops.remote_sha("main")
-    for branch in branches:
-        assert main == ops.remote_git("rev-parse", f"refs/heads/{branch}^")
+    pushed = 0
+    try:
+        for number in range(ROUNDS):
+            main = push_change(ops, "main", {"NOTES.md": f"round {number}\n"}, "main moves")
+            outcomes = run_round(workers, requests)
+            assert [0] * len(APPS) == [o.code for o in outcomes], [o.err for o in outcomes]
+            for outcome in outcomes:
+                published = json.loads(outcome.out)
+                assert published["base_commit"] == main
+                branch = published["branch"]
+                assert main == ops.remote_git("rev-parse", f"refs/heads/{branch}^")
+                assert ops.remote_git("rev-parse", f"refs/heads/{branch}") == published["commit"]
+                pushed += 1
+    finally:
+        ends = [worker.close() for worker in workers]
+    assert [0] * len(APPS) == [code for code, _ in ends], ends
+    assert ROUNDS * len(APPS) == pushed
+    assert len(APPS) == len([b for b in ops.remote_branches() if b.startswith("promote/")])
     assert leftovers(tmp_path / "tmp") == []
     assert [str(ops.work)] == ops.worktrees()
     assert ops.git("for-each-ref", "refs/promoter/") == ""
 
 
+BASE_ROUNDS = 10
+"""Rounds of two promotions onto different bases at once."""
+
+
 def test_parallel_bases_build_on_their_base(ops: GitOps, tmp_path: Path) -> None:
-    """Two promotions onto different bases (main, release) at the same time: each pushed
-    commit's parent is the tip of the base it names (no shared FETCH_HEAD)."""
-    release = push_change(ops, "release", {"NOTES.md": "release\n"}, "release branch")
-    main = ops.remote_sha("main")
+    """Two promotions onto different bases (main, release) at the same time, over ten
+    rounds with both bases moving: each pushed commit's parent is the tip of the base it
+    names (no shared FETCH_HEAD, no shared remote-tracking ref)."""
     env = environment(tmp_path, PROMOTER_KUSTOMIZE="no-such-renderer")
-    runs = {
-        base: start(ops, env, app, "dev", "staging", "-p", "web", "--no-pr", "--base", base)
-        for base, app in (("main", "nginx"), ("release", "shop"))
-    }
-    for run in runs.values():
-        _, err = run.communicate(timeout=300)
-        assert run.returncode == 0, err
-    parents = {
-        branch.split("/")[-1].split("-")[0]: ops.remote_git("rev-parse", f"refs/heads/{branch}^")
-        for branch in ops.remote_branches()
-        if branch.startswith("promote/")
-    }
-    assert {"nginx": main, "shop": release} == parents
+    bases = {"main": "nginx", "release": "shop"}
+    workers = [PromoteWorker(ops.work, env) for _ in bases]
+    requests = [
+        (app, "dev", "staging", "-p", "web", "--no-pr", "--base", base, "-o", "json")
+        for base, app in bases.items()
+    ]
+    try:
+        for number in range(BASE_ROUNDS):
+            tips = {
+                base: push_change(ops, base, {"NOTES.md": f"{base} {number}\n"}, f"{base} moves")
+                for base in bases
+            }
+            outcomes = run_round(workers, requests)
+            assert [o.code for o in outcomes] == [0, 0], [o.err for o in outcomes]
+            for base, outcome in zip(bases, outcomes, strict=True):
+                published = json.loads(outcome.out)
+                assert (published["base"], published["base_commit"]) == (base, tips[base])
+                parent = ops.remote_git("rev-parse", f"refs/heads/{published['branch']}^")
+                assert tips[base] == parent, f"round {number}: {base} built on {parent}"
+    finally:
+        ends = [worker.close() for worker in workers]
+    assert [code for code, _ in ends] == [0, 0], ends
+    assert ops.git("for-each-ref", "refs/promoter/") == ""
 
 
 def test_ref_directory_conflict_is_named(ops: GitOps, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ capped; credentials in URLs are never printed; no default captures the environme
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import pydoc
 import subprocess
@@ -108,8 +109,9 @@ def test_generated_file_names_are_capped() -> None:
 
 
 def test_override_for_a_very_long_app_name(root: Path) -> None:
-    """Promoting an app with a 3,000-character name that needs an override file: the file
-    name is capped and the promotion is planned (no "File name too long")."""
+    """Promoting an app with a 3,000-character name that needs an override file: the new
+    file's name is capped and ends in a hash of the full name, and it is written (no "File
+    name too long")."""
     long_name = "r" * 3000
     for path in [*root.glob("base/report/*.yaml"), *root.glob("pipelines/platform/*/*.yaml")]:
         text = path.read_text(encoding="utf-8")
@@ -120,6 +122,11 @@ def test_override_for_a_very_long_app_name(root: Path) -> None:
     plan.write()
     for edit in plan.edits:
         assert len(Path(edit.path).name.encode()) <= FILE_NAME_LIMIT
+    (override,) = [c.file for c in plan.changes if c.how == "new-patch"]
+    assert override.endswith(
+        f"-{hashlib.sha1(f'{long_name}-image'.encode()).hexdigest()[:10]}.yaml"
+    )
+    assert (root / override).is_file()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from promoter import tempdirs
 from promoter.errors import GitError
+from promoter.git.leftovers import worktree_lock
 from promoter.git.process import execute, run, summary
 
 if TYPE_CHECKING:
@@ -61,12 +62,16 @@ def fetch(
 
     The branch is fetched into a ref of this run alone (``refs/promoter/<pid>-<random>``),
     never through the shared ``FETCH_HEAD``: parallel runs with other bases cannot build
-    on each other's fetch (issue 11).  The ref is deleted again right away."""
+    on each other's fetch (issue 11).  The ref is deleted again right away.  ``--refmap=``
+    keeps git from also updating the remote-tracking branch (``refs/remotes/<remote>/*``):
+    that shared ref made parallel fetches fail with "cannot lock ref"."""
     _drop_stale_refs(repo)
     ref = f"refs/heads/{branch}"
     mine = f"{RUN_REFS}{os.getpid()}-{secrets.token_hex(6)}"
-    args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote_name, f"+{ref}:{mine}"]
-    status, out, err = execute(repo, args, env)
+    args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap="]
+    args += [remote_name, f"+{ref}:{mine}"]
+    with worktree_lock(repo):  # fetch reads every worktree's HEAD: none may be half-made
+        status, out, err = execute(repo, args, env)
     if status != 0:
         if "couldn't find remote ref" in err:
             raise GitError(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from promoter import tempdirs
 from promoter.errors import GitError
+from promoter.git.leftovers import sweep_worktrees, worktree_lock
 from promoter.git.process import run
 
 if TYPE_CHECKING:
@@ -36,10 +37,10 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
     # A name unique to the run: git names the worktree's admin directory after it, and a
     # shared name made parallel runs collide (issue 11).
     path = parent / parent.name
-    with suppress(GitError):
-        run(repo, ["worktree", "prune"])  # worktrees of killed runs whose folder was swept
     try:
-        run(repo, ["worktree", "add", "--detach", "--quiet", str(path), commit])
+        with worktree_lock(repo):
+            sweep_worktrees(repo)  # of killed runs (never `git worktree prune`: it races)
+            run(repo, ["worktree", "add", "--detach", "--quiet", str(path), commit])
         tree = git.Repo(path)
         if repo.working_tree_dir is not None:
             _ORIGINS[str(Path(tree.working_tree_dir or path).resolve())] = Path(
@@ -51,8 +52,8 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
             _ORIGINS.pop(str(Path(tree.working_tree_dir or path).resolve()), None)
             tree.close()
     finally:
-        with suppress(GitError):
-            run(repo, ["worktree", "remove", "--force", str(path)])
-        shutil.rmtree(parent, ignore_errors=True)
-        with suppress(GitError):
-            run(repo, ["worktree", "prune"])
+        with worktree_lock(repo):
+            with suppress(GitError):
+                run(repo, ["worktree", "remove", "--force", str(path)])
+            shutil.rmtree(parent, ignore_errors=True)
+            sweep_worktrees(repo)  # git's record of it, should `worktree remove` have failed
