@@ -53,9 +53,10 @@ def check(
             raise
         findings = report.findings
         if output is Output.json:
-            from promoter.serialize import check_dict, to_json
+            from cli.jsonout import write_json
+            from promoter.serialize import check_dict
 
-            sys.stdout.write(to_json(check_dict(findings)))
+            write_json(check_dict(findings))
         elif output is Output.github:
             base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
             for finding in findings:

@@ -55,9 +55,10 @@ def history(
             repo_root(repo), app, pipeline=pipeline, stage=stage, since=moment, max_count=max_count
         )
         if output is HistoryOutput.json:
-            from promoter.serialize import history_dict, to_json
+            from cli.jsonout import write_json
+            from promoter.serialize import history_dict
 
-            sys.stdout.write(to_json(history_dict(entries)))
+            write_json(history_dict(entries))
         else:
             _table(entries)
 

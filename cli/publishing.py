@@ -215,6 +215,10 @@ def publishing_options(label_option: object) -> Callable[[_Command], _Command]:
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:
             flags = GitFlags(**{name: kwargs.pop(name) for name, _ in _SHARED_OPTIONS})
+            if flags.dry_run and flags.write:
+                from cli.usage import usage_error
+
+                raise usage_error("--dry-run and --write exclude each other")
             return command(**kwargs, flags=flags)
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -259,9 +263,10 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
         command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
         raise promoter.PromoterError(f"{exc}; retry with: {command}") from exc
     if flags.output is ChangeOutput.json:
-        from promoter.serialize import change_dict, to_json
+        from cli.jsonout import write_json
+        from promoter.serialize import change_dict
 
-        sys.stdout.write(to_json(change_dict(result)))
+        write_json(change_dict(result))
     else:
         from cli.views import print_change
 

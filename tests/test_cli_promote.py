@@ -342,10 +342,11 @@ def test_several_apps_one_pull_request(
     ],
 )
 def test_bad_arguments_are_usage_errors(cli: Any, ops: GitOps, args: tuple[str, ...]) -> None:
-    """A wrong number of arguments or an empty APP exits 2 with usage help."""
+    """A wrong number of arguments or an empty APP exits 2: an error line and a usage hint."""
     result = cli(*args)
     assert result.exit_code == 2
-    assert "Usage:" in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "\nusage: " in result.stderr
     assert "Traceback" not in result.stderr
 
 
