@@ -193,6 +193,7 @@ def stage(pipeline: str, name: str, order: int, apps: list[Any]) -> Any:
         "unsupported_problems": [],
         "apps": apps,
         "problems": [],
+        "error": None,
     }
 
 
@@ -339,12 +340,14 @@ def _example_expected() -> dict[str, Any]:
                 "declared_in": f"{p}/dev/sync.yaml",
                 "stages": platform,
                 "problems": [],
+                "error": None,
             },
             {
                 "name": "web",
                 "declared_in": f"{w}/dev/sync.yaml",
                 "stages": web,
                 "problems": [],
+                "error": None,
             },
         ]
     }
