@@ -53,10 +53,10 @@ def check(
             raise
         findings = report.findings
         if output is Output.json:
-            from cli.jsonout import write_json
+            from cli.jsonout import json_text
             from promoter.serialize import check_dict
 
-            write_json(check_dict(findings))
+            sys.stdout.write(json_text(check_dict(findings)))
         elif output is Output.github:
             base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
             for finding in findings:

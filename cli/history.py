@@ -55,10 +55,10 @@ def history(
             repo_root(repo), app, pipeline=pipeline, stage=stage, since=moment, max_count=max_count
         )
         if output is HistoryOutput.json:
-            from cli.jsonout import write_json
+            from cli.jsonout import json_text
             from promoter.serialize import history_dict
 
-            write_json(history_dict(entries))
+            sys.stdout.write(json_text(history_dict(entries)))
         else:
             _table(entries)
 

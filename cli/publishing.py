@@ -123,6 +123,17 @@ AutoMergeOption = Annotated[
     bool,
     typer.Option("--auto-merge", help="Merge once the checks (GitLab: the pipeline) pass."),
 ]
+TitleOption = Annotated[
+    str | None,
+    typer.Option("--title", help="Pull (merge) request title (default: the generated one)."),
+]
+BodyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--body-file",
+        help="Append this file's text to the generated pull request body ('-': stdin).",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,8 @@ class GitFlags:
     insecure_registry: list[str] | None = None
     no_changelog: bool = False
     output: ChangeOutput = ChangeOutput.text
+    title: str | None = None
+    body_file: Path | None = None
 
     @property
     def insecure_registries(self) -> tuple[str, ...]:
@@ -184,6 +197,8 @@ _SHARED_OPTIONS: tuple[tuple[str, object], ...] = (
     ("insecure_registry", InsecureRegistryOption),
     ("no_changelog", NoChangelogOption),
     ("output", OutputOption),
+    ("title", TitleOption),
+    ("body_file", BodyFileOption),
 )
 """The options ``promote`` and ``rollback`` share, in help order; defaults are GitFlags'."""
 
@@ -233,6 +248,21 @@ def publishing_options(label_option: object) -> Callable[[_Command], _Command]:
     return decorate
 
 
+def read_body_file(path: Path | None) -> str | None:
+    """The text of ``--body-file`` (``-``: standard input); one error line when unreadable."""
+    if path is None:
+        return None
+    if str(path) == "-":
+        return sys.stdin.read()
+    import promoter
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise promoter.PromoterError(f"--body-file {path}: {reason}") from exc
+
+
 def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMaker) -> ChangeResult:
     """Plan in the working tree (``--dry-run``/``--write``), or publish from a worktree."""
     import promoter
@@ -256,6 +286,8 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
         auto_merge=flags.auto_merge,
         changelog=not flags.no_changelog,
         insecure_registries=flags.insecure_registries,
+        title=flags.title,
+        body_extra=read_body_file(flags.body_file),
     )
     try:
         result = promoter.publish_change(root, request, options, mode)

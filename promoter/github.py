@@ -75,9 +75,13 @@ def find_repository(
 
 
 def find_token(env: Mapping[str, str] | None = None) -> str:
-    """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``."""
+    """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``, else a logged-in gh CLI's."""
     env = os.environ if env is None else env
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if not token:
+        from promoter.ghauth import gh_token
+
+        token = gh_token(env)
     if not token:
         raise GitHubError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or use --no-pr)")
     return token

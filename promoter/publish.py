@@ -37,11 +37,12 @@ from promoter.github import GitHubPulls, PullRequests
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
 from promoter.pr import (
+    body_with_extra,
     branch_name,
     commit_message,
+    custom_title,
     labels,
     pull_request_body,
-    pull_request_title,
 )
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
@@ -93,6 +94,10 @@ class PublishOptions:
     """Add "What changed" (registry labels, GitHub compare) to the plan and the PR body."""
     insecure_registries: tuple[str, ...] = ()
     """Registry hosts that may be spoken to over plain HTTP (``--insecure-registry``)."""
+    title: str | None = None
+    """The pull request's title (``--title``); None: the generated one."""
+    body_extra: str | None = None
+    """Text appended to the generated pull request body (``--body-file``)."""
 
 
 @dataclass(frozen=True)
@@ -363,8 +368,8 @@ def open_pull_request(
 ) -> ChangeRequestInfo:
     """Open the pull (merge) request for ``branch``, or update the one already open; then
     labels, reviewers, the assignee and auto-merge as ``options`` ask."""
-    title = pull_request_title(plan)
-    body = pull_request_body(plan, base, base_commit)
+    title = custom_title(plan, options.title)
+    body = body_with_extra(pull_request_body(plan, base, base_commit), options.body_extra)
     if existing is None:
         existing = pulls.find_open(branch, base)
     if existing is None:
