@@ -70,11 +70,14 @@ def fail(message: str) -> None:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn promoter errors, Ctrl-C and bugs into one line and an exit code."""
+    """Turn promoter errors, Ctrl-C and bugs into one line and an exit code; meanwhile a
+    terminal's stderr shows the steps (``cli.progress``)."""
+    from cli.progress import spinner
     from promoter.errors import PromoterError
 
     try:
-        yield
+        with spinner():
+            yield
     except PromoterError as exc:
         fail(str(exc))
         raise SystemExit(EXIT_FAILED) from exc

@@ -21,6 +21,7 @@ from promoter import discovery as discovery
 from promoter import errors as errors
 from promoter import forge as forge
 from promoter import gates as gates
+from promoter import ghauth as ghauth
 from promoter import git as git
 from promoter import github as github
 from promoter import healthgate as healthgate
@@ -31,12 +32,14 @@ from promoter import model as model
 from promoter import planner as planner
 from promoter import pr as pr
 from promoter import problems as problems
+from promoter import progress as progress
 from promoter import promotion as promotion
 from promoter import publish as publish
 from promoter import redact as redact
 from promoter import repo as repo
 from promoter import report as report
 from promoter import resolve as resolve
+from promoter import retrynotes as retrynotes
 from promoter import rewrite as rewrite
 from promoter import rollback as rollback
 from promoter import serialize as serialize

@@ -114,11 +114,13 @@ class GitHubPulls:
         if self._repo is None:
             from github import Auth, Github, GithubRetry
 
+            from promoter.retrynotes import announcing
+
             if self._client is None:
                 self._client = Github(
                     base_url=self.api_url,
                     auth=Auth.Token(self._token),
-                    retry=GithubRetry(
+                    retry=announcing(GithubRetry, "GitHub")(
                         total=self._retries,
                         backoff_factor=self._backoff,
                         # a list: GithubRetry appends 403 (for rate limits) to it

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from promoter import git
+from promoter import git, progress
 from promoter.errors import (
     ChangeRequestExists,
     ForgeError,
@@ -279,6 +279,7 @@ def _promote(
             base_commit = git.fetch(repo, remote.name, base, genv)
             with git.worktree(repo, base_commit) as tree:
                 worktree_top = git.toplevel(tree)
+                progress.step(f"planning on {base} at {base_commit[:12]}")
                 gitops = GitOpsRepo.open(worktree_top / sub)
                 plan = make_plan(gitops, worktree_top)
                 if plan.is_noop:
@@ -298,6 +299,7 @@ def _promote(
                     git.push(tree, remote.name, branch, expected, genv)
                 except PushRaced as exc:
                     if attempt < attempts:
+                        progress.retrying(f"{exc}; retrying ({attempt} of {attempts - 1})")
                         continue
                     raise PushRaced(f"{exc} (gave up after {attempts} attempts)") from exc
             break
@@ -370,6 +372,7 @@ def open_pull_request(
     labels, reviewers, the assignee and auto-merge as ``options`` ask."""
     title = custom_title(plan, options.title)
     body = body_with_extra(pull_request_body(plan, base, base_commit), options.body_extra)
+    progress.step(f"opening the {'merge' if _is_gitlab(pulls) else 'pull'} request")
     if existing is None:
         existing = pulls.find_open(branch, base)
     if existing is None:
@@ -404,3 +407,8 @@ def changelog_planner(
         return plan_with_changelog(plan, insecure=options.insecure_registries, env=env)
 
     return make
+
+
+def _is_gitlab(pulls: ChangeRequests) -> bool:
+    """Whether ``pulls`` opens GitLab merge requests (for the words of progress steps)."""
+    return type(pulls).__name__ == "GitLabMergeRequests"

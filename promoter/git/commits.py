@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from promoter import progress
 from promoter.errors import GitError, PushRaced, PushRejected
 from promoter.git.process import execute, masked, run, summary
 
@@ -52,6 +53,7 @@ def push(
     """Push HEAD to ``branch``, only if the remote branch is still at ``expected`` (None:
     only if it does not exist).  ``PushRaced`` when it moved meanwhile, ``PushRejected``
     when the remote refuses (no rights, a hook, protection rules)."""
+    progress.step(f"pushing {branch} to {remote_name}")
     lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
     args = ["push", "--porcelain", lease, remote_name, f"HEAD:refs/heads/{branch}"]
     status, out, err = execute(tree, args, env)

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from promoter import tempdirs
+from promoter import progress, tempdirs
 from promoter.errors import GitError
 from promoter.git.process import execute, run, summary
 
@@ -45,6 +45,7 @@ def fetch(
     The branch is fetched into a ref of this run alone (``refs/promoter/<pid>-<random>``),
     never through the shared ``FETCH_HEAD``: parallel runs with other bases cannot build
     on each other's fetch (issue 11).  The ref is deleted again right away."""
+    progress.step(f"fetching {branch} from {remote_name}")
     _drop_stale_refs(repo)
     ref = f"refs/heads/{branch}"
     mine = f"{RUN_REFS}{os.getpid()}-{secrets.token_hex(6)}"
