@@ -10,13 +10,13 @@ from enum import Enum
 from typing import Any
 
 import typer
-
-# Typer (0.20 and later) carries its own copy of click: these are its classes.
-from typer._click.core import Command, Context, Parameter
-from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from cli.errors import EXIT_USAGE, fail
+
+# Only Typer's public names: since 0.26 Typer carries its own click, whose exceptions derive
+# from typer.TyperException (usage errors: exit code 2, typer.BadParameter among them).
+Command = TyperCommand | TyperGroup
 
 DISTRIBUTION = "kustomize-promoter"
 
@@ -32,19 +32,19 @@ def version() -> str:
         return "unknown"
 
 
-def usage_error(message: str) -> UsageError:
+def usage_error(message: str) -> typer.BadParameter:
     """A usage error (exit 2) for a wrong combination of options or arguments."""
-    return UsageError(message)
+    return typer.BadParameter(message)
 
 
-def _show_version(ctx: Context, value: bool) -> None:
+def _show_version(ctx: typer.Context, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     sys.stdout.write(f"{ctx.find_root().info_name} {version()}\n")
     ctx.exit(0)
 
 
-def _version_option() -> Parameter:
+def _version_option() -> TyperOption:
     """``--version``, built by Typer so that its help renders like every other option."""
 
     def _placeholder(
@@ -61,7 +61,9 @@ def _version_option() -> Parameter:
 
     holder = typer.Typer(add_completion=False)
     holder.command()(_placeholder)
-    return typer.main.get_command(holder).params[0]
+    option = typer.main.get_command(holder).params[0]
+    assert isinstance(option, TyperOption)
+    return option
 
 
 class _PlainArgument(TyperArgument):
@@ -76,7 +78,7 @@ class _PlainArgument(TyperArgument):
             name = f"[{name}]"
         return name
 
-    def display_type_rich(self, ctx: Context) -> str | None:
+    def display_type_rich(self, ctx: Any) -> str | None:
         """No ``<str>`` type label: the name says what to give."""
         return None
 
@@ -108,7 +110,7 @@ def tidy(command: Command, help_names: Sequence[str] | None = None) -> None:
     """Give ``command`` (and its subcommands) plain metavars: nothing for a flag, ``NAME`` for
     a value, ``a|b`` for a choice, ``APP`` for an argument ``app``."""
     names = list(help_names or command.context_settings.get("help_option_names", ["--help"]))
-    help_option = command.get_help_option(Context(command, help_option_names=names))
+    help_option = command.get_help_option(typer.Context(command, help_option_names=names))
     for param in [*command.params, *([help_option] if help_option is not None else [])]:
         if isinstance(param, TyperArgument):
             if param.metavar is None:
@@ -117,15 +119,16 @@ def tidy(command: Command, help_names: Sequence[str] | None = None) -> None:
         elif isinstance(param, TyperOption) and param.metavar is None:
             param.metavar = _option_metavar(param)
     for sub in getattr(command, "commands", {}).values():
-        tidy(sub, names)
+        if isinstance(sub, (TyperCommand, TyperGroup)):
+            tidy(sub, names)
 
 
 def _option_metavar(option: TyperOption) -> str:
     if option.is_flag or option.count:
         return ""
-    descriptor = option.type_descriptor
-    if descriptor.is_choice and descriptor.choices is not None:
-        return "|".join(str(c.value) if isinstance(c, Enum) else str(c) for c in descriptor.choices)
+    choices = getattr(getattr(option, "type_descriptor", None), "choices", None)
+    if choices:
+        return "|".join(str(c.value) if isinstance(c, Enum) else str(c) for c in choices)
     if option.name in _METAVARS:
         return _METAVARS[option.name]
     longest = max(option.opts, key=len).lstrip("-")
@@ -143,11 +146,11 @@ def _main(
     extra.pop("standalone_mode", None)
     try:
         code = base(command, args, prog, standalone_mode=False, **extra)
-    except UsageError as exc:
-        _show_usage_error(exc)
-        sys.exit(EXIT_USAGE)
-    except ClickException as exc:
-        fail(exc.format_message())
+    except typer.TyperException as exc:
+        if exc.exit_code == EXIT_USAGE:
+            _show_usage_error(exc)
+        else:
+            fail(exc.format_message())
         sys.exit(exc.exit_code)
     except typer.Abort:
         fail("aborted")
@@ -155,13 +158,13 @@ def _main(
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _show_usage_error(exc: UsageError) -> None:
+def _show_usage_error(exc: typer.TyperException) -> None:
     """``error: <message>`` and ``usage: <command line> (<prog> -h for help)``."""
     if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed instead
         return
     plain = isinstance(exc, typer.BadParameter) and exc.param is None and not exc.param_hint
     fail(_lower_first(exc.message if plain else exc.format_message()))
-    ctx = exc.ctx
+    ctx = getattr(exc, "ctx", None)
     if ctx is None:
         return
     usage = ctx.get_usage().strip()
