@@ -17,7 +17,9 @@ with a strategic-merge patch, an ``images:`` entry, a HelmRelease JSON6902 patch
 (inherited), once as installed (verifying with ``kubectl kustomize``) and once with no
 kubectl or kustomize on PATH ("native verification only"); ``history --output json`` on a
 separate git repository with ``--history-commits`` commits (``bench/history_repo.py``),
-checked change by change.  ``--write-results`` also writes the table, the machine and the
+checked change by change; ``verify4500``: ``promote --dry-run`` verified by kubectl on a
+repository of about 4,500 files whose stages use generators (``bench/verify_repo.py``).
+``--write-results`` also writes the table, the machine and the
 command as Markdown (``bench/RESULTS.md``).
 
 To add a command (``promote --dry-run``, ``history``, ...) write a function taking the
@@ -56,6 +58,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import SOURCE_TYPE, RepoPlan, StageApp, StagePlan, plan, write
 from history_repo import MARKS_FILE, HistoryRepo
 from history_repo import build as build_history
+from verify_repo import APP as VERIFY_APP
+from verify_repo import NEW as VERIFY_NEW
+from verify_repo import OLD as VERIFY_OLD
+from verify_repo import build as build_verify_repo
 
 PARAMS_FILE = ".bench-params.json"
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
@@ -629,6 +635,45 @@ MEASUREMENTS: list[Measurement] = [
     Measurement("history", measure_history, lambda ctx: ctx.args.history_runs > 0),
     Measurement("profile", measure_profile, lambda ctx: bool(ctx.args.profile)),
 ]
+
+
+def measure_verify4500(ctx: Context) -> list[Figure]:
+    """``promote --dry-run`` verified with kubectl kustomize on a repository of about 4,500
+    files whose stages use generators (``bench/verify_repo.py``; issue 10 §6)."""
+    promote_bin = ctx.pipelines_bin.parent / "promote"
+    if shutil.which("kubectl") is None:
+        raise BenchError("kubectl is not on PATH (the verification renders with it)")
+    with tempfile.TemporaryDirectory(prefix="promoter-verify-bench-") as tmp:
+        root = Path(tmp) / "repo"
+        count = build_verify_repo(root)
+        argv = [promote_bin, VERIFY_APP, "dev", "staging", "--repo", root, "--dry-run"]
+        timed = time_command(argv, max(ctx.args.promote_runs, 1))
+        moved = f"{VERIFY_OLD} -> {VERIFY_NEW}"
+        if moved not in timed.last.stdout or f"newTag: {VERIFY_NEW}" not in timed.last.stdout:
+            raise BenchError(f"promote --dry-run did not plan {VERIFY_APP} {moved}")
+    shown = ", ".join(f"{t:.2f}" for t in timed.seconds)
+    return [
+        Figure("verify4500_files", "verification repo: files", count, "", "bench/verify_repo.py"),
+        Figure(
+            "verify4500_promote_best_s",
+            "promote --dry-run, generators, kubectl verification (4,500 files), best",
+            timed.best,
+            "s",
+            f"{VERIFY_APP} dev->staging; aim < 2 s",
+        ),
+        Figure(
+            "verify4500_promote_median_s",
+            "promote --dry-run, generators, kubectl verification (4,500 files), median",
+            timed.median,
+            "s",
+            f"runs: {shown}; CPU best {min(timed.cpu):.2f} s",
+        ),
+    ]
+
+
+MEASUREMENTS.append(
+    Measurement("verify4500", measure_verify4500, lambda ctx: ctx.args.promote_runs > 0)
+)
 
 
 # -- checks against the plan ----------------------------------------------------------------

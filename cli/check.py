@@ -1,4 +1,9 @@
-"""``pipelines check``: validate the whole repository for CI; exit 1 on any finding."""
+"""``pipelines check``: validate the whole repository for CI.
+
+Exit codes: 0 when no error remains (warnings and notices are printed), 1 when an error
+remains (with ``--strict`` also a warning) or the repository cannot be checked at all, 2
+bad usage.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,11 @@ def check(
     repo: RepoOption = None,
     output: Annotated[
         Output,
-        typer.Option("--output", "-o", help="text, json, or github (workflow error annotations)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="text, json, or github (workflow annotations: ::error, ::warning, ::notice).",
+        ),
     ] = Output.text,
     render: Annotated[
         bool,
@@ -39,8 +48,13 @@ def check(
             help="Also render every stage with kustomize and compare its versions.",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Warnings fail the check too (exit 1), not only errors."),
+    ] = False,
 ) -> None:
-    """Validate every pipeline and stage of the repository (for CI); exit 1 on any finding."""
+    """Validate every pipeline and stage of the repository (for CI); exit 1 when an error
+    remains (with --strict, a warning too)."""
     with handled():
         import promoter
 
@@ -56,7 +70,7 @@ def check(
             from cli.jsonout import json_text
             from promoter.serialize import check_dict
 
-            sys.stdout.write(json_text(check_dict(findings)))
+            sys.stdout.write(json_text(check_dict(findings, strict=strict)))
         elif output is Output.github:
             base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
             for finding in findings:
@@ -66,7 +80,7 @@ def check(
             for finding in findings:
                 print(text_line(finding))
             print(summary(findings, _scope(report)))
-    if findings:
+    if not report.passed(strict):
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -79,30 +93,37 @@ def _scope(report: CheckReport) -> str:
 
 
 def text_line(finding: Finding) -> str:
-    """``file:line: [rule] message`` (the location left out when unknown)."""
+    """``file:line: severity [rule] message`` (the location left out when unknown)."""
     where = f"{finding.location}: " if finding.location else ""
-    return f"{where}[{finding.rule}] {_one_line(finding.message)}"
+    return f"{where}{finding.severity} [{finding.rule}] {_one_line(finding.message)}"
 
 
 def github_line(finding: Finding, root: Path, base: Path) -> str:
-    """A GitHub Actions ``::error`` workflow command; ``file`` is made relative to ``base``
-    (the workspace) so annotations land on the right file when ``--repo`` is a subdir."""
+    """A GitHub Actions ``::error``, ``::warning`` or ``::notice`` workflow command (by the
+    finding's severity); ``file`` is made relative to ``base`` (the workspace) so
+    annotations land on the right file when ``--repo`` is a subdir."""
+    command = finding.severity
     message = _escape_data(f"[{finding.rule}] {finding.message}")
     if finding.file is None:
-        return f"::error::{message}"
+        return f"::{command}::{message}"
     props = f"file={_escape_property(_workspace_path(finding.file, root, base))}"
     if finding.line is not None:
         props += f",line={finding.line}"
-    return f"::error {props}::{message}"
+    return f"::{command} {props}::{message}"
 
 
 def summary(findings: tuple[Finding, ...], scope: str) -> str:
-    """The last line of text and github output."""
+    """The last line of text and github output: how many findings of each severity and
+    rule."""
     if not findings:
         return f"pipelines check: no findings ({scope})"
     by_rule = Counter(f.rule for f in findings)
     rules = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
-    return f"pipelines check: {_count(len(findings), 'finding')} ({rules}) in {scope}"
+    by_severity = Counter(f.severity for f in findings)
+    severities = ", ".join(
+        _count(by_severity[s], s) for s in ("error", "warning", "notice") if by_severity[s]
+    )
+    return f"pipelines check: {_count(len(findings), 'finding')}: {severities} ({rules}) in {scope}"
 
 
 def _workspace_path(file: str, root: Path, base: Path) -> str:

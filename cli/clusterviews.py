@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from cli.views import ABSENT, AUTOMATED, DIFFERS, console, status_table
+from cli.views import ABSENT, AUTOMATED, DIFFERS, status_table
 from promoter.cluster import ClusterStageStatus
 from promoter.clusterstatus import ClusterReport
 from promoter.model import App, PipelineStatus, StageStatus
@@ -36,35 +36,38 @@ _LEGEND = {
 }
 
 
-def print_cluster_tables(report: ClusterReport) -> None:
+def print_cluster_tables(report: ClusterReport, *, wide: bool = False) -> None:
     """One table per pipeline (apps as rows, stages as columns, a last ``cluster`` row with
-    each stage's state), each stage's reason under it, and the legend of symbols used."""
-    out = console()
+    each stage's state), each stage's reason under it, and the legend of symbols used
+    (stages as rows when they do not fit side by side; ``wide``: everything in full)."""
+    from cli.layout import console as table_console
+    from cli.layout import legend_text
+
+    out = table_console(wide)
     used: set[str] = set()
     for pipeline in report.status.pipelines:
         out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
-        out.print(_table(report, pipeline, used))
+        out.print(_table(report, pipeline, used, out.width, wide))
         for stage_status in pipeline.stages:
             cluster = report.of(stage_status.stage)
             if cluster.message:
                 line = f"{stage_status.stage.name} ({cluster.context}): {cluster.state}: "
                 out.print(Text(line + cluster.message, style=STATE_STYLES[cluster.state]))
-    legend = "   ".join(f"{symbol} {_LEGEND[symbol]}" for symbol in _LEGEND if symbol in used)
+    legend = [f"{symbol} {_LEGEND[symbol]}" for symbol in _LEGEND if symbol in used]
     if legend:
-        out.print(Text(legend, style="dim"))
+        out.print(legend_text(legend, out.width))
 
 
-def _table(report: ClusterReport, pipeline: PipelineStatus, used: set[str]) -> Table:
+def _table(
+    report: ClusterReport, pipeline: PipelineStatus, used: set[str], width: int, wide: bool
+) -> Table:
     def cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
         return _cell(stage, report.of(stage.stage), app, previous, index, used)
 
-    table = status_table(pipeline, cell)
-    table.add_section()
-    table.add_row(
-        Text("cluster", style="bold"),
-        *(_state(report.of(s.stage)) for s in pipeline.stages),
+    states = [_state(report.of(s.stage)) for s in pipeline.stages]
+    return status_table(
+        pipeline, cell, width=width, wide=wide, extra=[(Text("cluster", style="bold"), states)]
     )
-    return table
 
 
 def _state(cluster: ClusterStageStatus) -> Text:

@@ -16,11 +16,19 @@ if TYPE_CHECKING:
     from promoter.history import HistoryEntry
 
 
+class Declaration(str, Enum):
+    """Which promoter.yaml declares the pipelines while history is replayed."""
+
+    current = "current"
+    as_of_commit = "as-of-commit"
+
+
 class HistoryOutput(str, Enum):
     """Output formats of ``history``."""
 
     table = "table"
     json = "json"
+    wide = "wide"
 
 
 def history(
@@ -41,6 +49,14 @@ def history(
     output: Annotated[
         HistoryOutput, typer.Option("--output", "-o", help="Output format.")
     ] = HistoryOutput.table,
+    declaration: Annotated[
+        Declaration,
+        typer.Option(
+            "--declaration",
+            help="Pipelines of promoter.yaml as it is now, for the whole history (current), "
+            "or as each commit had it (as-of-commit).",
+        ),
+    ] = Declaration.current,
 ) -> None:
     """Every change of an app's version in a stage, newest first, from git history."""
     with handled():
@@ -51,16 +67,30 @@ def history(
             raise promoter.PromoterError(
                 f"--since {since!r} is not a date like 2026-11-01 or 2026-11-01T12:00"
             )
+        from promoter.truncation import history_truncation
+
+        root = repo_root(repo)
         entries = promoter.list_history(
-            repo_root(repo), app, pipeline=pipeline, stage=stage, since=moment, max_count=max_count
+            root,
+            app,
+            pipeline=pipeline,
+            stage=stage,
+            since=moment,
+            max_count=max_count,
+            declaration=declaration.value,
         )
+        truncated = history_truncation(root)
         if output is HistoryOutput.json:
             from cli.jsonout import json_text
             from promoter.serialize import history_dict
 
-            sys.stdout.write(json_text(history_dict(entries)))
+            sys.stdout.write(json_text(history_dict(entries, truncated)))
         else:
-            _table(entries)
+            _table(entries, wide=output is HistoryOutput.wide)
+            if truncated is not None:
+                from cli.views import console
+
+                console().print(truncated.message, soft_wrap=True)
 
 
 def _date(text: str) -> datetime | None:
@@ -71,22 +101,9 @@ def _date(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _table(entries: tuple[HistoryEntry, ...]) -> None:
-    from rich.table import Table
+def _table(entries: tuple[HistoryEntry, ...], *, wide: bool = False) -> None:
+    from cli.layout import console, history_view
 
-    from cli.views import console
-
-    table = Table(title="version history (newest first)", title_justify="left")
-    for column in ("date", "pipeline/stage", "app", "change", "commit", "author", "PR"):
-        table.add_column(column, no_wrap=True)
-    for e in entries:
-        table.add_row(
-            e.date[:16].replace("T", " "),
-            f"{e.pipeline}/{e.stage}",
-            e.key,
-            f"{e.old_version or '-'} -> {e.new_version or '-'}",
-            e.commit[:10],
-            e.author,
-            f"#{e.pull_request}" if e.pull_request else "",
-        )
-    console().print(table)
+    out = console(wide)
+    for view in history_view(entries, out.width, wide=wide):
+        out.print(view)

@@ -18,14 +18,21 @@ RepoOption = Annotated[
 
 
 def repo_root(repo: Path | None) -> Path:
-    """``--repo`` or the git top-level of the current directory (or the directory itself)."""
+    """``--repo`` or the git top-level of the current directory; outside a git work tree,
+    one line asking for ``--repo`` (never a scan of whatever directory the user is in)."""
     if repo is not None:
         return repo
     from promoter import git
-    from promoter.errors import GitError
+    from promoter.errors import GitError, RepoError
 
     try:
         top = git.toplevel_of(Path.cwd())
     except GitError:  # git cannot run: the current directory is all there is
         return Path.cwd()
-    return top if top is not None else Path.cwd()
+    if top is None:
+        raise RepoError(NOT_A_REPOSITORY)
+    return top
+
+
+NOT_A_REPOSITORY = "not inside a git repository; pass --repo PATH"
+"""What every command says when run outside a git work tree without ``--repo``."""

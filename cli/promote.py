@@ -54,7 +54,15 @@ def promote(
 
         root = repo_root(repo)
         request = promoter.PromotionRequest(
-            apps, source, target, pipeline, skip_stages, allow_downgrade, flags.pin()
+            apps,
+            source,
+            target,
+            pipeline,
+            skip_stages,
+            allow_downgrade,
+            flags.pin(),
+            also_affected=flags.also_affected,
+            force=flags.force,
         )
         result = run_change(root, flags, request)
         done = None

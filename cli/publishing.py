@@ -77,7 +77,11 @@ PinDigestOption = Annotated[
 ]
 ForceOption = Annotated[
     bool,
-    typer.Option("--force", help="With --pin-digest: pin a mirror's digest that differs."),
+    typer.Option(
+        "--force",
+        help="Promote over a line Flux image automation owns; "
+        "with --pin-digest: pin a mirror's digest that differs.",
+    ),
 ]
 InsecureRegistryOption = Annotated[
     list[str] | None,
@@ -91,6 +95,15 @@ NoChangelogOption = Annotated[
     bool,
     typer.Option(
         "--no-changelog", help="Skip 'What changed' (no registry or GitHub compare calls)."
+    ),
+]
+
+
+AlsoAffectedOption = Annotated[
+    bool,
+    typer.Option(
+        "--also-affected",
+        help="Go ahead when the edit also changes other stages that read the file (listed).",
     ),
 ]
 
@@ -161,6 +174,7 @@ class GitFlags:
     insecure_registry: list[str] | None = None
     no_changelog: bool = False
     output: ChangeOutput = ChangeOutput.text
+    also_affected: bool = False
     title: str | None = None
     body_file: Path | None = None
 
@@ -197,6 +211,7 @@ _SHARED_OPTIONS: tuple[tuple[str, object], ...] = (
     ("insecure_registry", InsecureRegistryOption),
     ("no_changelog", NoChangelogOption),
     ("output", OutputOption),
+    ("also_affected", AlsoAffectedOption),
     ("title", TitleOption),
     ("body_file", BodyFileOption),
 )

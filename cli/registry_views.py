@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 
-from cli.views import ABSENT, AUTOMATED, DIFFERS, _cell, _problems, console, status_table
+from cli.views import (
+    LEGEND,
+    CellRenderer,
+    _cell,
+    _problems,
+    render_status,
+    status_grid,
+)
 from promoter.model import App, PipelineStatus, RepoStatus, StageStatus
 
 if TYPE_CHECKING:
@@ -18,36 +24,44 @@ MOVED = "tag moved"
 NEWER = "↑"
 
 
-def print_tables(status: RepoStatus, registry: RegistryStatus) -> None:
+def print_tables(status: RepoStatus, registry: RegistryStatus, *, wide: bool = False) -> None:
     """The status tables; a cell whose pinned digest its tag no longer resolves to says
-    "tag moved", one with newer tags available shows ``↑ NEWEST (N newer)``."""
-    out = console()
+    "tag moved", one with newer tags available shows ``↑ NEWEST (N newer)``; the legend lists
+    the marks the tables use (stages as rows when they do not fit side by side)."""
+    from cli.layout import console as table_console
+    from cli.layout import legend
+
+    out = table_console(wide)
+    cells: list[Text] = []
     for pipeline in status.pipelines:
         out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
-        out.print(_table(pipeline, registry))
+        grid = status_grid(pipeline, _renderer(pipeline, registry))
+        cells += grid.cells()
+        out.print(render_status(grid, out.width, wide=wide))
         for line in _problems(pipeline):
             out.print(Text(line, style="yellow"))
     for note in registry.notes:
         out.print(Text(f"note: registry: {note}", style="yellow"))
-    out.print(
-        Text(
-            f"{DIFFERS} differs from the stage before (the next promotion carries it)   "
-            f"{AUTOMATED} kept current by Flux image automation   {ABSENT} not deployed   "
-            f"{NEWER} newer tags in the registry   {MOVED}: the pinned digest is no longer "
-            "what the tag resolves to",
-            style="dim",
-        )
-    )
+    used = legend(_LEGEND, cells, out.width)
+    if used is not None:
+        out.print(used)
 
 
-def _table(pipeline: PipelineStatus, registry: RegistryStatus) -> Table:
+_LEGEND = {
+    **LEGEND,
+    NEWER: f"{NEWER} newer tags in the registry",
+    MOVED: f"{MOVED}: the pinned digest is no longer what the tag resolves to",
+}
+
+
+def _renderer(pipeline: PipelineStatus, registry: RegistryStatus) -> CellRenderer:
     def cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
         text = _cell(stage, app, previous, index)
         if app is not None and stage.error is None:
             text.append(_extra(pipeline.pipeline.name, stage, app, registry))
         return text
 
-    return status_table(pipeline, cell)
+    return cell
 
 
 def _extra(pipeline: str, stage: StageStatus, app: App, registry: RegistryStatus) -> Text:

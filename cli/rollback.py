@@ -37,6 +37,13 @@ def rollback(
 
         root = repo_root(repo)
         maker = promoter.rollback_planner(
-            app, stage, to=to, previous=previous, pipeline=pipeline, pin=flags.pin()
+            app,
+            stage,
+            to=to,
+            previous=previous,
+            pipeline=pipeline,
+            pin=flags.pin(),
+            also_affected=flags.also_affected,
+            force=flags.force,
         )
         run_change(root, flags, maker)

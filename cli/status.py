@@ -24,6 +24,7 @@ class Output(str, Enum):
     json = "json"
     yaml = "yaml"
     tree = "tree"
+    wide = "wide"
 
 
 def status(
@@ -136,13 +137,14 @@ def _print(
     elif output is Output.tree:
         views.print_tree(result)
     else:
+        wide = output is Output.wide  # the table with every value in full
         if report is not None:
             from cli.clusterviews import print_cluster_tables
 
-            print_cluster_tables(report)
+            print_cluster_tables(report, wide=wide)
         elif seen is None:
-            views.print_tables(result)
+            views.print_tables(result, wide=wide)
         if seen is not None:
             from cli import registry_views
 
-            registry_views.print_tables(result, seen)
+            registry_views.print_tables(result, seen, wide=wide)

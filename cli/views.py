@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -16,6 +16,7 @@ from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.serialize import status_dict, to_json, to_yaml
 
 if TYPE_CHECKING:
+    from cli.layout import Grid
     from promoter.publish import ChangeResult
 
 DIFFERS = "◆"
@@ -28,12 +29,17 @@ PLAIN_WIDTH = 10_000
 
 
 def console(*, soft_wrap: bool = False) -> Console:
-    """A console that is plain (no colour, no width limit) when stdout is not a terminal;
-    ``soft_wrap`` leaves long lines to the terminal (reports with URLs and paths)."""
+    """A console that is plain (no colour; no width limit unless ``COLUMNS`` sets one) when
+    stdout is not a terminal; ``soft_wrap`` leaves long lines to the terminal (reports with
+    URLs and paths)."""
     out = Console(highlight=False, soft_wrap=soft_wrap)
     if out.is_terminal:
         return out
-    return Console(highlight=False, soft_wrap=soft_wrap, width=PLAIN_WIDTH)
+    from cli.layout import columns_env
+
+    # COLUMNS, when set, is the width a pipe gets too (tests, `COLUMNS=80 pipelines ... | less`).
+    width = columns_env() or PLAIN_WIDTH
+    return Console(highlight=False, soft_wrap=soft_wrap, width=width)
 
 
 def problem_lines(status: RepoStatus) -> list[str]:
@@ -95,46 +101,77 @@ def print_tree(status: RepoStatus) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def print_tables(status: RepoStatus) -> None:
-    """One table per pipeline: apps as rows, stages as columns, promotable cells marked."""
-    out = console()
+def print_tables(status: RepoStatus, *, wide: bool = False) -> None:
+    """One table per pipeline: apps as rows, stages as columns, promotable cells marked
+    (stages as rows when they do not fit side by side; ``wide``: everything in full)."""
+    from cli.layout import console as table_console
+    from cli.layout import legend
+
+    out = table_console(wide)
+    cells: list[Text] = []
     for pipeline in status.pipelines:
         # The title is printed on its own: a table title is padded with blanks to its width.
         out.print(Text(f"pipeline {pipeline.pipeline.name}", style="bold"))
-        out.print(status_table(pipeline))
+        grid = status_grid(pipeline)
+        cells += grid.cells()
+        out.print(render_status(grid, out.width, wide=wide))
         for line in _problems(pipeline):
             out.print(Text(line, style="yellow"))
-    out.print(
-        Text(
-            f"{DIFFERS} differs from the stage before (the next promotion carries it)   "
-            f"{AUTOMATED} kept current by Flux image automation   {ABSENT} not deployed",
-            style="dim",
-        )
-    )
+    used = legend(LEGEND, cells, out.width)
+    if used is not None:
+        out.print(used)
+
+
+LEGEND = {
+    DIFFERS: f"{DIFFERS} differs from the stage before (the next promotion carries it)",
+    AUTOMATED: f"{AUTOMATED} kept current by Flux image automation",
+    ABSENT: f"{ABSENT} not deployed",
+}
+"""The legend of the status symbols, in the order it prints them."""
 
 
 CellRenderer = Callable[[StageStatus, App | None, App | None, int], Text]
 """Renders one cell: (the stage, its app, the app in the stage before or None, column)."""
 
 
-def status_table(pipeline: PipelineStatus, cell: CellRenderer | None = None) -> Table:
+def status_table(
+    pipeline: PipelineStatus,
+    cell: CellRenderer | None = None,
+    *,
+    width: int = PLAIN_WIDTH,
+    wide: bool = False,
+    extra: Sequence[tuple[Text, Sequence[Text]]] = (),
+) -> Table:
     """Apps as rows, stages as columns in order; ``cell`` renders each cell (default: the
-    version, marked when it differs from the stage before or is automated)."""
+    version, marked when it differs from the stage before or is automated); ``extra`` rows
+    follow a rule.  Stages become rows when they do not fit ``width`` (see ``cli.layout``)."""
+    grid = status_grid(pipeline, cell)
+    grid.extra.extend(extra)
+    return render_status(grid, width, wide=wide)
+
+
+def status_grid(pipeline: PipelineStatus, cell: CellRenderer | None = None) -> Grid:
+    """The cells of ``status_table``, before layout."""
+    from cli.layout import Grid
+
     render = cell or _cell
-    table = Table()
-    table.add_column("app", no_wrap=True)
-    for stage_status in pipeline.stages:
-        stage = stage_status.stage
-        table.add_column(f"{stage.name} ({stage.order})", no_wrap=True)
+    grid = Grid("app", [f"{s.stage.name} ({s.stage.order})" for s in pipeline.stages])
     for key in pipeline.app_keys:
-        row: list[Text | str] = [key]
+        row: list[Text] = []
         previous: App | None = None
         for index, stage_status in enumerate(pipeline.stages):
             app = stage_status.app(key)
             row.append(render(stage_status, app, previous if index else None, index))
             previous = app
-        table.add_row(*row)
-    return table
+        grid.rows.append((Text(key), row))
+    return grid
+
+
+def render_status(grid: Grid, width: int, *, wide: bool = False) -> Table:
+    """A status grid laid out for ``width`` (``cli.layout.render_grid``)."""
+    from cli.layout import render_grid
+
+    return render_grid(grid, width, wide=wide)
 
 
 def _cell(stage: StageStatus, app: App | None, previous: App | None, index: int) -> Text:
@@ -160,6 +197,11 @@ def _problems(pipeline: PipelineStatus) -> list[str]:
                 f"({'; '.join(p.text for p in stage_status.unsupported)}) "
                 "and no kustomize/kubectl is on PATH"
             )
+        if stage_status.error is None and stage_status.native_problem is not None:
+            lines.append(
+                f"note: stage {stage_status.stage.name} was rendered with kustomize: the native "
+                f"reader cannot build it ({stage_status.native_problem.text})"
+            )
     return lines
 
 
@@ -176,13 +218,21 @@ def print_change(result: ChangeResult) -> None:
         out.print(Text(f"{where}: already up to date ({apps}); nothing to do"))
         return
     out.print(Text(where, style="bold"))
-    for move in plan.moves:
-        out.print(Text(f"  {move.key}: {move.old_version or 'none'} -> {move.new_version}"))
-    for change in plan.changes:
-        at = f"{change.file}:{change.line}" if change.line else change.file
-        what = change.container or "chart"
-        line = f"    {what}: {change.old} -> {change.new}  {at} ({change.how})"
-        out.print(Text(line, style="dim"))
+    from cli.layout import grouped_changes
+
+    # Each value written is listed under its app (several apps: one block each).
+    for key, move, changes in grouped_changes(plan):
+        if move is not None:
+            out.print(Text(f"  {key}: {move.old_version or 'none'} -> {move.new_version}"))
+        else:
+            out.print(Text(f"  {key}:"))
+        for change in changes:
+            at = f"{change.file}:{change.line}" if change.line else change.file
+            what = change.container or "chart"
+            line = f"    {what}: {change.old} -> {change.new}  {at} ({change.how})"
+            if change.policy is not None:
+                line += f" {AUTOMATED} {change.policy}"
+            out.print(Text(line, style="dim"))
     for note in plan.notes:
         out.print(Text(f"  note: {note}", style="yellow"))
     for key in plan.unchanged:

@@ -14,6 +14,7 @@ requests (GitLab) go through one interface, ``ChangeRequests`` (``promoter.forge
 """
 
 from promoter import apps as apps
+from promoter import checkrules as checkrules
 from promoter import checks as checks
 from promoter import clusterstatus as clusterstatus
 from promoter import config as config

@@ -133,6 +133,10 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _MERGE = "<<"
+_STRICT = frozenset({"resource"})
+"""Roles whose duplicate mapping keys kustomize refuses."""
+_FIRST_WINS = frozenset({"patch", "inline-patch"})
+"""Roles whose duplicate mapping keys kustomize reads as the first value."""
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -236,6 +240,8 @@ class _Converter:
                     "a mapping key must be a scalar",
                     key_node.start_mark.line + self.line_offset + 1,
                 )
+            if key in data and self._duplicate(key, node, key_node):
+                continue
             data[key] = self.convert(value_node)
             nodes[key] = value_node
         for source in merged:  # YAML merge keys: explicit keys win, earlier sources win
@@ -244,6 +250,22 @@ class _Converter:
                     data[key] = value
                     nodes[key] = source.nodes[key]
         return data
+
+    def _duplicate(self, key: Any, mapping: yaml.MappingNode, again: yaml.Node) -> bool:
+        """A key written twice in one mapping, as kustomize reads it: an object fails
+        (yaml.v3), a patch keeps the first value (kyaml), anything else the last one;
+        True when the new value is to be skipped."""
+        if self.mech in _FIRST_WINS:
+            return True
+        if self.mech not in _STRICT:
+            return False
+        first = next(k for k, _ in mapping.value if k is not again and _scalar(k) == key)
+        first_line = first.start_mark.line + self.line_offset + 1
+        raise ManifestError(
+            self.file,
+            f'mapping key "{_scalar_text(key)}" already defined at line {first_line}',
+            again.start_mark.line + self.line_offset + 1,
+        )
 
     def _merge_sources(self, node: yaml.Node) -> list[YMap]:
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]

@@ -1,31 +1,37 @@
 """``pipelines check``: validate a whole GitOps repository for CI.
 
-Every problem is a ``Finding`` with a stable ``rule`` id:
+Every problem is a ``Finding`` with a stable ``rule`` id and a ``severity``; the rules, their
+default severities and the ``check: {rules: ...}`` settings of promoter.yaml are in
+``promoter.checkrules``.  The checks, by the families of rules they report:
 
-``pipeline``
+``no-pipelines``, ``config-invalid``, ``manifest-invalid``, ``label-invalid``,
+``label-without-pipeline``, ``label-ignored``, ``label-order-conflict``,
+``stage-path-invalid``, ``duplicate-stage``, ``name-invalid``
     discovery problems: a bad ``pipelines.weave.works/*`` label, two stages with one name,
     a stage path that does not exist, a broken promoter.yaml, labels that promoter.yaml
     contradicts, no pipelines at all.
-``stage``
+``stage-unbuildable``
     a stage the native reader cannot build (missing file, a patch that matches nothing, ...).
-``patch``
+``patch-targets-nothing``
     a patch with a ``target`` that selects no object: kustomize silently applies nothing.
 ``unsupported``
     a stage uses what the native reader cannot follow (status and promote render it instead).
-``render``
+``render-failed``, ``render-mismatch``, ``render-unavailable``
     with ``render=True``: kustomize cannot render a stage, or renders other versions than
     the native reader reads.
 ``shared-override``
     a version override (a patch, a JSON6902 op, an ``images:`` entry, an inline patch) in a
     file that several stages read: promoting one stage would move the others.  Versions
     inherited unchanged from a base (``resource``) are fine.
-``marker``
+``marker-malformed``, ``marker-suffix-mismatch``, ``marker-in-later-stage``
     a malformed Flux ``$imagepolicy`` setter marker, one whose suffix does not fit its field,
     or a marker that sets a version of a stage after the first of its pipeline.
-``version``
-    a version without an order (``latest``, no tag, a branch name) and no digest.
-``gates``
-    ``promoter.gates`` (when installed) cannot load the repository's gates.
+``version-floating``, ``version-unordered``
+    no version pinned (no tag, ``latest``, a chart without a version), or a version without
+    an order (a commit SHA, a branch name), and no digest.
+``gate-invalid``, ``gate-unknown-target``
+    ``promoter.gates`` (when installed) cannot load the repository's gates, or they name a
+    pipeline or stage that does not exist.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ from typing import Any
 
 from promoter._yaml import YMap, parse_bytes
 from promoter.apps import SETTER, apps_of
-from promoter.config import CONFIG_FILE, stage_directory
+from promoter.checkrules import RULES as _RULE_TABLE
+from promoter.checkrules import RuleSettings, Severity, rule_for, rule_settings
+from promoter.config import CONFIG_FILE, read_config, stage_directory
 from promoter.discovery import NAME_LABEL, STAGE_LABEL
 from promoter.errors import ManifestError, PromoterError, RenderError
 from promoter.kustomize import (
@@ -57,18 +65,8 @@ from promoter.repo import GitOpsRepo
 from promoter.tree import DiskSource, FileSource, yaml_files
 from promoter.versions import compare_versions
 
-RULES = (
-    "pipeline",
-    "stage",
-    "patch",
-    "unsupported",
-    "render",
-    "shared-override",
-    "marker",
-    "version",
-    "gates",
-)
-"""Every rule id, in the order the checks run."""
+RULES = tuple(rule.id for rule in _RULE_TABLE)
+"""Every rule id, in the order the checks run (``promoter.checkrules.RULES``)."""
 
 _LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?"
@@ -102,6 +100,8 @@ class Finding:
     ends by naming the stages it was found in, when it concerns stages."""
 
     problem: Problem
+    severity: Severity = "error"
+    """``error``, ``warning`` or ``notice`` (``promoter.checkrules``)."""
 
     @property
     def rule(self) -> str:
@@ -143,6 +143,15 @@ class CheckReport:
         """True when nothing was found."""
         return not self.findings
 
+    def count(self, severity: Severity) -> int:
+        """How many findings have ``severity``."""
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def passed(self, strict: bool = False) -> bool:
+        """True when no error remains (``strict``: no warning either); notices never fail."""
+        failing = ("error", "warning") if strict else ("error",)
+        return not any(f.severity in failing for f in self.findings)
+
 
 def check(path: str | Path, *, render: bool = False) -> CheckReport:
     """``pipelines check``: open the repository at ``path`` and check it; a discovery
@@ -165,9 +174,11 @@ def discovery_failure(root: Path, error: ManifestError) -> tuple[Finding, ...]:
     """The findings of a repository whose pipelines cannot be discovered at all: the
     error, and every malformed setter marker (which needs no pipeline to be found)."""
     findings = _Findings()
-    findings.add_problem(error.problem, "pipeline")
+    problem = error.problem
+    context = "config-invalid" if problem.file == CONFIG_FILE else "manifest-invalid"
+    findings.add_problem(problem, rule_for(problem.code, context))
     _marker_syntax(DiskSource(root), findings)
-    return findings.result()
+    return findings.result(_settings(DiskSource(root), findings))
 
 
 def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]:
@@ -179,7 +190,7 @@ def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]
         findings.add(
             None,
             None,
-            "pipeline",
+            "no-pipelines",
             "no pipelines found: label Flux Kustomizations with "
             f"{NAME_LABEL} and {STAGE_LABEL}, or declare them in {CONFIG_FILE}",
         )
@@ -196,7 +207,21 @@ def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]
     if render:
         _renders(repo, stages, builds, apps, findings)
     _gates(repo, findings)
-    return findings.result()
+    return findings.result(_settings(repo.source, findings))
+
+
+def _settings(source: FileSource, findings: _Findings) -> RuleSettings:
+    """promoter.yaml's ``check.rules``; a mistake in them is a ``config-invalid`` finding
+    (and every rule keeps its default severity)."""
+    try:
+        config = read_config(source)
+    except ManifestError:
+        return RuleSettings()  # discovery reports it
+    try:
+        return rule_settings(config)
+    except ManifestError as exc:
+        findings.add_problem(exc.problem, "config-invalid")
+        return RuleSettings()
 
 
 # -- collecting ----------------------------------------------------------------------------
@@ -230,15 +255,21 @@ class _Findings:
         if stage is not None and _label(stage) not in stages:
             stages.append(_label(stage))
 
-    def result(self) -> tuple[Finding, ...]:
+    def result(self, settings: RuleSettings | None = None) -> tuple[Finding, ...]:
+        """The findings, each with its rule's severity in ``settings``; a rule turned off
+        is left out."""
+        settings = settings or RuleSettings()
         out = []
         for problem, stages in self.items.items():
+            severity = settings.severity(problem.code)
+            if severity is None:
+                continue
             if stages:
                 noun = "stage" if len(stages) == 1 else "stages"
                 problem = replace(
                     problem, message=f"{problem.message} ({noun} {', '.join(stages)})"
                 )
-            out.append(Finding(problem))
+            out.append(Finding(problem, severity))
         return tuple(
             sorted(
                 out,
@@ -264,10 +295,17 @@ def _kustomization_of(repo: GitOpsRepo, stage: Stage) -> str:
 
 def _pipeline_errors(pipeline: Pipeline, findings: _Findings) -> None:
     for problem in pipeline.problems:
-        findings.add_problem(problem, "pipeline", pipeline.declared_in or None)
+        rule = rule_for(problem.code, _discovery_rule(problem.file or pipeline.declared_in))
+        findings.add_problem(problem, rule, pipeline.declared_in or None)
     for stage in pipeline.stages:
         if stage.problem is not None:
-            findings.add_problem(stage.problem, "pipeline", stage.declared_in)
+            rule = rule_for(stage.problem.code, _discovery_rule(stage.declared_in))
+            findings.add_problem(stage.problem, rule, stage.declared_in)
+
+
+def _discovery_rule(file: str | None) -> str:
+    """The rule of a generic discovery problem in ``file``."""
+    return "config-invalid" if file == CONFIG_FILE else "manifest-invalid"
 
 
 @dataclass(frozen=True)
@@ -331,7 +369,7 @@ def _labels_against_config(repo: GitOpsRepo, findings: _Findings) -> None:
                 findings.add(
                     flux.file,
                     flux.line,
-                    "pipeline",
+                    "label-without-pipeline",
                     f"label {STAGE_LABEL} without {NAME_LABEL}: "
                     "this Flux Kustomization is not a stage of any pipeline",
                 )
@@ -344,7 +382,7 @@ def _labels_against_config(repo: GitOpsRepo, findings: _Findings) -> None:
             findings.add(
                 flux.file,
                 flux.path_line or flux.line,
-                "pipeline",
+                "label-ignored",
                 f"labelled as a stage of pipeline {flux.pipeline!r}, which {CONFIG_FILE} "
                 f"declares without path {flux.path or '.'!r}; {CONFIG_FILE} wins, "
                 "so this label is ignored",
@@ -363,7 +401,7 @@ def _labels_against_config(repo: GitOpsRepo, findings: _Findings) -> None:
                 findings.add(
                     flux.file,
                     flux.line,
-                    "pipeline",
+                    "label-order-conflict",
                     f"label {STAGE_LABEL} {label} orders {flux.path or '.'!r} differently "
                     f"from {CONFIG_FILE}, which declares pipeline {name!r} (and wins)",
                 )
@@ -392,7 +430,20 @@ def _build_stages(repo: GitOpsRepo, stages: list[Stage], findings: _Findings) ->
         try:
             build = repo.build(stage)
         except PromoterError as exc:
-            findings.add_problem(exc.problem, "stage", _kustomization_of(repo, stage), stage)
+            if repo.stage_status(stage).rendered:  # kustomize renders it (issue 10)
+                message = (
+                    f"the native reader cannot build this stage ({exc.problem.message}); "
+                    "status and promote render it with kustomize instead"
+                )
+                findings.add_problem(
+                    replace(exc.problem, message=message),
+                    "unsupported",
+                    _kustomization_of(repo, stage),
+                    stage,
+                )
+                continue
+            rule = rule_for(exc.problem.code, "stage-unbuildable")
+            findings.add_problem(exc.problem, rule, _kustomization_of(repo, stage), stage)
             continue
         builds[index] = build
         for entry in build.unsupported:
@@ -465,7 +516,7 @@ def _unmatched(
             findings.add(
                 file,
                 line,
-                "patch",
+                "patch-targets-nothing",
                 f"patch target {_selector(target)} selects no object, so kustomize applies nothing",
                 stage,
             )
@@ -566,7 +617,7 @@ def _later_stage_markers(
                 findings.add(
                     source.file,
                     source.line,
-                    "marker",
+                    "marker-in-later-stage",
                     f"setter marker {source.policy} sets {what} in a stage after the first "
                     f"of pipeline {stage.pipeline}: Flux image automation would move it "
                     "without a promotion",
@@ -583,6 +634,7 @@ def _versions(
             for what, source, version, pinned in _sources(app):
                 if pinned or (version and compare_versions(version, "0") is not None):
                     continue
+                rule = "version-floating" if _floating(version) else "version-unordered"
                 if version:
                     problem = f"{what} is {version!r}, which has no version order"
                 elif app.kind == "HelmRelease":
@@ -597,7 +649,7 @@ def _versions(
                 findings.add(
                     file,
                     line,
-                    "version",
+                    rule,
                     f"{problem}: promotion cannot tell newer from older; pin a version or a digest",
                     stage,
                 )
@@ -615,32 +667,42 @@ def _marker_syntax(source: FileSource, findings: _Findings) -> None:
         text = data.decode("utf-8-sig", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
             if "$imagepolicy" in line:
-                problem = marker_problem(line)
-                if problem is not None:
-                    findings.add(rel, number, "marker", problem)
+                found = _marker_finding(line)
+                if found is not None:
+                    findings.add(rel, number, *found)
 
 
 def marker_problem(line: str) -> str | None:
     """Why a YAML line mentioning ``$imagepolicy`` is not a marker Flux can use, or None."""
+    found = _marker_finding(line)
+    return found[1] if found is not None else None
+
+
+def _marker_finding(line: str) -> tuple[str, str] | None:
+    """(rule, message) of a YAML line mentioning ``$imagepolicy`` that is not a marker Flux
+    can use (``marker-malformed`` or ``marker-suffix-mismatch``), or None."""
     comment_at = _COMMENT.search(line)
     start = comment_at.start(1) if comment_at is not None else len(line)
     content, comment = line[:start], line[start:].rstrip()
     if "$imagepolicy" not in comment:
         if _MARKER_ATTEMPT.search(content):
-            return f"setter marker is not in a YAML comment; write {_MARKER_HINT}"
+            return (
+                "marker-malformed",
+                f"setter marker is not in a YAML comment; write {_MARKER_HINT}",
+            )
         return None  # prose in a value
     if not content.strip() and not re.match(r"#\s*\{", comment):
         return None  # a comment line that talks about markers
     found = MARKER.fullmatch(comment)
     if found is None:
-        return _malformed(comment)
+        return "marker-malformed", _malformed(comment)
     suffix = found.group(3)
     wanted = _wanted_suffix(content)
     if wanted is not False and wanted != suffix:
         key = _FIELD.match(content)
         field_name = key.group(1) if key is not None else "this field"
         fix = f":{wanted}" if wanted else "no suffix"
-        return (
+        return "marker-suffix-mismatch", (
             f"setter marker {found.group(1)}:{found.group(2)}"
             f"{':' + suffix if suffix else ''} on {field_name} makes Flux write "
             f"{_SUFFIX_WRITES[suffix]} into it; use {fix}"
@@ -690,7 +752,10 @@ def _renders(
 ) -> None:
     if _render.find_tool() is None:
         findings.add(
-            None, None, "render", "cannot render: neither kustomize nor kubectl is on PATH"
+            None,
+            None,
+            "render-unavailable",
+            "cannot render: neither kustomize nor kubectl is on PATH",
         )
         return
     chosen = sorted(builds)
@@ -712,7 +777,7 @@ def _renders(
             findings.add(
                 _kustomization_of(repo, stage),
                 None,
-                "render",
+                "render-failed",
                 f"kustomize cannot render the stage: {message}",
                 stage,
             )
@@ -740,7 +805,9 @@ def _compare(
         if a is None or b is None:
             who = "kustomize renders" if a is None else "the native reader finds"
             other = "the native reader does not" if a is None else "kustomize does not render it"
-            findings.add(fallback, None, "render", f"{who} {k[0]}/{k[1]} but {other}", stage)
+            findings.add(
+                fallback, None, "render-mismatch", f"{who} {k[0]}/{k[1]} but {other}", stage
+            )
             continue
         have, want = _versions_of(a), _versions_of(b)
         if have != want:
@@ -748,7 +815,7 @@ def _compare(
             findings.add(
                 source.file if source is not None else fallback,
                 source.line if source is not None else None,
-                "render",
+                "render-mismatch",
                 f"{a.key}: the native reader reads {_fmt(have)}, kustomize renders {_fmt(want)}",
                 stage,
             )
@@ -774,17 +841,25 @@ def _gates(repo: GitOpsRepo, findings: _Findings) -> None:
     try:
         gates = load_gates(repo.source)
     except PromoterError as exc:
-        findings.add_problem(exc.problem, "gates", CONFIG_FILE)
+        findings.add_problem(exc.problem, rule_for(exc.problem.code, "gate-invalid"), CONFIG_FILE)
         return
     stages = {p.name: {s.name for s in p.stages} for p in repo.pipelines}
     for name in gates.pipelines:
         if name not in stages:
-            findings.add(CONFIG_FILE, None, "gates", f"gates name unknown pipeline {name!r}")
+            findings.add(
+                CONFIG_FILE, None, "gate-unknown-target", f"gates name unknown pipeline {name!r}"
+            )
     for pipeline, stage in gates.stages:
         if pipeline in stages and stage not in stages[pipeline]:
             findings.add(
                 CONFIG_FILE,
                 None,
-                "gates",
+                "gate-unknown-target",
                 f"gates name unknown stage {stage!r} of pipeline {pipeline!r}",
             )
+
+
+def _floating(version: str | None) -> bool:
+    """No version pinned: none at all (an image without a tag, a chart without a version)
+    or ``latest``."""
+    return not version or version.strip().lower() == "latest"

@@ -46,6 +46,7 @@ _CLUSTER_KEYS = frozenset({"context", "flux"})
 _TOP_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"pipelines"}),
     "registry": frozenset({"registry"}),
+    "check": frozenset({"check"}),
 }
 _PIPELINE_AREAS: Mapping[str, frozenset[str]] = {
     "pipelines": frozenset({"name", "stages"}),
@@ -127,6 +128,19 @@ class RegistryConfig:
         return cls(*(setting(owner, key) for key in ("registry", "pin", "tags", "apps")))
 
 
+@dataclass(frozen=True)
+class CheckConfig:
+    """The top-level ``check`` section, as written (``promoter.checkrules`` reads it):
+    ``check: {rules: {RULE: off|notice|warning|error}}``."""
+
+    section: Setting | None = None
+
+    @classmethod
+    def read(cls, owner: YMap) -> CheckConfig:
+        """The check settings of the top level."""
+        return cls(setting(owner, "check"))
+
+
 class _Entry:
     """What pipeline and stage entries share: a deferred unknown key."""
 
@@ -181,6 +195,7 @@ class Config:
 
     pipelines: tuple[PipelineConfig, ...] = ()
     registry: RegistryConfig = RegistryConfig()
+    check: CheckConfig = CheckConfig()
 
     @property
     def declared(self) -> tuple[PipelineConfig, ...]:
@@ -206,7 +221,7 @@ def read_config(source: FileSource) -> Config:
     if len(docs) > 1 or not isinstance(top, YMap):
         raise ManifestError(CONFIG_FILE, "must be a single YAML mapping")
     check_keys(top, _TOP_KEYS)
-    return Config(_pipelines(top), RegistryConfig.read(top))
+    return Config(_pipelines(top), RegistryConfig.read(top), CheckConfig.read(top))
 
 
 def check_keys(mapping: YMap, allowed: frozenset[str], where: str = "") -> None:

@@ -45,7 +45,11 @@ def discover(root: Path | FileSource) -> Discovery:
     declared = _from_config(source, config)
     merged = {p.name: p for p in labelled}
     merged.update({p.name: p for p in declared})
-    pipelines = tuple(merged[name] for name in sorted(merged))
+    # Declaration order: the order promoter.yaml names pipelines in (declared or given
+    # settings), then the order their labels are found in.
+    named = [p.name for p in config.pipelines if p.name in merged]
+    order = dict.fromkeys([*named, *(p.name for p in labelled)])
+    pipelines = tuple(merged[name] for name in order)
     # promoter.yaml wins for the pipelines it names: their labelled Flux specs do not apply.
     overridden = {p.name for p in declared}
     flux_specs = {key: spec for key, spec in flux_specs.items() if key[0] not in overridden}
@@ -58,6 +62,7 @@ def discover(root: Path | FileSource) -> Discovery:
 def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, str], YMap]]:
     found: dict[str, list[tuple[Stage, YMap]]] = defaultdict(list)
     errors: dict[str, list[Problem]] = defaultdict(list)
+    appeared: dict[str, None] = {}
     for rel in yaml_files(source):
         if rel == CONFIG_FILE:
             continue
@@ -69,9 +74,10 @@ def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, st
             continue
         for doc in parse_bytes(data, rel, "flux"):
             _collect(doc, rel, source, found, errors)
+            appeared.update(dict.fromkeys([*found, *errors]))
     pipelines: list[Pipeline] = []
     specs: dict[tuple[str, str], YMap] = {}
-    for name in sorted(set(found) | set(errors)):
+    for name in appeared:  # the order the walk (sorted paths) first meets each pipeline in
         stages = _name_stages(found.get(name, []))
         problems = errors.get(name, [])
         pipeline = _pipeline(

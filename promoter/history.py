@@ -19,6 +19,7 @@ from promoter.config import CONFIG_FILE
 from promoter.discovery import NAME_LABEL
 from promoter.errors import GitError, LookupFailed
 from promoter.git import BlobReader, Commit, git_dir, iter_commits, toplevel_of
+from promoter.git.shallow import blob_id
 from promoter.model import App, Stage
 from promoter.tree import CommitSource, TreeState
 
@@ -49,12 +50,27 @@ class HistoryEntry:
         return f"{self.kind}/{self.app}"
 
 
-class HistoryWalker:
-    """Replays a repository's history and reports version changes per stage."""
+DECLARATIONS = ("current", "as-of-commit")
+"""Which ``promoter.yaml`` declares the pipelines while history is replayed: the ``current``
+one (of the commit walked to) for every commit, or each commit's own (``as-of-commit``)."""
 
-    def __init__(self, top: Path, sub: str = "") -> None:
+
+class HistoryWalker:
+    """Replays a repository's history and reports version changes per stage.
+
+    With ``declaration="current"`` (the default) the ``promoter.yaml`` of the commit walked
+    to declares the pipelines for the whole history: a repository that adopted the tool
+    later has its earlier releases in history too (a stage directory that did not exist
+    yet is empty then).  ``"as-of-commit"`` uses each commit's own ``promoter.yaml``."""
+
+    def __init__(self, top: Path, sub: str = "", declaration: str = "current") -> None:
+        if declaration not in DECLARATIONS:
+            raise ValueError(f"declaration must be one of {DECLARATIONS}, not {declaration!r}")
         self.top = top
         self.sub = sub.strip("/")
+        self.declaration = declaration
+        self._config = f"{self.sub}/{CONFIG_FILE}" if self.sub else CONFIG_FILE
+        self._pinned = False
         self._reader = BlobReader(git_dir(top))
         self._tree = TreeState(self.sub)
         self._deps: dict[tuple[str, str], frozenset[str]] = {}
@@ -69,9 +85,18 @@ class HistoryWalker:
     def walk(self, ref: str = "HEAD") -> list[HistoryEntry]:
         """Every version change, oldest first."""
         entries: list[HistoryEntry] = []
+        if self.declaration == "current":
+            self.pin_declaration(blob_id(self.top, ref, self._config))
         for commit in iter_commits(self.top, ref):
             entries.extend(self.step(commit))
         return entries
+
+    def pin_declaration(self, blob: str | None) -> None:
+        """Use the ``promoter.yaml`` of blob ``blob`` (None: none) for every commit stepped
+        from now on, whatever the commits hold (``walk`` pins the current one)."""
+        self._pinned = True
+        if blob is not None:
+            self._tree.set(CONFIG_FILE, blob)
 
     def step(self, commit: Commit) -> list[HistoryEntry]:
         """Apply one commit; the version changes it made."""
@@ -79,6 +104,8 @@ class HistoryWalker:
 
         changed: set[str] = set()
         for path, sha in commit.changes.items():
+            if self._pinned and path == self._config:
+                continue  # the pinned declaration stands for every commit
             rel = self._tree.relative(path)
             if rel is not None:
                 self._tree.set(rel, sha)
@@ -137,6 +164,8 @@ class HistoryWalker:
     def _needs_discovery(self, changed: set[str], source: CommitSource) -> bool:
         if CONFIG_FILE in changed or changed & self._labelled:
             return True
+        if self._appears(changed):
+            return True
         label = NAME_LABEL.encode()
         for path in changed:
             if path.endswith((".yaml", ".yml")) and source.is_file(path):
@@ -146,6 +175,19 @@ class HistoryWalker:
                 except OSError:
                     continue
         return False
+
+    def _appears(self, changed: set[str]) -> bool:
+        """Whether a commit creates the directory of a declared stage that did not exist."""
+        repo = self._repo
+        if repo is None:
+            return False
+        missing = [
+            f"{s.path}/"
+            for p in getattr(repo, "pipelines", ())
+            for s in p.stages
+            if s.problem is not None and s.problem.code == "stage-path"
+        ]
+        return bool(missing) and any(path.startswith(tuple(missing)) for path in changed)
 
     def _affected(self, stage: Stage, changed: set[str]) -> bool:
         """A stage is re-read when a commit touches a file its last build read, adds one
@@ -189,10 +231,13 @@ def _toplevel(path: Path) -> tuple[Path, str]:
     return top, "" if rel == "." else rel
 
 
-def read_history(path: Path, ref: str = "HEAD") -> list[HistoryEntry]:
-    """Every version change in every stage of the repository at ``path``, oldest first."""
+def read_history(
+    path: Path, ref: str = "HEAD", *, declaration: str = "current"
+) -> list[HistoryEntry]:
+    """Every version change in every stage of the repository at ``path``, oldest first;
+    ``declaration``: one of ``DECLARATIONS``."""
     top, sub = _toplevel(path)
-    walker = HistoryWalker(top, sub)
+    walker = HistoryWalker(top, sub, declaration)
     try:
         return walker.walk(ref)
     finally:
@@ -208,12 +253,13 @@ def list_history(
     since: datetime | None = None,
     max_count: int | None = None,
     ref: str = "HEAD",
+    declaration: str = "current",
 ) -> tuple[HistoryEntry, ...]:
     """Version changes, newest first, filtered; unknown names are errors.  ``since`` without
     a time zone is UTC."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    entries = read_history(path, ref)
+    entries = read_history(path, ref, declaration=declaration)
     _check_names(entries, app, pipeline, stage)
     by_commit: dict[str, list[HistoryEntry]] = {}
     for entry in entries:

@@ -120,6 +120,9 @@ class StageStatus:
     unsupported: tuple[Problem, ...] = ()
     """What the native reader cannot follow (code ``unsupported``)."""
     rendered: bool = False
+    native_problem: Problem | None = None
+    """Why the native reader could not build the stage when kustomize rendered it instead
+    (a note: the stage was read, ``rendered`` is True)."""
 
     @property
     def error(self) -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import posixpath
 import shutil
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from promoter import tempdirs
 from promoter._yaml import parse_bytes
 from promoter.errors import PromoterError, PromotionError, RenderError
+from promoter.guards import Guards
 from promoter.images import ImageRef
 from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
 from promoter.kustomize import render as _render
@@ -26,6 +28,7 @@ from promoter.promotion import (
     FileEdit,
     PlanKind,
     PromotionPlan,
+    SideEffect,
     check_order,
     container_changes,
     resolve_apps,
@@ -51,12 +54,16 @@ def plan_promotion(
     allow_downgrade: bool = False,
     render: bool | None = None,
     pin: PinRequest | None = None,
+    also_affected: bool = False,
+    force: bool = False,
 ) -> PromotionPlan:
     """Plan moving ``apps`` (names, ``Kind/name``s, or None for every app that differs)
     from stage ``source`` to stage ``target``.
 
     ``render``: verify with a real kustomize render (True requires it, None uses it when
-    kustomize or kubectl is on PATH, False skips it).
+    kustomize or kubectl is on PATH, False skips it).  ``also_affected``: go ahead when the
+    edits change other stages too (listed in the plan); ``force``: when TO's value is on a
+    line Flux image automation owns.
     """
     names = [apps] if isinstance(apps, str) else apps
     route = resolve_route(repo, source, target, pipeline=pipeline, apps=names)
@@ -90,6 +97,8 @@ def plan_promotion(
         allow_downgrade=allow_downgrade,
         render=render,
         pin=pin,
+        also_affected=also_affected,
+        force=force,
     )
 
 
@@ -106,18 +115,21 @@ def plan_moves(
     kind: PlanKind = "promote",
     origin_commit: str | None = None,
     pin: PinRequest | None = None,
+    also_affected: bool = False,
+    force: bool = False,
 ) -> PromotionPlan:
     """Give each target app (second of a pair) the versions of its source app (first),
     edit, and verify.  Promotion takes the sources from another stage, rollback from the
-    stage's own history.  ``pin`` asks for digests (see ``promoter.pinning``)."""
+    stage's own history.  ``pin`` asks for digests (see ``promoter.pinning``).
+
+    A value is edited where TO sets it (a file in TO's directory) when no other stage that
+    reads the file would render differently; otherwise as before (an override in TO), and
+    when that changes other stages too, the plan is refused naming them unless
+    ``also_affected``.  A value on a line Flux image automation owns is refused unless
+    ``force``."""
     pairs, pin_notes = pin_pairs(repo, pipeline.name, dst, pairs, pin)
-    rewriter = Rewriter(
-        read_text=repo.read_text,
-        stage_path=dst.path,
-        kustomization=find_kustomization(repo.source, dst.path),
-        owned=lambda file: _owned(repo, dst, file),
-        stage_apps=dst_status.apps,
-    )
+    calls: list[Callable[[Rewriter], None]] = []
+    guard = Guards(dst, force, kind)
     moves: list[AppMove] = []
     unchanged: list[str] = []
     expected: _Expected = {}
@@ -135,7 +147,13 @@ def plan_moves(
             if current.version == app.version:
                 unchanged.append(app.key)
                 continue
-            rewriter.set_chart(current, app.version, original)
+            guard.automation(app.key, current.source)
+            guard.order(app.key, current.version, app.version)
+            calls.append(
+                functools.partial(
+                    Rewriter.set_chart, app=current, version=app.version, original=original
+                )
+            )
             expected[app.key] = app.version
         else:
             _check_downgrade(app.key, dst, current.version, app.version, allow_downgrade)
@@ -147,9 +165,24 @@ def plan_moves(
                 unchanged.append(app.key)
                 continue
             for container, new in planned:
-                rewriter.set_image(current, container, new, original)
+                label = f"{app.key} (container {container.container})"
+                guard.automation(label, container.source)
+                guard.order(label, container.image.version, new.version)
+                calls.append(
+                    functools.partial(
+                        Rewriter.set_image,
+                        app=current,
+                        container=container,
+                        new=new,
+                        original=original,
+                    )
+                )
             expected[app.key] = {(c.container, c.init): new for c, new in planned}
         moves.append(AppMove(app.kind, app.name, current.version, app.version))
+    use_render = render if render is not None else _render.find_tool() is not None
+    rewriter, effects = choose_edits(
+        repo, dst, dst_status, calls, render=bool(calls) and use_render, also_affected=also_affected
+    )
     edits = tuple(rewriter.edits())
     plan = PromotionPlan(
         root=repo.root,
@@ -157,17 +190,19 @@ def plan_moves(
         source=src,
         target=dst,
         moves=tuple(moves),
-        changes=tuple(rewriter.changes),
+        changes=guard.mark(rewriter.changes),
         edits=edits,
         unchanged=tuple(unchanged),
         kind=kind,
         origin_commit=origin_commit,
-        notes=pin_notes,
+        notes=pin_notes + guard.notes + effect_notes(effects),
+        also_affected=effects,
     )
     if not edits:
         return plan
-    verify_native(repo, dst, dst_status, edits, expected)
-    use_render = render if render is not None else _render.find_tool() is not None
+    verify_native(repo, dst, dst_status, edits, expected, others=False)
+    if dst_status.native_problem is not None:
+        use_render = True  # only kustomize can read the stage: only it can verify the edit
     if use_render:
         return _with_render(plan, verify_render(repo, dst, edits, expected))
     return plan
@@ -194,6 +229,86 @@ def _readable(repo: GitOpsRepo, stage: Stage) -> StageStatus:
     if status.error is not None:
         raise PromotionError(f"stage {stage.name} cannot be read: {status.error}")
     return status
+
+
+def choose_edits(
+    repo: GitOpsRepo,
+    dst: Stage,
+    dst_status: StageStatus,
+    calls: Sequence[Callable[[Rewriter], None]],
+    *,
+    render: bool,
+    also_affected: bool,
+) -> tuple[Rewriter, tuple[SideEffect, ...]]:
+    """The rewriter whose edits to use, and the other stages they change (issue 10 §2).
+
+    First every value is edited where TO sets it when that is in TO's directory (even a
+    file other stages read too); when another stage would render differently, the edits
+    that keep to files TO alone reads (overrides in TO) are tried; when those change others
+    too (or cannot be made), the first edits go ahead with ``also_affected``, else the
+    stages are named in a refusal."""
+    from promoter.effects import refusal, side_effects
+
+    def rewrite(owned: Callable[[str], bool]) -> Rewriter:
+        rewriter = Rewriter(
+            read_text=repo.read_text,
+            stage_path=dst.path,
+            kustomization=find_kustomization(repo.source, dst.path),
+            owned=owned,
+            stage_apps=dst_status.apps,
+        )
+        for call in calls:
+            call(rewriter)
+        rewriter.edits()
+        return rewriter
+
+    def effects_of(rewriter: Rewriter) -> tuple[SideEffect, ...]:
+        edits = rewriter.edits()
+        if not edits:
+            return ()
+        outside = any(not _inside(dst, e.path) for e in edits)
+        candidates = (
+            [s for p in repo.pipelines for s in p.stages if s != dst]
+            if outside
+            else possible_readers(repo, dst)
+        )
+        return side_effects(repo, dst, edits, candidates, render=render)
+
+    sole = functools.partial(_owned, repo, dst)
+    first: Rewriter | None = None
+    failure: PromotionError | None = None
+    try:
+        first = rewrite(functools.partial(_inside, dst))
+        effects = effects_of(first)
+        if not effects:
+            return first, ()
+    except PromotionError as exc:
+        failure, effects = exc, ()
+    try:
+        second = rewrite(sole)
+        differs = first is None or second.edits() != first.edits()
+        if differs and not effects_of(second):
+            return second, ()
+    except PromotionError as exc:
+        failure = exc
+    if first is None:
+        assert failure is not None
+        raise failure
+    if also_affected:
+        return first, effects
+    raise refusal(dst, effects)
+
+
+def effect_notes(effects: Sequence[SideEffect]) -> tuple[str, ...]:
+    """The plan notes of ``--also-affected``: each other stage that changes, and how."""
+    return tuple(
+        f"--also-affected: this also changes {e.name} ({'; '.join(e.changes)})" for e in effects
+    )
+
+
+def _inside(stage: Stage, file: str) -> bool:
+    """A file of ``stage``'s directory (other stages may read it too)."""
+    return not stage.path or file.startswith(f"{stage.path}/")
 
 
 def _owned(repo: GitOpsRepo, stage: Stage, file: str) -> bool:
@@ -261,7 +376,11 @@ def _referenced_from_outside(repo: GitOpsRepo, stage: Stage, others: Sequence[St
 
 def _originals(repo: GitOpsRepo, stage: Stage) -> dict[str, Original]:
     out: dict[str, Original] = {}
-    for resource in repo.build(stage).resources:
+    try:
+        resources = repo.build(stage).resources
+    except PromoterError:
+        return out  # rendered instead (issue 10): the render names the objects
+    for resource in resources:
         original = resource.original
         api_version = f"{original.group}/{original.version}" if original.group else original.version
         out[f"{original.kind}/{original.name}"] = Original(api_version, original.namespace or None)
@@ -277,10 +396,18 @@ def verify_native(
     before: StageStatus,
     edits: Sequence[FileEdit],
     expected: _Expected,
+    *,
+    others: bool = True,
 ) -> None:
     """Re-read every affected stage with the edits applied: the target has exactly the
-    planned versions, nothing else changed anywhere."""
+    planned versions, nothing else changed anywhere (``others=False``: the target only;
+    ``promoter.effects`` judges the others)."""
     view = repo.with_overrides({e.path: e.after.encode("utf-8") for e in edits})
+    if before.native_problem is not None:
+        # The native reader cannot build the target: kustomize verifies it (verify_render).
+        if others:
+            _verify_others(repo, view, target, edits)
+        return
     after = view.stage_status(target)
     if after.error is not None:
         raise PromotionError(f"after the edit stage {target.name} would not build: {after.error}")
@@ -304,6 +431,14 @@ def verify_native(
             )
     if {a.key for a in after.apps} != {a.key for a in before.apps}:
         raise PromotionError(f"verification failed: the apps of {target.name} would change")
+    if others:
+        _verify_others(repo, view, target, edits)
+
+
+def _verify_others(
+    repo: GitOpsRepo, view: GitOpsRepo, target: Stage, edits: Sequence[FileEdit]
+) -> None:
+    """No other stage reading an edited file renders differently after the edits."""
     touched = {e.path for e in edits}
     outside = [e.path for e in edits if not e.path.startswith(f"{target.path}/")]
     candidates = (
@@ -388,17 +523,24 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_files(repo: GitOpsRepo, stage: Stage, copy: Path, edits: Sequence[FileEdit]) -> None:
-    _copy(repo, repo.stage_files(stage), copy)
+    from promoter.kustomize.references import stage_reads
+
+    # The files the native build read, and every file kustomize may read besides (generator
+    # sources, charts, ...): the render costs what it costs, not a copy of the repository.
+    _copy(repo, stage_reads(repo.source, repo.stage_files(stage), stage.path), copy)
     (copy / stage.path).mkdir(parents=True, exist_ok=True)
     _write_edits(copy, edits)
 
 
 def _copy_neighbourhood(repo: GitOpsRepo, stage: Stage, copy: Path) -> None:
-    """Every file of the directories the stage's build read (kustomize may read a file the
-    native build did not): regular files inside the repository only, read through the
-    repository's safe reader, links never followed out (issue 11)."""
-    folders = {posixpath.dirname(f) for f in repo.stage_files(stage)}
-    files = set(repo.source.files(stage.path))
+    """The stage's files, and every file directly in the directories they are in (kustomize
+    may read a file nothing names): regular files inside the repository only, read through
+    the repository's safe reader, links never followed out (issue 11), never a whole tree
+    below a directory (issue 10 §6)."""
+    from promoter.kustomize.references import stage_reads
+
+    files = stage_reads(repo.source, repo.stage_files(stage), stage.path)
+    folders = {posixpath.dirname(f) for f in files} | {stage.path}
     for folder in folders:
         files.update(f for f in repo.source.files(folder) if posixpath.dirname(f) == folder)
     _copy(repo, files, copy)

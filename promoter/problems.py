@@ -9,7 +9,8 @@ Codes: ``manifest`` and ``kustomize`` (a ``ManifestError``/``KustomizeError``), 
 (a bad ``pipelines.weave.works/*`` label), ``stage-path`` (a stage directory that cannot be
 used), ``duplicate-stage`` (two stages of a pipeline with one name), ``unsupported`` (what
 the native reader cannot follow), ``error`` (any other error, without a place); a
-``pipelines check`` finding's code is its rule.
+``pipelines check`` finding's code is its rule.  ``promoter.checkrules`` maps every code to
+a check rule (a new code needs a rule there, or an entry in its ``LIBRARY_CODES``).
 """
 
 from __future__ import annotations

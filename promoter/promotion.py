@@ -68,6 +68,8 @@ class Change:
     """The whole image reference before (containers only), for ``promoter.changelog``."""
     new_image: str | None = None
     """The whole image reference after (containers only)."""
+    policy: str | None = None
+    """The Flux image policy (``namespace:name``) owning TO's value, set with ``--force``."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,24 @@ class FileEdit:
         old = "/dev/null" if self.before is None else f"a/{self.path}"
         lines = difflib.unified_diff(before, after, old, f"b/{self.path}")
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class SideEffect:
+    """Another stage that reads a file the promotion edits and would render differently
+    (``--also-affected``)."""
+
+    pipeline: str
+    stage: str
+    files: tuple[str, ...]
+    """The edited files the stage reads."""
+    changes: tuple[str, ...]
+    """What changes in it, one line each (``Deployment/web: 1.0 -> 1.1``)."""
+
+    @property
+    def name(self) -> str:
+        """``pipeline/stage``."""
+        return f"{self.pipeline}/{self.stage}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,8 @@ class PromotionPlan:
     """For a rollback: the commit whose version is restored."""
     changelog: Changelog | None = None
     """What changed between the old and the new images (``promoter.changelog``)."""
+    also_affected: tuple[SideEffect, ...] = ()
+    """Other stages the edits change too, accepted with ``--also-affected``."""
 
     @property
     def is_noop(self) -> bool:

@@ -63,6 +63,10 @@ class PromotionRequest:
     allow_downgrade: bool = False
     pin: PinRequest | None = None
     """Digest pinning (``--pin-digest``, ``--force``, ``--insecure-registry``)."""
+    also_affected: bool = False
+    """Go ahead when the edits change other stages too (``--also-affected``)."""
+    force: bool = False
+    """Promote over a value Flux image automation owns (``--force``)."""
 
 
 PlanMaker = Callable[[GitOpsRepo, Path], PromotionPlan]
@@ -174,6 +178,8 @@ def request_planner(request: PromotionRequest) -> PlanMaker:
             skip_stages=request.skip_stages,
             allow_downgrade=request.allow_downgrade,
             pin=request.pin,
+            also_affected=request.also_affected,
+            force=request.force,
         )
 
     return make
@@ -294,7 +300,7 @@ def _promote(
                     return PromotionResult(plan, base, base_commit, branch, sha)
                 # Before pushing: the forge answers and accepts the token (nothing half-done).
                 existing = pulls.find_open(branch, base) if pulls is not None else None
-                expected = git.remote_sha(repo, remote.name, branch, genv)
+                expected = git.remote_sha(repo, remote.name, branch, genv, push=True)
                 try:
                     git.push(tree, remote.name, branch, expected, genv)
                 except PushRaced as exc:

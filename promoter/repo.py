@@ -179,7 +179,10 @@ class GitOpsRepo:
         except PromoterError as exc:
             native_error = exc
         unsupported = native.unsupported if native is not None else ()
-        if (render or unsupported) and self._renderable:
+        # A stage the native reader cannot build is rendered (issue 10): it is an error
+        # only when kustomize fails on it too.  Not with overrides: a render reads the disk.
+        fallback = native_error is not None and not self._overrides
+        if (render or unsupported or fallback) and self._renderable:
             if _render.find_tool() is not None:
                 try:
                     rendered = self.render(stage)
@@ -188,7 +191,10 @@ class GitOpsRepo:
                         stage, problem=(native_error or exc).problem, unsupported=unsupported
                     )
                 apps = self._merge_render(rendered, native)
-                return StageStatus(stage, apps, None, unsupported, rendered=True)
+                note = None if native_error is None else native_error.problem
+                return StageStatus(
+                    stage, apps, None, unsupported, rendered=True, native_problem=note
+                )
             if render:
                 return StageStatus(
                     stage,

@@ -32,6 +32,8 @@ def rollback_planner(
     previous: bool = False,
     pipeline: str | None = None,
     pin: PinRequest | None = None,
+    also_affected: bool = False,
+    force: bool = False,
 ) -> PlanMaker:
     """Plans rolling ``app`` back in ``stage`` (to version ``to``, or to the ``previous``
     one) in the checkout it is given, from that checkout's history; for
@@ -48,6 +50,8 @@ def rollback_planner(
             previous=previous,
             pipeline=pipeline,
             pin=pin,
+            also_affected=also_affected,
+            force=force,
         )
 
     return make
@@ -64,6 +68,8 @@ def plan_rollback(
     pipeline: str | None = None,
     render: bool | None = None,
     pin: PinRequest | None = None,
+    also_affected: bool = False,
+    force: bool = False,
 ) -> PromotionPlan:
     """Plan restoring ``app`` in ``stage`` to ``to_version`` or to its previous version.
 
@@ -93,6 +99,8 @@ def plan_rollback(
         kind="rollback",
         origin_commit=origin.commit,
         pin=pin,
+        also_affected=also_affected,
+        force=force,
     )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from promoter.registry_status import RegistryStatus
     from promoter.report import Report
     from promoter.stagediff import StageDiff
+    from promoter.truncation import Truncation
 
 
 def to_json(data: object, *, indent: int | None = 2) -> str:
@@ -83,7 +84,9 @@ def app_dict(app: App) -> dict[str, Any]:
 
 
 def stage_dict(status: StageStatus) -> dict[str, Any]:
-    """One stage; ``error`` is the message when the stage could not be read, else null.
+    """One stage; ``error`` is the message when the stage could not be read, else null;
+    ``native_problem`` is present only when kustomize rendered a stage the native reader
+    cannot build.
 
     ``unsupported`` and ``error`` are the text forms of ``unsupported_problems`` and
     ``problems`` (``{"file", "line", "column", "message", "code"}`` records).
@@ -103,6 +106,8 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
         "problems": [] if status.problem is None else [status.problem.to_dict()],
     }
     data["error"] = status.error  # null when the stage was read
+    if status.native_problem is not None:  # rendered: why the native reader could not
+        data["native_problem"] = status.native_problem.to_dict()
     return data
 
 
@@ -179,6 +184,8 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
                 "file": c.file,
                 "line": c.line or None,
                 "how": c.how,
+                "automated": c.policy is not None,
+                "policy": c.policy,
             }
             for c in plan.changes
         ],
@@ -187,6 +194,15 @@ def change_dict(result: ChangeResult) -> dict[str, Any]:
         "kind": plan.kind,
         "origin_commit": plan.origin_commit,
         "notes": list(plan.notes),
+        "also_affected": [
+            {
+                "pipeline": e.pipeline,
+                "stage": e.stage,
+                "files": list(e.files),
+                "changes": list(e.changes),
+            }
+            for e in plan.also_affected
+        ],
     }
     if plan.changelog is not None:
         data["changelog"] = plan.changelog.to_json()
@@ -222,9 +238,19 @@ def forge_dict(published: PromotionResult) -> dict[str, Any]:
 # -- history -------------------------------------------------------------------------------
 
 
-def history_dict(entries: tuple[HistoryEntry, ...]) -> dict[str, Any]:
-    """``{"entries": [...]}``, newest first as given."""
-    return {"entries": [entry_dict(e) for e in entries]}
+def history_dict(
+    entries: tuple[HistoryEntry, ...], truncated: Truncation | None = None
+) -> dict[str, Any]:
+    """``{"entries": [...]}``, newest first as given; with ``"truncated"`` (where a shallow
+    clone's history starts) when it is cut off."""
+    found: dict[str, Any] = {"entries": [entry_dict(e) for e in entries]}
+    if truncated is not None:
+        found["truncated"] = {
+            "shallow": truncated.shallow,
+            "oldest_commit": truncated.oldest_commit,
+            "oldest_date": truncated.oldest_date,
+        }
+    return found
 
 
 def entry_dict(entry: HistoryEntry) -> dict[str, Any]:
@@ -255,21 +281,43 @@ def _trailer_dict(trailers: tuple[tuple[str, str], ...]) -> dict[str, str]:
 # -- check ---------------------------------------------------------------------------------
 
 
-def check_dict(findings: tuple[Finding, ...]) -> dict[str, Any]:
-    """``{"findings": [{"file", "line", "rule", "message"}], "ok": bool}``."""
+def check_dict(findings: tuple[Finding, ...], strict: bool = False) -> dict[str, Any]:
+    """``{"findings": [{"file", "line", "rule", "message", "id", "severity"}], "ok": bool,
+    "counts": {"error", "warning", "notice"}, "strict": bool}``: ``id`` is the rule id
+    (``rule`` too), ``ok`` is True when the check passes (no error; with ``strict`` no
+    warning either), as its exit code 0 does."""
+    failing = ("error", "warning") if strict else ("error",)
     return {
         "findings": [
-            {"file": f.file, "line": f.line, "rule": f.rule, "message": f.message} for f in findings
+            {
+                "file": f.file,
+                "line": f.line,
+                "rule": f.rule,
+                "message": f.message,
+                "id": f.rule,
+                "severity": f.severity,
+            }
+            for f in findings
         ],
-        "ok": not findings,
+        "ok": not any(f.severity in failing for f in findings),
+        "counts": {s: sum(1 for f in findings if f.severity == s) for s in _SEVERITIES},
+        "strict": strict,
     }
+
+
+_SEVERITIES = ("error", "warning", "notice")
 
 
 # -- diff ----------------------------------------------------------------------------------
 
 
 def diff_dict(diff: StageDiff) -> dict[str, Any]:
-    """The difference between two stages: versions, object diffs, normalisations."""
+    """The difference between two stages: versions, object diffs, normalisations.
+
+    ``from``/``to`` name the stages of the promotion (FROM -> TO); every pair of values
+    below reads as the text report's ``old -> new``: ``from`` is TO's value now, ``to`` the
+    value FROM has (what the promotion writes).
+    """
     return {
         "pipeline": diff.pipeline,
         "from": diff.source.name,
@@ -278,10 +326,10 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
             {
                 "kind": v.kind,
                 "name": v.name,
-                "from_version": v.from_version,
-                "to_version": v.to_version,
+                "from_version": v.to_version,
+                "to_version": v.from_version,
                 "images": [
-                    {"container": i.container, "init": i.init, "from": i.from_, "to": i.to}
+                    {"container": i.container, "init": i.init, "from": i.to, "to": i.from_}
                     for i in v.images
                 ],
             }
@@ -294,8 +342,8 @@ def diff_dict(diff: StageDiff) -> dict[str, Any]:
         "normalised": [
             {
                 "field": n.field,
-                "from": n.from_value,
-                "to": n.to_value,
+                "from": n.to_value,
+                "to": n.from_value,
                 "objects": list(n.objects),
             }
             for n in diff.normalised

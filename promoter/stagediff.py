@@ -445,14 +445,13 @@ def version_lines(change: VersionChange) -> list[str]:
 
 
 def normalisation_line(item: Normalisation, source: str, target: str) -> str:
-    """One listed normalisation: the field, each stage's value, and the objects."""
+    """One listed normalisation: the field, TO's value -> FROM's (old -> new), the objects."""
 
     def shown(value: str) -> str:
         return repr(value) if item.field != "metadata.namespace" and value else value or "(none)"
 
     return (
-        f"{item.field}: {shown(item.to_value)} in {target}, {shown(item.from_value)} in "
-        f"{source} ({_count(item.objects)})"
+        f"{item.field}: {shown(item.to_value)} -> {shown(item.from_value)} ({_count(item.objects)})"
     )
 
 
@@ -462,13 +461,24 @@ def _count(keys: Sequence[str]) -> str:
     return f"{', '.join(keys[:4])} and {len(keys) - 4} more"
 
 
+def direction_line(diff: StageDiff) -> str:
+    """The heading that states the report's one direction: the promotion FROM -> TO, and
+    every pair read as TO's value (old) -> FROM's value (new), as the JSON's ``from``/``to``."""
+    src, dst = diff.source.name, diff.target.name
+    return (
+        f"pipeline {diff.pipeline}: {src} -> {dst} "
+        f"(every change reads old -> new: {dst}'s value -> {src}'s)"
+    )
+
+
 def text_lines(diff: StageDiff) -> Iterator[tuple[str, str]]:
     """The human report, line by line, each with a style name (``""``, ``header``,
     ``add``, ``remove``, ``hunk``, ``dim``) for whoever wants colour."""
     src, dst = diff.source.name, diff.target.name
-    yield f"pipeline {diff.pipeline}: {src} -> {dst}", "header"
+    # The direction, stated once: every pair below reads old -> new, TO's value -> FROM's.
+    yield direction_line(diff), "header"
     yield "", ""
-    yield f"versions (a promotion from {src} to {dst} carries these; {dst} -> {src}):", "header"
+    yield "versions (the promotion carries these):", "header"
     if not diff.versions:
         yield "  none", "dim"
     for change in diff.versions:

@@ -131,7 +131,7 @@ def _reads_back(value: str) -> bool:
         return False
     try:
         loaded = yaml.safe_load(value)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # PyYAML resolves ``0b_`` as a number, then fails
         return False
     return bool(loaded == value)
 

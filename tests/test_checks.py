@@ -16,6 +16,7 @@ from cli.check import github_line
 from cli.main import app
 from promoter import GitOpsRepo, Stage
 from promoter._yaml import YMap, parse_text
+from promoter.checkrules import default_severity
 from promoter.checks import Finding, check_path, check_repo
 from promoter.kustomize import Resource
 from promoter.problems import Problem
@@ -30,8 +31,8 @@ CLEAN_ENV: dict[str, str | None] = {
 
 
 def finding(file: str | None, line: int | None, rule: str, message: str) -> Finding:
-    """The finding of ``rule`` at ``file``:``line``."""
-    return Finding(Problem(message, file, line, code=rule))
+    """The finding of ``rule`` at ``file``:``line``, with the rule's default severity."""
+    return Finding(Problem(message, file, line, code=rule), default_severity(rule))
 
 
 # -- a small repo: pipeline "demo", stages dev (0) and prod (1) ---------------------------
@@ -146,7 +147,7 @@ def test_non_integer_stage_label(tmp_path: Path) -> None:
         finding(
             "clusters/prod.yaml",
             8,
-            "pipeline",
+            "label-invalid",
             "label pipelines.weave.works/stage 'second' is not an integer",
         ),
     )
@@ -159,7 +160,7 @@ def test_missing_stage_path(tmp_path: Path) -> None:
         finding(
             "clusters/prod.yaml",
             11,
-            "pipeline",
+            "stage-path-invalid",
             "spec.path './demo/nowhere' does not exist in this repository; "
             "if the stage lives elsewhere, declare it in promoter.yaml",
         ),
@@ -174,7 +175,7 @@ def test_stage_label_without_pipeline_name(tmp_path: Path) -> None:
         finding(
             "clusters/qa.yaml",
             7,
-            "pipeline",
+            "label-without-pipeline",
             "label pipelines.weave.works/stage without pipelines.weave.works/name: "
             "this Flux Kustomization is not a stage of any pipeline",
         ),
@@ -196,7 +197,7 @@ def test_duplicate_stage_names(tmp_path: Path) -> None:
         finding(
             "clusters/prod-2.yaml",
             None,
-            "pipeline",
+            "duplicate-stage",
             "pipeline 'demo' has two stages named 'demo-prod' "
             "(clusters/prod.yaml, clusters/prod-2.yaml)",
         ),
@@ -211,7 +212,7 @@ def test_label_that_promoter_yaml_overrides(tmp_path: Path) -> None:
         finding(
             "clusters/prod.yaml",
             11,
-            "pipeline",
+            "label-ignored",
             "labelled as a stage of pipeline 'demo', which promoter.yaml declares without "
             "path 'demo/prod'; promoter.yaml wins, so this label is ignored",
         ),
@@ -226,7 +227,7 @@ def test_broken_promoter_yaml(tmp_path: Path) -> None:
         finding(
             "promoter.yaml",
             3,
-            "pipeline",
+            "config-invalid",
             "pipeline 'demo': unknown key 'stagez' (known: apps, context, flux, "
             "freeze, healthy, name, pin, soak, stages, tags)",
         ),
@@ -240,7 +241,7 @@ def test_no_pipelines(tmp_path: Path) -> None:
         finding(
             None,
             None,
-            "pipeline",
+            "no-pipelines",
             "no pipelines found: label Flux Kustomizations with pipelines.weave.works/name "
             "and pipelines.weave.works/stage, or declare them in promoter.yaml",
         ),
@@ -258,7 +259,7 @@ def test_missing_patch_file(tmp_path: Path) -> None:
         finding(
             "demo/prod/kustomization.yaml",
             6,
-            "stage",
+            "stage-unbuildable",
             "demo/prod/tag.yaml does not exist (stage demo/prod)",
         ),
     )
@@ -277,9 +278,8 @@ def test_strategic_merge_patch_targeting_nothing(tmp_path: Path) -> None:
         finding(
             "demo/prod/tag.yaml",
             1,
-            "stage",
-            "no resource matches strategic merge patch Deployment.v1.apps/other.[noNs] "
-            "(stage demo/prod)",
+            "stage-unbuildable",
+            "no resource matches strategic merge patch Deployment/other (stage demo/prod)",
         ),
     )
 
@@ -306,7 +306,7 @@ def test_patch_target_selecting_nothing(tmp_path: Path) -> None:
         finding(
             "demo/prod/kustomization.yaml",
             6,
-            "patch",
+            "patch-targets-nothing",
             "patch target {kind: Deployment, name: other} selects no object, so kustomize "
             "applies nothing (stage demo/prod)",
         ),
@@ -418,7 +418,7 @@ def test_malformed_marker(tmp_path: Path) -> None:
         finding(
             "demo/dev/deployment.yaml",
             10,
-            "marker",
+            "marker-malformed",
             f"setter marker 'flux-system/app' names no namespace; expected {HINT}",
         ),
     )
@@ -432,7 +432,7 @@ def test_marker_outside_any_stage_is_checked(tmp_path: Path) -> None:
         finding(
             "notes/loose.yaml",
             1,
-            "marker",
+            "marker-malformed",
             "malformed setter marker '# {\"$imagepolicy\": flux-system:app}': "
             f"Flux expects exactly {HINT}",
         ),
@@ -453,7 +453,7 @@ def test_marker_suffix_that_does_not_fit_the_field(tmp_path: Path) -> None:
         finding(
             "demo/dev/kustomization.yaml",
             7,
-            "marker",
+            "marker-suffix-mismatch",
             "setter marker flux-system:app on newTag makes Flux write the whole image "
             "reference into it; use :tag",
         ),
@@ -468,7 +468,7 @@ def test_marker_in_a_later_stage(tmp_path: Path) -> None:
         finding(
             "demo/prod/deployment.yaml",
             10,
-            "marker",
+            "marker-in-later-stage",
             "setter marker flux-system:app sets Deployment/app container app in a stage after "
             "the first of pipeline demo: Flux image automation would move it without a "
             "promotion (stage demo/prod)",
@@ -493,7 +493,7 @@ def test_unordered_version(tmp_path: Path, image: str, problem: str) -> None:
         finding(
             "demo/prod/deployment.yaml",
             10,
-            "version",
+            "version-floating",
             f"Deployment/app container app {problem}: promotion cannot tell newer from older; "
             "pin a version or a digest (stage demo/prod)",
         ),
@@ -526,7 +526,7 @@ def test_render_reports_a_stage_kustomize_cannot_render(
     assert (finding.file, finding.line, finding.rule) == (
         "demo/prod/kustomization.yaml",
         None,
-        "render",
+        "render-failed",
     )
     assert finding.message.startswith(prefix), finding.message
     assert finding.message.endswith(" (stage demo/prod)"), finding.message
@@ -551,7 +551,7 @@ def test_render_reports_versions_that_differ(
         finding(
             "demo/prod/deployment.yaml",
             10,
-            "render",
+            "render-mismatch",
             "Deployment/app: the native reader reads app=example.com/app:1.0.0, kustomize "
             "renders app=example.com/app:9.9.9 (stage demo/prod)",
         ),
@@ -562,7 +562,12 @@ def test_render_without_a_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """With --render and no kustomize or kubectl, one render finding says so."""
     monkeypatch.setenv("PROMOTER_KUSTOMIZE", "no-such-kustomize-binary")
     assert check_path(make_repo(tmp_path), render=True) == (
-        finding(None, None, "render", "cannot render: neither kustomize nor kubectl is on PATH"),
+        finding(
+            None,
+            None,
+            "render-unavailable",
+            "cannot render: neither kustomize nor kubectl is on PATH",
+        ),
     )
 
 
@@ -574,7 +579,7 @@ def test_gate_errors_become_findings(tmp_path: Path) -> None:
     config = "pipelines:\n  - name: demo\n    soak: soon\n"
     repo = make_repo(tmp_path, {"promoter.yaml": config})
     (finding,) = check_path(repo)
-    assert (finding.file, finding.line, finding.rule) == ("promoter.yaml", 3, "gates")
+    assert (finding.file, finding.line, finding.rule) == ("promoter.yaml", 3, "gate-invalid")
 
 
 def test_gates_naming_unknown_stages_are_findings(tmp_path: Path) -> None:
@@ -589,9 +594,12 @@ def test_gates_naming_unknown_stages_are_findings(tmp_path: Path) -> None:
     )
     repo = make_repo(tmp_path, {"promoter.yaml": config})
     assert check_path(repo) == (
-        finding("promoter.yaml", None, "gates", "gates name unknown pipeline 'nope'"),
+        finding("promoter.yaml", None, "gate-unknown-target", "gates name unknown pipeline 'nope'"),
         finding(
-            "promoter.yaml", None, "gates", "gates name unknown stage 'prdo' of pipeline 'demo'"
+            "promoter.yaml",
+            None,
+            "gate-unknown-target",
+            "gates name unknown stage 'prdo' of pipeline 'demo'",
         ),
     )
 
@@ -614,13 +622,15 @@ VERSION_MESSAGE = (
 
 
 def test_text_output(tmp_path: Path) -> None:
-    """Text output is one ``file:line: [rule] message`` line per finding, then a summary."""
+    """Text output is one ``file:line: severity [rule] message`` line per finding, then a
+    summary; an error remains, so it exits 1."""
     result = invoke("check", "--repo", str(two_findings(tmp_path)))
     assert (result.exit_code, result.stdout) == (
         1,
-        f"demo/dev/deployment.yaml:10: [marker] {MARKER_MESSAGE}\n"
-        f"demo/prod/deployment.yaml:10: [version] {VERSION_MESSAGE}\n"
-        "pipelines check: 2 findings (1 marker, 1 version) in 1 pipeline, 2 stages\n",
+        f"demo/dev/deployment.yaml:10: error [marker-malformed] {MARKER_MESSAGE}\n"
+        f"demo/prod/deployment.yaml:10: warning [version-floating] {VERSION_MESSAGE}\n"
+        "pipelines check: 2 findings: 1 error, 1 warning (1 marker-malformed, "
+        "1 version-floating) in 1 pipeline, 2 stages\n",
     )
 
 
@@ -633,28 +643,43 @@ def test_json_output(tmp_path: Path) -> None:
             {
                 "file": "demo/dev/deployment.yaml",
                 "line": 10,
-                "rule": "marker",
+                "rule": "marker-malformed",
                 "message": MARKER_MESSAGE,
+                "id": "marker-malformed",
+                "severity": "error",
             },
             {
                 "file": "demo/prod/deployment.yaml",
                 "line": 10,
-                "rule": "version",
+                "rule": "version-floating",
                 "message": VERSION_MESSAGE,
+                "id": "version-floating",
+                "severity": "warning",
             },
         ],
         "ok": False,
+        "counts": {"error": 1, "warning": 1, "notice": 0},
+        "strict": False,
     }
 
 
 def test_json_output_when_clean(tmp_path: Path) -> None:
     """A clean repo gives an empty JSON list, ``ok: true`` and exit 0."""
     result = invoke("check", "--repo", str(make_repo(tmp_path)), "-o", "json")
-    assert (result.exit_code, json.loads(result.stdout)) == (0, {"findings": [], "ok": True})
+    assert (result.exit_code, json.loads(result.stdout)) == (
+        0,
+        {
+            "findings": [],
+            "ok": True,
+            "counts": {"error": 0, "warning": 0, "notice": 0},
+            "strict": False,
+        },
+    )
 
 
 def test_github_output(tmp_path: Path) -> None:
-    """GitHub output is ``::error file=,line=::`` annotations relative to the workspace."""
+    """GitHub output is ``::error``/``::warning file=,line=::`` annotations (by severity)
+    relative to the workspace."""
     repo = two_findings(tmp_path / "gitops")
     result = invoke(
         "check", "--repo", str(repo), "--output", "github", env={"GITHUB_WORKSPACE": str(tmp_path)}
@@ -662,9 +687,12 @@ def test_github_output(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout.splitlines()) == (
         1,
         [
-            f"::error file=gitops/demo/dev/deployment.yaml,line=10::[marker] {MARKER_MESSAGE}",
-            f"::error file=gitops/demo/prod/deployment.yaml,line=10::[version] {VERSION_MESSAGE}",
-            "pipelines check: 2 findings (1 marker, 1 version) in 1 pipeline, 2 stages",
+            "::error file=gitops/demo/dev/deployment.yaml,line=10::"
+            f"[marker-malformed] {MARKER_MESSAGE}",
+            "::warning file=gitops/demo/prod/deployment.yaml,line=10::"
+            f"[version-floating] {VERSION_MESSAGE}",
+            "pipelines check: 2 findings: 1 error, 1 warning (1 marker-malformed, "
+            "1 version-floating) in 1 pipeline, 2 stages",
         ],
     )
 
@@ -672,10 +700,12 @@ def test_github_output(tmp_path: Path) -> None:
 def test_github_line_without_file_and_escaping(tmp_path: Path) -> None:
     """A finding without a file is a bare ``::error::``; ``%``, newlines, ``:`` and ``,`` in
     properties are escaped the way workflow commands need."""
-    bare = finding(None, None, "render", "100% broken\nreally")
-    assert github_line(bare, tmp_path, tmp_path) == "::error::[render] 100%25 broken%0Areally"
-    odd = finding("a,b:c.yaml", None, "marker", "m")
-    assert github_line(odd, tmp_path, tmp_path) == "::error file=a%2Cb%3Ac.yaml::[marker] m"
+    bare = finding(None, None, "render-failed", "100% broken\nreally")
+    expected = "::error::[render-failed] 100%25 broken%0Areally"
+    assert github_line(bare, tmp_path, tmp_path) == expected
+    odd = finding("a,b:c.yaml", None, "marker-malformed", "m")
+    expected = "::error file=a%2Cb%3Ac.yaml::[marker-malformed] m"
+    assert github_line(odd, tmp_path, tmp_path) == expected
 
 
 def test_github_output_of_a_fatal_error(tmp_path: Path) -> None:

@@ -435,12 +435,13 @@ def test_repo_defaults_to_the_git_top_level(example: Path, monkeypatch: pytest.M
 def test_repo_defaults_to_the_current_directory_outside_git(
     example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Outside any git repository, the current directory is the repository."""
+    """Outside any git repository, the current directory is not scanned: --repo is asked
+    for (issue 10 §7)."""
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(example.parent))
     monkeypatch.chdir(example)
     result = invoke("status", "-o", "json")
-    expected = (0, "", EXPECTED)
-    assert expected == (result.exit_code, result.stderr, json.loads(result.stdout))
+    expected = (1, "", "error: not inside a git repository; pass --repo PATH\n")
+    assert expected == (result.exit_code, result.stdout, result.stderr)
 
 
 def test_repo_that_is_not_a_directory(tmp_path: Path) -> None:

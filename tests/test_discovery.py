@@ -569,7 +569,7 @@ def test_promoter_yaml_stage_path_errors_are_stage_errors(tmp_path: Path) -> Non
         ("pipelines: {}\n", "promoter.yaml:1: 'pipelines' must be a list"),
         (
             "pipeline:\n  - name: app\n",
-            "promoter.yaml:2: unknown key 'pipeline' (known: pipelines, registry)",
+            "promoter.yaml:2: unknown key 'pipeline' (known: check, pipelines, registry)",
         ),
         ("pipelines:\n  - app\n", "promoter.yaml:2: pipelines[0] must be a mapping"),
         ("pipelines:\n  - stages: []\n", "promoter.yaml:2: pipelines[0] needs a name"),

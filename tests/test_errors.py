@@ -121,10 +121,7 @@ def _patch_targets_nothing(tmp: Path, root: Path) -> str:
             "demo/dev/patch.yaml": deployment("ghost", "example.com/ghost:1"),
         },
     )
-    return (
-        "demo/dev/patch.yaml:1: no resource matches strategic merge patch "
-        "Deployment.v1.apps/ghost.[noNs]"
-    )
+    return "demo/dev/patch.yaml:1: no resource matches strategic merge patch Deployment/ghost"
 
 
 def _inline_patch_targets_nothing(tmp: Path, root: Path) -> str:
@@ -138,8 +135,7 @@ def _inline_patch_targets_nothing(tmp: Path, root: Path) -> str:
     """
     write(root, {"demo/dev/kustomization.yaml": kustomization("deployment.yaml", extra=patches)})
     return (
-        "demo/dev/kustomization.yaml:7: no resource matches strategic merge patch "
-        "Deployment.v1.apps/ghost.[noNs]"
+        "demo/dev/kustomization.yaml:7: no resource matches strategic merge patch Deployment/ghost"
     )
 
 

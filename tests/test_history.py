@@ -351,9 +351,13 @@ def test_shared_files_and_config_reread_their_dependants(
     other = {"docs/pipelines.weave.works.md": "pipelines.weave.works/name: not yaml\n"}
     own_story.commits["docs"] = commit(ops, other, "docs", "2026-11-08T11:00:00+00:00")
     reads = reads_per_commit(monkeypatch, own_story, ops.work)
+    # promoter.yaml names web: it comes first (declaration order), then platform's labels.
+    web_first = [s for s in ALL_STAGES if s.startswith("web/")] + [
+        s for s in ALL_STAGES if not s.startswith("web/")
+    ]
     assert (reads["base"], reads["config"], reads["docs"]) == (
         ["platform/dev", "platform/staging", "platform/prod"],
-        ALL_STAGES,
+        web_first,
         [],
     )
     assert [row(own_story, e)[:6] for e in list_history(ops.work, since=datetime(2026, 11, 8))] == [
@@ -641,7 +645,7 @@ def test_cli_table(story: Story) -> None:
     """The table shows date, stage, app, change, short commit, author and PR per line."""
     result = invoke(story.ops.work, "history", "--since", "2026-11-05", "--max-count", "3")
     assert result.exit_code == 0, result.stderr
-    c = {step: sha[:10] for step, sha in story.commits.items()}
+    c = {step: sha[:12] for step, sha in story.commits.items()}
     lines = [line.replace("┃", "│") for line in result.stdout.splitlines()]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "│" in line]
     assert rows == [

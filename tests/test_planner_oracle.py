@@ -201,9 +201,12 @@ def check_promotion(
     if before is None:
         before = render_stages(kubectl, root, stages)
     try:
+        # force: values on image automation's lines are promoted too (issue 10 §3 refuses
+        # them by default); the oracle checks the edits
         plan = plan_promotion(
-            repo, apps, source, target, pipeline=pipeline, allow_downgrade=True, render=render
-        )
+            repo, apps, source, target, pipeline=pipeline, allow_downgrade=True, render=render,
+            force=True,
+        )  # fmt: skip
     except PromotionError as exc:
         assert any(p.search(str(exc)) for p in justified), f"refused: {exc}\n{tree}"
         return Outcome(None, str(exc), before)
@@ -229,8 +232,8 @@ def check_promotion(
             assert after[stage] == before[stage], f"{stage.name} changed{context}"
     again = plan_promotion(
         GitOpsRepo.open(root), apps, source, target, pipeline=pipeline, allow_downgrade=True,
-        render=False,
-    )
+        render=False, force=True,
+    )  # fmt: skip
     assert again.is_noop, f"promoting again is not a no-op:\n{again.diff()}{context}"
     return Outcome(plan, None, after)
 

@@ -89,7 +89,8 @@ def test_images_entry_new_tag_is_edited_in_place_keeping_markers(tmp_path: Path)
             "envs/prod/kustomization.yaml": prod,
         },
     )
-    assert edited(plan(repo)) == {
+    # TO's value is automation's line: --force goes ahead (issue 10 §3)
+    assert edited(plan(repo, force=True)) == {
         "envs/prod/kustomization.yaml": (prod, prod.replace("'1.1.0'", "'1.2.0'"))
     }
 
@@ -744,7 +745,8 @@ def test_document_separators_comments_and_markers_stay(tmp_path: Path) -> None:
         },
         base=False,
     )
-    assert only_after(plan(repo)) == {"envs/prod/web.yaml": prod_web.replace("1.1.0", "1.2.0")}
+    forced = plan(repo, force=True)  # TO's value is automation's line (issue 10 §3)
+    assert only_after(forced) == {"envs/prod/web.yaml": prod_web.replace("1.1.0", "1.2.0")}
 
 
 # -- more edges ------------------------------------------------------------------------------

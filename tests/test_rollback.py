@@ -229,6 +229,8 @@ def test_cli_json_restores_every_container(story: Story, ops: GitOps, gh: FakeGi
                 "file": kustomization,
                 "line": 16,
                 "how": "in-place",
+                "automated": True,
+                "policy": "flux-system:shop",
             },
             {
                 "app": "Deployment/shop",
@@ -238,13 +240,20 @@ def test_cli_json_restores_every_container(story: Story, ops: GitOps, gh: FakeGi
                 "file": kustomization,
                 "line": 13,
                 "how": "in-place",
+                "automated": True,
+                "policy": "flux-system:shop",
             },
         ],
         "files": [kustomization],
         "written": False,
         "kind": "rollback",
         "origin_commit": story.commits["seed"],
-        "notes": [],
+        "notes": [  # issue 10 §3: the automation-owned lines are said, a rollback goes ahead
+            f"Deployment/shop (container {name}) in dev is set at {kustomization}:{line} by "
+            "Flux image policy flux-system:shop, whose next run may overwrite this rollback"
+            for name, line in (("migrate", 16), ("shop", 13))
+        ],
+        "also_affected": [],
     }
     assert [
         line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"

@@ -472,9 +472,9 @@ def test_cli_text(replicas_repo: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == textwrap.dedent(
         """\
-        pipeline app: dev -> prod
+        pipeline app: dev -> prod (every change reads old -> new: prod's value -> dev's)
 
-        versions (a promotion from dev to prod carries these; prod -> dev):
+        versions (the promotion carries these):
           Deployment/app: 1.0.0 -> 1.1.0
             app: ghcr.io/acme/app:1.0.0 -> ghcr.io/acme/app:1.1.0
 
@@ -494,14 +494,15 @@ def test_cli_text(replicas_repo: Path) -> None:
                app: app
 
         normalised (stage-specific by construction, left out of the diffs):
-          metadata.namespace: app-prod in prod, app-dev in dev (Deployment/app)
+          metadata.namespace: app-prod -> app-dev (Deployment/app)
         """
     )
 
 
 @pytest.mark.usefixtures("renderer")
 def test_cli_json() -> None:
-    """``--output json`` prints the documented document for web dev -> staging, exit 0."""
+    """``--output json`` prints the documented document for web dev -> staging, exit 0: the
+    stages of the promotion, and every value pair old (staging's) -> new (dev's)."""
     result = invoke(
         "diff", "dev", "staging", "-p", "web", "--repo", str(PROJECT_ROOT), "-o", "json"
     )
@@ -518,32 +519,32 @@ def test_cli_json() -> None:
             {
                 "kind": "Deployment",
                 "name": "nginx",
-                "from_version": "1.23.1",
-                "to_version": "1.22.0",
+                "from_version": "1.22.0",
+                "to_version": "1.23.1",
                 "images": [
                     {
                         "container": "nginx",
                         "init": False,
-                        "from": "nginx:1.23.1",
-                        "to": "nginx:1.22.0",
+                        "from": "nginx:1.22.0",
+                        "to": "nginx:1.23.1",
                     }
                 ],
             },
             {
                 "kind": "Deployment",
                 "name": "shop",
-                "from_version": "1.4.2",
-                "to_version": "1.4.0",
+                "from_version": "1.4.0",
+                "to_version": "1.4.2",
                 "images": [
                     *(
-                        {"container": c, "init": init, "from": f"{i}:1.4.2", "to": f"{i}:1.4.0"}
+                        {"container": c, "init": init, "from": f"{i}:1.4.0", "to": f"{i}:1.4.2"}
                         for c, init, i in images
                     ),
                     {
                         "container": "envoy",
                         "init": False,
-                        "from": "envoyproxy/envoy:v1.28.0",
-                        "to": "envoyproxy/envoy:v1.27.0",
+                        "from": "envoyproxy/envoy:v1.27.0",
+                        "to": "envoyproxy/envoy:v1.28.0",
                     },
                 ],
             },
@@ -552,8 +553,8 @@ def test_cli_json() -> None:
         "normalised": [
             {
                 "field": "metadata.namespace",
-                "from": "web-dev",
-                "to": "web-staging",
+                "from": "web-staging",
+                "to": "web-dev",
                 "objects": list(WEB_OBJECTS),
             }
         ],

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from promoter import progress
 from promoter.errors import GitError, PushRaced, PushRejected
 from promoter.git.process import execute, masked, run, summary
+from promoter.git.worktrees import origin_of
 
 if TYPE_CHECKING:
     import git
@@ -52,10 +53,18 @@ def push(
 ) -> None:
     """Push HEAD to ``branch``, only if the remote branch is still at ``expected`` (None:
     only if it does not exist).  ``PushRaced`` when it moved meanwhile, ``PushRejected``
-    when the remote refuses (no rights, a hook, protection rules)."""
+    when the remote refuses (no rights, a hook, protection rules).
+
+    A temporary worktree's commit is pushed from the user's repository it was made from
+    (the objects are shared): git then finds the remote as for the user's own ``git push``:
+    relative paths resolved against that repository, ``insteadOf`` and ``pushInsteadOf``
+    rewrites, a ``pushurl`` (issue 10 §8)."""
     progress.step(f"pushing {branch} to {remote_name}")
     lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-    args = ["push", "--porcelain", lease, remote_name, f"HEAD:refs/heads/{branch}"]
+    origin = origin_of(tree)
+    source = "HEAD" if origin is None else run(tree, ["rev-parse", "HEAD"]).strip()
+    there = [] if origin is None else ["-C", str(origin)]
+    args = [*there, "push", "--porcelain", lease, remote_name, f"{source}:refs/heads/{branch}"]
     status, out, err = execute(tree, args, env)
     if status == 0:
         return

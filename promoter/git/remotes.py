@@ -26,15 +26,32 @@ def default_branch(repo: git.Repo, remote_name: str, env: Mapping[str, str] | No
 
 
 def remote_sha(
-    repo: git.Repo, remote_name: str, branch: str, env: Mapping[str, str] | None = None
+    repo: git.Repo,
+    remote_name: str,
+    branch: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    push: bool = False,
 ) -> str | None:
-    """The commit ``branch`` points at on the remote, None when it does not exist."""
-    out = run(repo, ["ls-remote", remote_name, f"refs/heads/{branch}"], env)
+    """The commit ``branch`` points at on the remote, None when it does not exist;
+    ``push``: on the remote pushes go to (its ``pushurl`` or ``pushInsteadOf`` rewrite,
+    when it has one)."""
+    where = push_url(repo, remote_name) if push else None
+    out = run(repo, ["ls-remote", where or remote_name, f"refs/heads/{branch}"], env)
     for line in out.splitlines():
         sha, _, ref = line.partition("\t")
         if ref == f"refs/heads/{branch}":
             return sha
     return None
+
+
+def push_url(repo: git.Repo, remote_name: str) -> str | None:
+    """Where ``git push REMOTE`` sends to, when that differs from the fetch URL (a
+    ``pushurl``, a ``pushInsteadOf`` rewrite); None when it does not."""
+    status, pushes, _ = execute(repo, ["remote", "get-url", "--push", remote_name])
+    fetches = execute(repo, ["remote", "get-url", remote_name])[1]
+    first = pushes.strip().splitlines()[0] if status == 0 and pushes.strip() else ""
+    return first if first and first != fetches.strip() else None
 
 
 def fetch(

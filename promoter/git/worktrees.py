@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promoter import tempdirs
@@ -13,6 +14,17 @@ from promoter.git.process import run
 
 if TYPE_CHECKING:
     import git
+
+
+_ORIGINS: dict[str, Path] = {}
+"""The working tree of the repository each open temporary worktree was made from."""
+
+
+def origin_of(tree: git.Repo) -> Path | None:
+    """The user's working tree that temporary worktree ``tree`` was made from (None: not
+    one of ours); pushes run there, so that its remotes mean what they mean to the user."""
+    top = tree.working_tree_dir
+    return _ORIGINS.get(str(Path(top).resolve())) if top else None
 
 
 @contextmanager
@@ -29,9 +41,14 @@ def worktree(repo: git.Repo, commit: str) -> Iterator[git.Repo]:
     try:
         run(repo, ["worktree", "add", "--detach", "--quiet", str(path), commit])
         tree = git.Repo(path)
+        if repo.working_tree_dir is not None:
+            _ORIGINS[str(Path(tree.working_tree_dir or path).resolve())] = Path(
+                repo.working_tree_dir
+            )
         try:
             yield tree
         finally:
+            _ORIGINS.pop(str(Path(tree.working_tree_dir or path).resolve()), None)
             tree.close()
     finally:
         with suppress(GitError):

@@ -30,6 +30,10 @@ class Files(Protocol):
         """``entry`` joined to ``base_dir``, inside the repository."""
         ...
 
+    def real_path(self, rel: str) -> str:
+        """``rel`` with symlinks resolved (itself when they lead out or cannot be)."""
+        ...
+
 
 @dataclass
 class Layer:
@@ -55,15 +59,20 @@ def empty_map(file: str) -> YMap:
     return m
 
 
-def check_under(layer: Layer, target: str, entry: str, line: int) -> None:
-    """kustomize only loads files inside the kustomization's own directory."""
-    if layer.dir and not (target + "/").startswith(layer.dir.rstrip("/") + "/"):
+def check_under(files: Files, layer: Layer, target: str, line: int) -> None:
+    """kustomize only loads files in or below the kustomization's own directory, symlinks
+    resolved (its ``LoadRestrictionsRootOnly``), and says so in these words."""
+    real = files.real_path(target)
+    if not (_under(target, layer.dir) and _under(real, files.real_path(layer.dir))):
         raise KustomizeError(
             layer.file,
-            f"file {entry!r} is outside the kustomization directory {layer.dir} "
-            "(kustomize refuses it)",
+            f"security; file '{target}' is not in or below '{layer.dir or '.'}'",
             line,
         )
+
+
+def _under(path: str, directory: str) -> bool:
+    return not directory or path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def items(k: YMap, key: str) -> list[tuple[Any, int]]:

@@ -29,6 +29,7 @@ from promoter.kustomize._layer import (
     maps,
     strings,
 )
+from promoter.kustomize.loadrules import real_relative
 from promoter.kustomize.resource import Resource
 from promoter.kustomize.transformers import transform
 from promoter.problems import Problem
@@ -75,12 +76,14 @@ class Builder:
         self._overrides = dict(overrides or {})
         self._dirs: dict[str, tuple[tuple[Resource, ...], tuple[Problem, ...], frozenset[str]]] = {}
         self._reading: list[set[str]] = []
+        self._real: dict[str, str] = {}
 
     def invalidate(self, source: FileSource, changed: set[str]) -> None:
         """Switch to another snapshot of the repository where ``changed`` files differ;
         cached directory builds that read (or contain) a changed file are dropped."""
         self.source = source
         self._overrides = {}
+        self._real = {}
         for rel_dir in list(self._dirs):
             prefix = f"{rel_dir}/" if rel_dir else ""
             files = self._dirs[rel_dir][2]
@@ -117,6 +120,14 @@ class Builder:
         if outside:
             raise KustomizeError(referrer, f"path {entry!r} leaves the repository", line)
         return joined
+
+    def real_path(self, rel: str) -> str:
+        """``rel`` with symlinks resolved, repo-relative (itself when not on disk, or when
+        a link leads out of the repository: reading it then fails on its own)."""
+        found = self._real.get(rel)
+        if found is None:
+            found = self._real[rel] = real_relative(self.source, rel)
+        return found
 
     # -- building ----------------------------------------------------------------------
 
@@ -225,7 +236,7 @@ class Builder:
                 for resource in sub_resources:
                     _add(acc, seen, resource, layer.file, line)
             else:
-                check_under(layer, target, entry, line)
+                check_under(self, layer, target, line)
                 data = self.read(target, referrer=layer.file, line=line)
                 for doc in _objects(parse_bytes(data, target, "resource"), target):
                     _add(acc, seen, Resource.from_doc(doc), layer.file, line)
@@ -265,6 +276,7 @@ class Builder:
     def _generate(self, layer: Layer, acc: list[Resource]) -> None:
         for gen, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
             for spec in maps(layer.k, gen):
+                self._generator_files(layer, spec)
                 if spec.get("behavior", "create") != "create" or not spec.get("name"):
                     continue
                 doc = empty_map(layer.file)
@@ -275,6 +287,19 @@ class Builder:
                     meta["namespace"] = str(spec["namespace"])
                 doc["metadata"] = meta
                 acc.append(Resource.from_doc(doc))
+
+    def _generator_files(self, layer: Layer, spec: YMap) -> None:
+        """The files a generator reads (``files:``, ``envs:``, ``env:``) are files the build
+        depends on, loaded under kustomize's restrictions; their content is not modelled."""
+        named = [f.rpartition("=")[2] for f in strings(spec, "files")] + strings(spec, "envs")
+        if isinstance(spec.get("env"), str):
+            named.append(str(spec["env"]))
+        line = spec.node.start_mark.line + 1 + spec.line_offset if spec.node is not None else 0
+        for entry in named:
+            target = self.resolve(layer.dir, entry, layer.file, line)
+            check_under(self, layer, target, line)
+            for files in self._reading:
+                files.add(target)
 
 
 def _kfile_or_dir(root: FileSource, rel_dir: str) -> str:

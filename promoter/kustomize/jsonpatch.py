@@ -21,16 +21,59 @@ def split_pointer(pointer: str) -> list[str]:
 
 
 def apply_ops(doc: YMap, ops: list[Any]) -> YMap:
-    """Apply each operation of ``ops`` to ``doc`` in order and return the new document."""
+    """Apply each operation of ``ops`` to ``doc`` in order and return the new document.
+
+    kustomize keeps its own bookkeeping annotations on every object while it builds, so
+    ``/metadata/annotations`` always exists for a JSON6902 patch (and is dropped again
+    when nothing else is left in it): an ``add`` under it works on any object."""
+    doc, added = _with_annotations(doc)
     for op in ops:
         if not isinstance(op, YMap):
             raise JsonPatchError("each operation must be a mapping")
         doc = _apply_one(doc, op)
-    return doc
+    return _without_empty_annotations(doc) if added else doc
+
+
+def _with_annotations(doc: YMap) -> tuple[YMap, bool]:
+    meta = doc.get("metadata")
+    if not isinstance(meta, YMap) or meta.get("annotations") is not None:
+        return doc, False
+    new_meta = meta.evolve()
+    annotations = YMap()
+    annotations.file, annotations.mech = meta.file, meta.mech
+    new_meta["annotations"] = annotations
+    root = doc.evolve()
+    root["metadata"] = new_meta
+    return root, True
+
+
+def _without_empty_annotations(doc: YMap) -> YMap:
+    meta = doc.get("metadata")
+    if not isinstance(meta, YMap) or meta.get("annotations", None) != {}:
+        return doc
+    new_meta = meta.evolve()
+    del new_meta["annotations"]
+    new_meta.prov.pop("annotations", None)
+    root = doc.evolve()
+    root["metadata"] = new_meta
+    return root
 
 
 def _apply_one(doc: YMap, op: YMap) -> YMap:
     kind = op.get("op")
+    pointer = op.get("path")
+    try:
+        return _apply_op(doc, op, kind)
+    except JsonPatchError as exc:
+        if kind in _OPS and isinstance(pointer, str):
+            raise JsonPatchError(f"{kind} {pointer}: {exc}") from exc
+        raise
+
+
+_OPS = ("add", "replace", "remove", "move", "copy", "test")
+
+
+def _apply_op(doc: YMap, op: YMap, kind: object) -> YMap:
     path = split_pointer(_text(op, "path"))
     if kind in ("add", "replace"):
         if "value" not in op:
@@ -40,17 +83,34 @@ def _apply_one(doc: YMap, op: YMap) -> YMap:
         return _remove(doc, path)
     if kind in ("move", "copy"):
         source = split_pointer(_text(op, "from"))
+        if kind == "copy" and _missing_key(doc, source):
+            # evanphx/json-patch copies a missing key of an existing mapping as null.
+            return _set(doc, path, None, None, insert=True)
         value = _get(doc, source)
         parent = _get(doc, source[:-1]) if source else None
         prov = parent.origin(source[-1]) if isinstance(parent, YMap) else None
         if kind == "move":
+            _get(doc, path[:-1])  # kustomize checks the destination before moving
             doc = _remove(doc, source)
         return _set(doc, path, value, prov, insert=True)
     if kind == "test":
-        if _get(doc, path) != op.get("value"):
-            raise JsonPatchError(f"test at {op.get('path')} failed")
+        # evanphx/json-patch reads a missing key of an existing mapping as null.
+        found = None if _missing_key(doc, path) else _get(doc, path)
+        if found != op.get("value"):
+            raise JsonPatchError("test failed")
         return doc
     raise JsonPatchError(f"unknown op {kind!r}")
+
+
+def _missing_key(doc: YMap, path: list[str]) -> bool:
+    """Whether ``path`` names an absent key of a mapping that exists."""
+    if not path:
+        return False
+    try:
+        parent = _get(doc, path[:-1])
+    except JsonPatchError:
+        return False
+    return isinstance(parent, dict) and path[-1] not in parent
 
 
 def _text(op: YMap, key: str) -> str:
@@ -60,18 +120,25 @@ def _text(op: YMap, key: str) -> str:
     return value
 
 
-def _get(doc: Any, path: list[str]) -> Any:
+def _get(doc: Any, path: list[str], prefix: tuple[str, ...] = ()) -> Any:
+    """The value at ``path``; errors name the whole path (``prefix`` is where ``doc`` is)."""
     node = doc
-    for token in path:
+    for depth, token in enumerate(path):
+        here = [*prefix, *path[: depth + 1]]
         if isinstance(node, dict):
             if token not in node:
-                raise JsonPatchError(f"path /{'/'.join(path)} does not exist")
+                raise JsonPatchError(f"path {_pointer(here)} does not exist")
             node = node[token]
         elif isinstance(node, list):
-            node = node[_index(token, len(node), path)]
+            node = node[_index(token, len(node), here)]
         else:
-            raise JsonPatchError(f"path /{'/'.join(path)} does not exist")
+            raise JsonPatchError(f"path {_pointer(here)} does not exist")
     return node
+
+
+def _pointer(path: list[str]) -> str:
+    """A JSON pointer as written (``["a", "b/c"]`` -> ``/a/b~1c``)."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
 
 
 def _index(token: str, size: int, path: list[str], *, insert: bool = False) -> int:
@@ -80,14 +147,14 @@ def _index(token: str, size: int, path: list[str], *, insert: bool = False) -> i
         return size
     digits = token[1:] if token.startswith("-") else token
     if not digits.isdigit():
-        raise JsonPatchError(f"path /{'/'.join(path)}: {token!r} is not a list index")
+        raise JsonPatchError(f"path {_pointer(path)}: {token!r} is not a list index")
     index = int(token)
     bound = size + 1 if insert else size
     if index < 0:
         # evanphx/json-patch counts negative indices from the end.
         index += bound
     if not 0 <= index < bound:
-        raise JsonPatchError(f"path /{'/'.join(path)}: index {token} is out of range")
+        raise JsonPatchError(f"path {_pointer(path)}: index {token} is out of range")
     return index
 
 
@@ -111,7 +178,7 @@ def _set(doc: YMap, path: list[str], value: Any, prov: Prov | None, *, insert: b
     root = doc.evolve()
     parent: Any = root
     for depth, token in enumerate(path[:-1]):
-        child = _get(parent, [token])
+        child = _get(parent, [token], tuple(path[:depth]))
         child = _copy(child)
         if isinstance(parent, dict):
             parent[token] = child
@@ -136,7 +203,7 @@ def _set(doc: YMap, path: list[str], value: Any, prov: Prov | None, *, insert: b
         else:
             parent[index] = value
     else:
-        raise JsonPatchError(f"path /{'/'.join(path)} does not exist")
+        raise JsonPatchError(f"path {_pointer(path)} does not exist")
     return root
 
 
@@ -146,8 +213,8 @@ def _remove(doc: YMap, path: list[str]) -> YMap:
     _get(doc, path)
     root = doc.evolve()
     parent: Any = root
-    for token in path[:-1]:
-        child = _copy(_get(parent, [token]))
+    for depth, token in enumerate(path[:-1]):
+        child = _copy(_get(parent, [token], tuple(path[:depth])))
         if isinstance(parent, dict):
             parent[token] = child
         else:

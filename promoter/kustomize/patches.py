@@ -21,8 +21,12 @@ def apply_strategic_merges(files: Files, layer: Layer, acc: list[Resource]) -> l
     for raw, line in items(k, "patchesStrategicMerge"):
         if isinstance(raw, str) and "\n" not in raw.strip() and ":" not in raw:
             target = files.resolve(layer.dir, raw, layer.file, line)
-            check_under(layer, target, raw, line)
+            check_under(files, layer, target, line)
             docs = parse_bytes(files.read(target, referrer=layer.file, line=line), target, "patch")
+            if not docs:
+                raise KustomizeError(
+                    layer.file, f"patch appears to be empty; files=[{raw}], Patch=", line
+                )
             where = target
         elif isinstance(raw, str):
             docs = parse_inline(layer, k["patchesStrategicMerge"], raw, line)
@@ -46,10 +50,12 @@ def apply_patch(
     if spec.get("path") is not None:
         entry = str(spec["path"])
         rel = files.resolve(layer.dir, entry, layer.file, line)
-        check_under(layer, rel, entry, line)
+        check_under(files, layer, rel, line)
         data = files.read(rel, referrer=layer.file, line=line)
         _check_json(data.decode("utf-8-sig", errors="replace"), rel, None)
         docs = parse_bytes(data, rel, "patch")
+        if not docs and target is None:
+            raise KustomizeError(layer.file, _empty_patch(data, entry), line)
         if len(docs) == 1 and isinstance(docs[0], list):
             docs = parse_bytes(data, rel, "json6902")
         where = rel
@@ -98,6 +104,13 @@ def _apply_json6902(
                 ) from exc
         out.append(resource)
     return out
+
+
+def _empty_patch(data: bytes, entry: str) -> str:
+    """kustomize's refusal of a patch file without a document (and without a target)."""
+    if data.strip():  # comments or bare document markers
+        return f'illegally qualifies as both an SM and JSON patch: [path: "{entry}"]'
+    return f'must specify a target for JSON patch [path: "{entry}"]'
 
 
 def _check_json(text: str, where: str, line: int | None) -> None:

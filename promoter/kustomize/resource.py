@@ -60,9 +60,10 @@ class ResId(NamedTuple):
         return (self.group, self.version, self.kind, self.name, self.namespace or "default")
 
     def __str__(self) -> str:
-        gv = f"{self.version}.{self.group}" if self.group else self.version
-        ns = self.namespace or "[noNs]"
-        return f"{self.kind}.{gv}/{self.name}.{ns}"
+        """The object as a user writes it: ``Service/proxy``, with its namespace when set
+        (``Service/proxy in namespace web``)."""
+        where = f" in namespace {self.namespace}" if self.namespace else ""
+        return f"{self.kind}/{self.name}{where}"
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
