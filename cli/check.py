@@ -67,9 +67,10 @@ def check(
             raise
         findings = report.findings
         if output is Output.json:
-            from promoter.serialize import check_dict, to_json
+            from cli.jsonout import json_text
+            from promoter.serialize import check_dict
 
-            sys.stdout.write(to_json(check_dict(findings, strict=strict)))
+            sys.stdout.write(json_text(check_dict(findings, strict=strict)))
         elif output is Output.github:
             base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
             for finding in findings:

@@ -40,11 +40,13 @@ def diff(
     version changes first (what a promotion carries), then what stays stage-specific."""
     with handled():
         import promoter
-        from promoter.serialize import diff_dict, to_json
+        from promoter.serialize import diff_dict
 
         result = promoter.diff(repo_root(repo), source, target, pipeline)
         if output is DiffOutput.json:
-            sys.stdout.write(to_json(diff_dict(result)))
+            from cli.jsonout import write_json
+
+            write_json(diff_dict(result))
         else:
             _print_text(result)
         sys.stdout.flush()

@@ -93,11 +93,14 @@ def fail(message: str) -> None:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn promoter errors, Ctrl-C and bugs into one line and an exit code."""
+    """Turn promoter errors, Ctrl-C and bugs into one line and an exit code; meanwhile a
+    terminal's stderr shows the steps (``cli.progress``)."""
+    from cli.progress import spinner
     from promoter.errors import PromoterError
 
     try:
-        yield
+        with spinner():
+            yield
     except PromoterError as exc:
         if (interruption := _signalled()) is not None:
             raise _interrupted(interruption) from exc

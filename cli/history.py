@@ -81,9 +81,10 @@ def history(
         )
         truncated = history_truncation(root)
         if output is HistoryOutput.json:
-            from promoter.serialize import history_dict, to_json
+            from cli.jsonout import json_text
+            from promoter.serialize import history_dict
 
-            sys.stdout.write(to_json(history_dict(entries, truncated)))
+            sys.stdout.write(json_text(history_dict(entries, truncated)))
         else:
             _table(entries, wide=output is HistoryOutput.wide)
             if truncated is not None:

@@ -13,13 +13,15 @@ from cli import rollback as _rollback
 from cli import status as _status
 from cli import wait as _wait
 from cli.errors import run
+from cli.usage import UsageCommand, UsageGroup
 
 app = typer.Typer(
     name="pipelines",
     help="See and promote app versions through kustomize + Flux GitOps pipelines.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    cls=UsageGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("status")(_status.status)
@@ -39,11 +41,11 @@ def _root() -> None:
 
 promote_app = typer.Typer(
     name="promote",
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-promote_app.command()(_promote.promote)
+promote_app.command(cls=UsageCommand)(_promote.promote)
 
 
 def pipelines_main() -> None:

@@ -136,6 +136,17 @@ AutoMergeOption = Annotated[
     bool,
     typer.Option("--auto-merge", help="Merge once the checks (GitLab: the pipeline) pass."),
 ]
+TitleOption = Annotated[
+    str | None,
+    typer.Option("--title", help="Pull (merge) request title (default: the generated one)."),
+]
+BodyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--body-file",
+        help="Append this file's text to the generated pull request body ('-': stdin).",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,8 @@ class GitFlags:
     no_changelog: bool = False
     output: ChangeOutput = ChangeOutput.text
     also_affected: bool = False
+    title: str | None = None
+    body_file: Path | None = None
 
     @property
     def insecure_registries(self) -> tuple[str, ...]:
@@ -199,6 +212,8 @@ _SHARED_OPTIONS: tuple[tuple[str, object], ...] = (
     ("no_changelog", NoChangelogOption),
     ("output", OutputOption),
     ("also_affected", AlsoAffectedOption),
+    ("title", TitleOption),
+    ("body_file", BodyFileOption),
 )
 """The options ``promote`` and ``rollback`` share, in help order; defaults are GitFlags'."""
 
@@ -230,6 +245,10 @@ def publishing_options(label_option: object) -> Callable[[_Command], _Command]:
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:
             flags = GitFlags(**{name: kwargs.pop(name) for name, _ in _SHARED_OPTIONS})
+            if flags.dry_run and flags.write:
+                from cli.usage import usage_error
+
+                raise usage_error("--dry-run and --write exclude each other")
             return command(**kwargs, flags=flags)
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -242,6 +261,21 @@ def publishing_options(label_option: object) -> Callable[[_Command], _Command]:
         return cast(_Command, wrapper)
 
     return decorate
+
+
+def read_body_file(path: Path | None) -> str | None:
+    """The text of ``--body-file`` (``-``: standard input); one error line when unreadable."""
+    if path is None:
+        return None
+    if str(path) == "-":
+        return sys.stdin.read()
+    import promoter
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise promoter.PromoterError(f"--body-file {path}: {reason}") from exc
 
 
 def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMaker) -> ChangeResult:
@@ -267,6 +301,8 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
         auto_merge=flags.auto_merge,
         changelog=not flags.no_changelog,
         insecure_registries=flags.insecure_registries,
+        title=flags.title,
+        body_extra=read_body_file(flags.body_file),
     )
     try:
         result = promoter.publish_change(root, request, options, mode)
@@ -274,9 +310,10 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
         command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
         raise promoter.PromoterError(f"{exc}; retry with: {command}") from exc
     if flags.output is ChangeOutput.json:
-        from promoter.serialize import change_dict, to_json
+        from cli.jsonout import write_json
+        from promoter.serialize import change_dict
 
-        sys.stdout.write(to_json(change_dict(result)))
+        write_json(change_dict(result))
     else:
         from cli.views import print_change
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.errors import EXIT_FAILED, EXIT_USAGE, fail, handled
+from cli.errors import EXIT_FAILED, fail, handled
 from cli.options import RepoOption, repo_root
 
 
@@ -53,8 +53,9 @@ def report(
 ) -> None:
     """A release overview: versions per stage, pending promotions and their gates, history."""
     if html is None and output is not ReportOutput.json:
-        fail("give --html DIR (the page), --output json (the data), or both")
-        raise typer.Exit(EXIT_USAGE)
+        from cli.usage import usage_error
+
+        raise usage_error("give --html DIR (the page), --output json (the data), or both")
     with handled():
         import promoter
         from cli.history import _date
@@ -73,9 +74,10 @@ def report(
             if output is ReportOutput.text:
                 sys.stdout.write(f"wrote {page}\n")
         if output is ReportOutput.json:
-            from promoter.serialize import report_dict, to_json
+            from cli.jsonout import write_json
+            from promoter.serialize import report_dict
 
-            sys.stdout.write(to_json(report_dict(result)))
+            write_json(report_dict(result))
         sys.stdout.flush()
         from cli import views
 

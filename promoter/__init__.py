@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from promoter import errors as errors
     from promoter import forge as forge
     from promoter import gates as gates
+    from promoter import ghauth as ghauth
     from promoter import git as git
     from promoter import github as github
     from promoter import healthgate as healthgate
@@ -39,12 +40,14 @@ if TYPE_CHECKING:
     from promoter import planner as planner
     from promoter import pr as pr
     from promoter import problems as problems
+    from promoter import progress as progress
     from promoter import promotion as promotion
     from promoter import publish as publish
     from promoter import redact as redact
     from promoter import repo as repo
     from promoter import report as report
     from promoter import resolve as resolve
+    from promoter import retrynotes as retrynotes
     from promoter import rewrite as rewrite
     from promoter import rollback as rollback
     from promoter import serialize as serialize
@@ -128,6 +131,7 @@ _SUBMODULES = frozenset(
         "errors",
         "forge",
         "gates",
+        "ghauth",
         "git",
         "github",
         "healthgate",
@@ -138,12 +142,14 @@ _SUBMODULES = frozenset(
         "planner",
         "pr",
         "problems",
+        "progress",
         "promotion",
         "publish",
         "redact",
         "repo",
         "report",
         "resolve",
+        "retrynotes",
         "rewrite",
         "rollback",
         "serialize",

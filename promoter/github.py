@@ -75,9 +75,13 @@ def find_repository(
 
 
 def find_token(env: Mapping[str, str] | None = None) -> str:
-    """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``."""
+    """The token from ``GITHUB_TOKEN`` or ``GH_TOKEN``, else a logged-in gh CLI's."""
     env = os.environ if env is None else env
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if not token:
+        from promoter.ghauth import gh_token
+
+        token = gh_token(env)
     if not token:
         raise GitHubError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or use --no-pr)")
     return token
@@ -110,11 +114,13 @@ class GitHubPulls:
         if self._repo is None:
             from github import Auth, Github, GithubRetry
 
+            from promoter.retrynotes import announcing
+
             if self._client is None:
                 self._client = Github(
                     base_url=self.api_url,
                     auth=Auth.Token(self._token),
-                    retry=GithubRetry(
+                    retry=announcing(GithubRetry, "GitHub")(
                         total=self._retries,
                         backoff_factor=self._backoff,
                         # a list: GithubRetry appends 403 (for rate limits) to it

@@ -134,3 +134,22 @@ def _details(diff: str, stage: str, room: int) -> str:
     elif not diff.endswith("\n"):
         diff += "\n"
     return head + diff + tail
+
+
+def custom_title(plan: PromotionPlan, title: str | None) -> str:
+    """``title`` (``--title``) on one line when given and not blank, else the plan's."""
+    chosen = one_line(title or "")
+    return chosen or pull_request_title(plan)
+
+
+def body_with_extra(body: str, extra: str | None) -> str:
+    """``body`` followed by the user's text (``--body-file``), control characters replaced
+    and the whole capped at GitHub's size limit (the end of the user's text is cut)."""
+    if extra is None or not extra.strip():
+        return body
+    text = "\n".join(clean_line(line) for line in extra.strip("\n").splitlines()) + "\n"
+    combined = f"{body}\n{text}"
+    if len(combined) <= BODY_LIMIT:
+        return combined
+    note = "\n... (cut to fit GitHub's size limit)\n"
+    return combined[: BODY_LIMIT - len(note)] + note

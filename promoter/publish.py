@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from promoter import git
+from promoter import git, progress
 from promoter.errors import (
     ChangeRequestExists,
     ForgeError,
@@ -37,11 +37,12 @@ from promoter.github import GitHubPulls, PullRequests
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
 from promoter.pr import (
+    body_with_extra,
     branch_name,
     commit_message,
+    custom_title,
     labels,
     pull_request_body,
-    pull_request_title,
 )
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
@@ -97,6 +98,10 @@ class PublishOptions:
     """Add "What changed" (registry labels, GitHub compare) to the plan and the PR body."""
     insecure_registries: tuple[str, ...] = ()
     """Registry hosts that may be spoken to over plain HTTP (``--insecure-registry``)."""
+    title: str | None = None
+    """The pull request's title (``--title``); None: the generated one."""
+    body_extra: str | None = None
+    """Text appended to the generated pull request body (``--body-file``)."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,7 @@ def _promote(
             base_commit = git.fetch(repo, remote.name, base, genv)
             with git.worktree(repo, base_commit) as tree:
                 worktree_top = git.toplevel(tree)
+                progress.step(f"planning on {base} at {base_commit[:12]}")
                 gitops = GitOpsRepo.open(worktree_top / sub)
                 plan = make_plan(gitops, worktree_top)
                 if plan.is_noop:
@@ -299,6 +305,7 @@ def _promote(
                     git.push(tree, remote.name, branch, expected, genv)
                 except PushRaced as exc:
                     if attempt < attempts:
+                        progress.retrying(f"{exc}; retrying ({attempt} of {attempts - 1})")
                         continue
                     raise PushRaced(f"{exc} (gave up after {attempts} attempts)") from exc
             break
@@ -369,8 +376,9 @@ def open_pull_request(
 ) -> ChangeRequestInfo:
     """Open the pull (merge) request for ``branch``, or update the one already open; then
     labels, reviewers, the assignee and auto-merge as ``options`` ask."""
-    title = pull_request_title(plan)
-    body = pull_request_body(plan, base, base_commit)
+    title = custom_title(plan, options.title)
+    body = body_with_extra(pull_request_body(plan, base, base_commit), options.body_extra)
+    progress.step(f"opening the {'merge' if _is_gitlab(pulls) else 'pull'} request")
     if existing is None:
         existing = pulls.find_open(branch, base)
     if existing is None:
@@ -405,3 +413,8 @@ def changelog_planner(
         return plan_with_changelog(plan, insecure=options.insecure_registries, env=env)
 
     return make
+
+
+def _is_gitlab(pulls: ChangeRequests) -> bool:
+    """Whether ``pulls`` opens GitLab merge requests (for the words of progress steps)."""
+    return type(pulls).__name__ == "GitLabMergeRequests"

@@ -23,8 +23,13 @@ from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, Sta
 from promoter.tree import DiskSource, FileSource
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from promoter.checks import CheckReport
     from promoter.cluster import WaitProgress
     from promoter.clusterstatus import ClusterReport
+    from promoter.history import HistoryEntry
+    from promoter.promotion import PromotionPlan
     from promoter.waiting import StageWait
 
 _FLUX_BUILD_FIELDS = (
@@ -306,6 +311,54 @@ class GitOpsRepo:
             kubeconfig=kubeconfig,
             progress=progress,
         )
+
+    def plan_promotion(
+        self,
+        apps: str | Sequence[str] | None,
+        source: str,
+        target: str,
+        *,
+        pipeline: str | None = None,
+        skip_stages: bool = False,
+        allow_downgrade: bool = False,
+    ) -> PromotionPlan:
+        """Plan moving ``apps`` (a name, ``Kind/name``, a list, or None for every app that
+        differs) from stage ``source`` to stage ``target`` (``promoter.plan_promotion``):
+        ``plan.diff()`` shows it, ``plan.write()`` writes it to this working tree."""
+        from promoter.planner import plan_promotion
+
+        return plan_promotion(
+            self,
+            apps,
+            source,
+            target,
+            pipeline=pipeline,
+            skip_stages=skip_stages,
+            allow_downgrade=allow_downgrade,
+        )
+
+    def history(
+        self,
+        app: str | None = None,
+        *,
+        pipeline: str | None = None,
+        stage: str | None = None,
+        since: datetime | None = None,
+        max_count: int | None = None,
+    ) -> tuple[HistoryEntry, ...]:
+        """Every change of a version in a stage, newest first, from git history
+        (``promoter.list_history``; ``pipelines history``)."""
+        from promoter.history import list_history
+
+        return list_history(
+            self.root, app, pipeline=pipeline, stage=stage, since=since, max_count=max_count
+        )
+
+    def check(self, *, render: bool = False) -> CheckReport:
+        """The findings of ``pipelines check`` for this repository (``promoter.check``)."""
+        from promoter.checks import check
+
+        return check(self.root, render=render)
 
     def _merge_render(self, rendered: Iterable[Resource], native: Build | None) -> tuple[App, ...]:
         """Apps of a real render, named and sourced from the native build where they agree,

@@ -86,8 +86,9 @@ def app_dict(app: App) -> dict[str, Any]:
 
 
 def stage_dict(status: StageStatus) -> dict[str, Any]:
-    """One stage; ``error`` is present only when the stage could not be read,
-    ``native_problem`` only when kustomize rendered a stage the native reader cannot build.
+    """One stage; ``error`` is the message when the stage could not be read, else null;
+    ``native_problem`` is present only when kustomize rendered a stage the native reader
+    cannot build.
 
     ``unsupported`` and ``error`` are the text forms of ``unsupported_problems`` and
     ``problems`` (``{"file", "line", "column", "message", "code"}`` records).
@@ -106,24 +107,22 @@ def stage_dict(status: StageStatus) -> dict[str, Any]:
         "apps": [app_dict(a) for a in status.apps],
         "problems": [] if status.problem is None else [status.problem.to_dict()],
     }
-    if status.error is not None:
-        data["error"] = status.error
+    data["error"] = status.error  # null when the stage was read
     if status.native_problem is not None:  # rendered: why the native reader could not
         data["native_problem"] = status.native_problem.to_dict()
     return data
 
 
 def pipeline_dict(status: PipelineStatus) -> dict[str, Any]:
-    """One pipeline; ``error`` is present only when its declaration is broken, the text
-    form of ``problems``."""
+    """One pipeline; ``error`` is the text form of ``problems`` when its declaration is
+    broken, else null."""
     data: dict[str, Any] = {
         "name": status.pipeline.name,
         "declared_in": status.pipeline.declared_in,
         "stages": [stage_dict(s) for s in status.stages],
         "problems": [p.to_dict() for p in status.pipeline.problems],
     }
-    if status.pipeline.error is not None:
-        data["error"] = status.pipeline.error
+    data["error"] = status.pipeline.error  # null when the declaration is sound
     return data
 
 

@@ -198,8 +198,15 @@ def test_no_pr_pushes_only(each_cli: Any, ops: GitOps, gh: FakeGitHub, temp: Pat
 
 
 def test_dry_run_and_write_exclude_each_other(cli: Any, ops: GitOps, gh: FakeGitHub) -> None:
-    """--dry-run with --write is refused on one line."""
-    assert_one_error_line(cli(*NGINX, "--dry-run", "--write"), "exclude each other")
+    """--dry-run with --write is a usage error: an error line and a usage hint, exit 2."""
+    result = cli(*NGINX, "--dry-run", "--write")
+    expected = (2, "", "error: --dry-run and --write exclude each other", "usage: ")
+    assert expected == (
+        result.exit_code,
+        result.stdout,
+        result.stderr.splitlines()[0],
+        result.stderr.splitlines()[1][:7],
+    )
 
 
 def test_repo_defaults_to_git_top_level(
@@ -342,10 +349,11 @@ def test_several_apps_one_pull_request(
     ],
 )
 def test_bad_arguments_are_usage_errors(cli: Any, ops: GitOps, args: tuple[str, ...]) -> None:
-    """A wrong number of arguments or an empty APP exits 2 with usage help."""
+    """A wrong number of arguments or an empty APP exits 2: an error line and a usage hint."""
     result = cli(*args)
     assert result.exit_code == 2
-    assert "Usage:" in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "\nusage: " in result.stderr
     assert "Traceback" not in result.stderr
 
 

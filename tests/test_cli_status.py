@@ -193,6 +193,7 @@ def stage(pipeline: str, name: str, order: int, apps: list[Any]) -> Any:
         "unsupported_problems": [],
         "apps": apps,
         "problems": [],
+        "error": None,
     }
 
 
@@ -339,12 +340,14 @@ def _example_expected() -> dict[str, Any]:
                 "declared_in": f"{p}/dev/sync.yaml",
                 "stages": platform,
                 "problems": [],
+                "error": None,
             },
             {
                 "name": "web",
                 "declared_in": f"{w}/dev/sync.yaml",
                 "stages": web,
                 "problems": [],
+                "error": None,
             },
         ]
     }
@@ -658,7 +661,7 @@ def test_pipelines_help(flag: str) -> None:
 def test_status_help() -> None:
     """``pipelines status --help`` documents its arguments and options and exits 0."""
     result = invoke("status", "--help")
-    words = {"[PIPELINE]...", "--repo", "--output", "--render"}
+    words = {"[PIPELINE...]", "--repo", "--output", "--render"}
     expected = (0, words)
     assert expected == (result.exit_code, {word for word in words if word in result.stdout})
 
@@ -749,7 +752,7 @@ def test_unsupported_problems_locate_each_entry(
 
 def test_stage_problems_beside_the_error_string(tmp_path: Path) -> None:
     """A stage that cannot be read has its ``error`` line and the same problem as a record;
-    a readable stage has an empty ``problems`` list and no ``error``."""
+    a readable stage has an empty ``problems`` list and a null ``error``."""
     simple_pipeline(tmp_path)
     write(tmp_path, {"demo/dev/sync.yaml": flux_sync("demo-dev", "./clusters/dev", "demo", 0)})
     result = invoke("status", "--repo", str(tmp_path), "-o", "json")
@@ -770,7 +773,7 @@ def test_stage_problems_beside_the_error_string(tmp_path: Path) -> None:
         dev["error"],
         dev["problems"],
         prod["problems"],
-        "error" in prod,
+        prod["error"] is not None,
     )
 
 

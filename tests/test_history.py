@@ -713,4 +713,7 @@ def test_cli_usage_errors(story: Story, args: tuple[str, ...]) -> None:
     """A count below 1, an unknown format or a second argument are usage errors (exit 2)."""
     result = invoke(story.ops.work, "history", *args)
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("Usage: pipelines history [OPTIONS] [app]\n")
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.endswith(
+        "\nusage: pipelines history [OPTIONS] [APP]  (see 'pipelines history -h')\n"
+    )

@@ -69,7 +69,7 @@ def test_status_cli_shows_the_rendered_stage_and_its_note(kubectl: str, tmp_path
     (pipeline,) = data["pipelines"]
     prod = next(s for s in pipeline["stages"] if s["name"] == "prod")
     assert prod["rendered"] is True
-    assert "error" not in prod
+    assert prod["error"] is None
     assert prod["native_problem"]["file"] == "demo/prod/kustomization.yaml"
     assert prod["apps"][0]["version"] == "1.0.0"
 

@@ -406,15 +406,19 @@ def test_cli_usage_errors(ops: GitOps, args: tuple[str, ...]) -> None:
     """Neither or both of --to and --previous, or no STAGE, is a usage error (exit 2)."""
     result = rollback(ops, *args)
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("Usage: pipelines rollback [OPTIONS] {app} {stage}\n")
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.endswith(
+        "\nusage: pipelines rollback [OPTIONS] APP STAGE  (see 'pipelines rollback -h')\n"
+    )
 
 
 def test_dry_run_and_write_exclude_each_other(ops: GitOps) -> None:
-    """--dry-run with --write is refused in one line."""
+    """--dry-run with --write is a usage error: an error line and a usage hint, exit 2."""
     result = rollback(ops, "nginx", "prod", "-p", "web", "--previous", "--dry-run", "--write")
     assert (result.exit_code, result.stderr) == (
-        1,
-        "error: --dry-run and --write exclude each other\n",
+        2,
+        "error: --dry-run and --write exclude each other\n"
+        "usage: pipelines rollback [OPTIONS] APP STAGE  (see 'pipelines rollback -h')\n",
     )
 
 

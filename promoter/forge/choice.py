@@ -127,7 +127,12 @@ def git_token(provider: ProviderName, env: Mapping[str, str] | None = None) -> s
     env = os.environ if env is None else env
     if provider == "gitlab":
         return env.get("GITLAB_TOKEN") or env.get("GL_TOKEN") or None
-    return env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if token:
+        return token
+    from promoter.ghauth import gh_token
+
+    return gh_token(env)
 
 
 def default_factory(

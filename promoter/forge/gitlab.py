@@ -78,7 +78,9 @@ class GitLabMergeRequests:
             from requests.adapters import HTTPAdapter
             from urllib3.util.retry import Retry
 
-            retry = Retry(
+            from promoter.retrynotes import announcing
+
+            retry = announcing(Retry, "GitLab")(
                 total=self._retries,
                 backoff_factor=self._backoff,
                 status_forcelist=(500, 502, 503, 504),

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from promoter import progress
 from promoter.errors import GitError, PushRaced, PushRejected
 from promoter.git.process import execute, masked, run, summary
 from promoter.git.worktrees import origin_of
@@ -58,6 +59,7 @@ def push(
     (the objects are shared): git then finds the remote as for the user's own ``git push``:
     relative paths resolved against that repository, ``insteadOf`` and ``pushInsteadOf``
     rewrites, a ``pushurl`` (issue 10 §8)."""
+    progress.step(f"pushing {branch} to {remote_name}")
     lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
     origin = origin_of(tree)
     source = "HEAD" if origin is None else run(tree, ["rev-parse", "HEAD"]).strip()

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from promoter import tempdirs
+from promoter import progress, tempdirs
 from promoter.errors import GitError
 from promoter.git.leftovers import worktree_lock
 from promoter.git.process import execute, run, summary
@@ -65,6 +65,7 @@ def fetch(
     on each other's fetch (issue 11).  The ref is deleted again right away.  ``--refmap=``
     keeps git from also updating the remote-tracking branch (``refs/remotes/<remote>/*``):
     that shared ref made parallel fetches fail with "cannot lock ref"."""
+    progress.step(f"fetching {branch} from {remote_name}")
     _drop_stale_refs(repo)
     ref = f"refs/heads/{branch}"
     mine = f"{RUN_REFS}{os.getpid()}-{secrets.token_hex(6)}"

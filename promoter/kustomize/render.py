@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from promoter import children, tempdirs
+from promoter import children, progress, tempdirs
 from promoter.errors import RenderError
 
 TOOL_ENV = "PROMOTER_KUSTOMIZE"
@@ -40,6 +40,7 @@ def render_text(directory: Path, timeout: float | None = None, label: str | None
     where = label or str(directory)
     limit = timeout if timeout is not None else render_timeout()
     name = f"{Path(tool[0]).name} {tool[1]}"
+    progress.step(f"rendering {where} with {name}")
     try:
         done = children.run([*tool, str(directory)], timeout=limit, text=True)
     except subprocess.TimeoutExpired as exc:

@@ -165,6 +165,7 @@ class Transport:
                         f"{subject}: cannot reach registry {host}"
                         f" ({type(exc).__name__}, {backoff.attempts} attempts)"
                     ) from exc
+                _say_retrying(host, type(exc).__name__, retry, backoff.attempts)
                 backoff.sleep(backoff.delay(retry))
                 continue
             except requests.RequestException as exc:
@@ -178,6 +179,7 @@ class Transport:
                         f" {backoff.attempts} attempts (registry {host})"
                     )
                 return response
+            _say_retrying(host, f"HTTP {response.status_code}", retry, backoff.attempts)
             backoff.sleep(backoff.delay(retry, response.headers.get("Retry-After")))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -267,3 +269,10 @@ class Transport:
 
 def _basic_header(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def _say_retrying(host: str, why: str, retry: int, attempts: int) -> None:
+    """Announce a retry (``promoter.progress``): the CLI's spinner says it is retrying."""
+    from promoter import progress
+
+    progress.retrying(f"registry {host}: {why}; retrying ({retry + 1} of {attempts - 1})")
