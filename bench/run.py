@@ -829,7 +829,7 @@ def check_status(doc: dict[str, Any], repo: RepoPlan) -> tuple[int, int]:
     for name, pipeline in want.items():
         if name not in got:
             continue
-        if "error" in got[name]:
+        if got[name].get("error") is not None:
             problems.append(f"{name}: error {got[name]['error']}")
         stages = got[name]["stages"]
         if [(s["name"], s["order"]) for s in stages] != [
@@ -839,7 +839,7 @@ def check_status(doc: dict[str, Any], repo: RepoPlan) -> tuple[int, int]:
             continue
         for stage, data in zip(pipeline.stages, stages, strict=True):
             where = f"{stage.path}"
-            if "error" in data:
+            if data.get("error") is not None:
                 problems.append(f"{where}: error {data['error']}")
                 continue
             if data["rendered"] or data["unsupported"]:
