@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.live import Live
     from rich.spinner import Spinner
+    from rich.text import Text
 
     from promoter.progress import Event
 
@@ -66,7 +67,7 @@ class _Display:
             if self._live is None:
                 self._start(event.message)
             elif self._spinner is not None:
-                self._spinner.update(text=f"{event.message} …")
+                self._spinner.update(text=_line(event.message))
                 self._live.refresh()
 
     def _start(self, message: str) -> None:
@@ -76,7 +77,7 @@ class _Display:
 
         # The stream itself: Live replaces sys.stderr with a proxy that prints through it.
         console = Console(file=sys.stderr, highlight=False)
-        self._spinner = Spinner("dots", text=f"{message} …")
+        self._spinner = Spinner("dots", text=_line(message))
         self._live = Live(
             self._spinner,
             console=console,
@@ -120,3 +121,10 @@ class _StopOnWrite:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _line(message: str) -> Text:
+    """The step as one line: a spinner that wraps leaves its extra lines on the screen."""
+    from rich.text import Text
+
+    return Text(f"{message} …", no_wrap=True, overflow="ellipsis")

@@ -257,7 +257,7 @@ class GitOpsRepo:
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
         # A copy (verification) is named by the stage's real directory, not the temp dir.
         label = None if root is None else str(self.root / stage.path)
-        return _render.render_stage(directory, spec, label)
+        return _render.render_stage(directory, spec, label, shown=stage.path)
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""

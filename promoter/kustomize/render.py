@@ -31,16 +31,22 @@ def find_tool() -> list[str] | None:
     return None
 
 
-def render_text(directory: Path, timeout: float | None = None, label: str | None = None) -> str:
+def render_text(
+    directory: Path,
+    timeout: float | None = None,
+    label: str | None = None,
+    shown: str | None = None,
+) -> str:
     """The YAML kustomize renders for ``directory``; errors name ``label`` (the stage)
-    when given.  The render is a tracked child: killed when the run is interrupted."""
+    when given, the progress step ``shown`` (the stage's repo-relative path) when given.
+    The render is a tracked child: killed when the run is interrupted."""
     tool = find_tool()
     if tool is None:
         raise RenderError("cannot render: neither kustomize nor kubectl is on PATH")
     where = label or str(directory)
     limit = timeout if timeout is not None else render_timeout()
     name = f"{Path(tool[0]).name} {tool[1]}"
-    progress.step(f"rendering {where} with {name}")
+    progress.step(f"rendering {shown or where} with {name}")
     try:
         done = children.run([*tool, str(directory)], timeout=limit, text=True)
     except subprocess.TimeoutExpired as exc:
@@ -70,7 +76,10 @@ def render_timeout() -> float:
 
 
 def render_stage(
-    directory: Path, flux: Mapping[str, Any] | None = None, label: str | None = None
+    directory: Path,
+    flux: Mapping[str, Any] | None = None,
+    label: str | None = None,
+    shown: str | None = None,
 ) -> str:
     """The YAML kustomize renders for ``directory`` with what a Flux Kustomization's
     ``flux`` spec adds on top (images, patches, target namespace, name prefix/suffix)."""
@@ -82,7 +91,7 @@ def render_stage(
     if flux is not None and flux.get("targetNamespace"):
         extra["namespace"] = flux["targetNamespace"]
     if not extra:
-        return render_text(directory, label=label)
+        return render_text(directory, label=label, shown=shown)
     import yaml  # only here: wrapping a stage in a temporary overlay
 
     with tempdirs.temporary("promoter-render-") as tmp:
@@ -90,7 +99,7 @@ def render_stage(
         relative = os.path.relpath(directory, tmp)
         body = {"resources": [relative], **{k: _plain(v) for k, v in extra.items()}}
         (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
-        return render_text(tmp, label=label)
+        return render_text(tmp, label=label, shown=shown)
 
 
 def _plain(value: object) -> object:
