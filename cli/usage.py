@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
@@ -138,14 +138,15 @@ def _option_metavar(option: TyperOption) -> str:
 def _main(
     command: Command, base: Any, args: Sequence[str] | None, prog: str | None, extra: Any
 ) -> Any:
-    """Run ``command`` as ``click`` does in standalone mode, but print a usage error as one
-    ``error:`` line and a usage hint (exit 2), never as a box."""
+    """Run ``command`` (``base``: its Typer class's bound ``main``) as ``click`` does in
+    standalone mode, but print a usage error as one ``error:`` line and a usage hint (exit 2),
+    never as a box."""
     if not any(p.name == "version" for p in command.params):
         command.params.append(_version_option())
     tidy(command)
     extra.pop("standalone_mode", None)
     try:
-        code = base(command, args, prog, standalone_mode=False, **extra)
+        code = base(args, prog, standalone_mode=False, **extra)
     except typer.TyperException as exc:
         if exc.exit_code == EXIT_USAGE:
             _show_usage_error(exc)
@@ -176,39 +177,30 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-class UsageGroup(TyperGroup):
+class _Conventions:
+    """Standalone runs get the shared conventions (see the module); others run as Typer's.
+    Mixed in before Typer's group or command class, whose ``main`` it wraps."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Standalone runs get the conventions; others run as Typer's."""
+        base = cast(Any, super()).main  # the Typer class mixed in after this one
+        if not standalone_mode:
+            return base(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        extra["complete_var"] = complete_var
+        return _main(cast(Command, self), base, args, prog_name, extra)
+
+
+class UsageGroup(_Conventions, TyperGroup):
     """The ``pipelines`` group with the shared conventions (see the module)."""
 
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        """Standalone runs get the conventions; others run as Typer's."""
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
-        extra["complete_var"] = complete_var
-        return _main(self, TyperGroup.main, args, prog_name, extra)
 
-
-class UsageCommand(TyperCommand):
+class UsageCommand(_Conventions, TyperCommand):
     """The ``promote`` command with the shared conventions (see the module)."""
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        """Standalone runs get the conventions; others run as Typer's."""
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
-        extra["complete_var"] = complete_var
-        return _main(self, TyperCommand.main, args, prog_name, extra)
