@@ -10,11 +10,16 @@ commits cost one small re-read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import pickle
+import threading
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from promoter import children
 from promoter.config import CONFIG_FILE
 from promoter.discovery import NAME_LABEL
 from promoter.errors import GitError, LookupFailed
@@ -50,6 +55,13 @@ class HistoryEntry:
         return f"{self.kind}/{self.app}"
 
 
+_Placed = tuple[int, int, "HistoryEntry"]
+"""An entry with the index of its commit and its stage's place in the pipelines: the
+order the entries of two walking processes are merged in."""
+
+_FORK_MIN_COMMITS = 64
+"""Below this many commits after the first build, one process walks them all."""
+
 DECLARATIONS = ("current", "as-of-commit")
 """Which ``promoter.yaml`` declares the pipelines while history is replayed: the ``current``
 one (of the commit walked to) for every commit, or each commit's own (``as-of-commit``)."""
@@ -71,12 +83,14 @@ class HistoryWalker:
         self.declaration = declaration
         self._config = f"{self.sub}/{CONFIG_FILE}" if self.sub else CONFIG_FILE
         self._pinned = False
+        self._pin: str | None = None
         self._reader = BlobReader(git_dir(top))
         self._tree = TreeState(self.sub)
         self._deps: dict[tuple[str, str], frozenset[str]] = {}
         self._repo: object | None = None
         self._labelled: set[str] = set()
         self._versions: dict[tuple[str, str], dict[str, App]] = {}
+        self._share: _Share | None = None
 
     def close(self) -> None:
         """Stop the git reader."""
@@ -84,22 +98,111 @@ class HistoryWalker:
 
     def walk(self, ref: str = "HEAD") -> list[HistoryEntry]:
         """Every version change, oldest first."""
-        entries: list[HistoryEntry] = []
+        from promoter.repo import paused_gc
+
         if self.declaration == "current":
             self.pin_declaration(blob_id(self.top, ref, self._config))
-        for commit in iter_commits(self.top, ref):
-            entries.extend(self.step(commit))
-        return entries
+        commits = list(iter_commits(self.top, ref))
+        with paused_gc():
+            placed = self._walk(commits, fork=True)
+            if placed is None:  # the forked child failed: walk everything again, alone
+                again = HistoryWalker(self.top, self.sub, self.declaration)
+                try:
+                    if self._pinned:
+                        again.pin_declaration(self._pin)
+                    placed = again._walk(commits, fork=False)
+                finally:
+                    again.close()
+        assert placed is not None
+        return [entry for _, _, entry in placed]
+
+    def _walk(self, commits: list[Commit], *, fork: bool) -> list[_Placed] | None:
+        """Until the pipelines are first discovered (and every stage built) one process
+        walks; a long history left is then shared with a forked child, each process
+        building its own stages over every commit (two cores, half the builds each)."""
+        placed: list[_Placed] = []
+        start = 0
+        while start < len(commits) and self._repo is None:
+            placed += self._step(start, commits[start])
+            start += 1
+        rest = list(enumerate(commits[start:], start))
+        share = None
+        if fork and len(rest) >= _FORK_MIN_COMMITS and _can_fork():
+            share = self._shares(rest)
+        if share is None:
+            for index, commit in rest:
+                placed += self._step(index, commit)
+            return placed
+        collect = _fork(lambda: self._walk_share(share[1], rest, child=True))
+        try:
+            mine = self._walk_share(share[0], rest)
+        finally:
+            theirs = collect()
+        if theirs is None:
+            return None
+        return placed + sorted([*mine, *theirs], key=lambda p: (p[0], p[1]))
+
+    def _walk_share(
+        self, share: _Share, rest: list[tuple[int, Commit]], *, child: bool = False
+    ) -> list[_Placed]:
+        if child:  # the parent's git reader answers the parent only
+            self._reader = self._reader.forked()
+        self._share = share
+        placed: list[_Placed] = []
+        for index, commit in rest:
+            placed += self._step(index, commit)
+        return placed
+
+    def _shares(self, rest: list[tuple[int, Commit]]) -> tuple[_Share, _Share] | None:
+        """The stages split in two of about the same work: how many of the commits left
+        touch each one (as ``_affected`` decides today)."""
+        stages = [
+            (s.pipeline, s.name) for p in getattr(self._repo, "pipelines", ()) for s in p.stages
+        ]
+        if len(stages) < 2:
+            return None
+        work = dict.fromkeys(stages, 0)
+        by_dir: dict[str, list[tuple[str, str]]] = {}
+        by_file: dict[str, list[tuple[str, str]]] = {}
+        for p in getattr(self._repo, "pipelines", ()):
+            for s in p.stages:
+                by_dir.setdefault(s.path, []).append((s.pipeline, s.name))
+                for file in self._deps.get((s.pipeline, s.name), ()):
+                    by_file.setdefault(file, []).append((s.pipeline, s.name))
+        for _, commit in rest:
+            touched: set[tuple[str, str]] = set()
+            for path in commit.changes:
+                rel = self._tree.relative(path)
+                if rel is None:
+                    continue
+                touched.update(by_file.get(rel, ()))
+                parts = rel.split("/")
+                for depth in range(len(parts)):
+                    touched.update(by_dir.get("/".join(parts[:depth]), ()))
+            for key in touched:
+                work[key] += 1
+        halves: tuple[set[tuple[str, str]], set[tuple[str, str]]] = (set(), set())
+        loads = [0, 0]
+        for key in sorted(stages, key=lambda k: -work[k]):
+            lighter = 0 if loads[0] <= loads[1] else 1
+            halves[lighter].add(key)
+            loads[lighter] += work[key] + 1
+        first, second = frozenset(halves[0]), frozenset(halves[1])
+        return _Share(first, second, 0), _Share(second, first, 1)
 
     def pin_declaration(self, blob: str | None) -> None:
         """Use the ``promoter.yaml`` of blob ``blob`` (None: none) for every commit stepped
         from now on, whatever the commits hold (``walk`` pins the current one)."""
         self._pinned = True
+        self._pin = blob
         if blob is not None:
             self._tree.set(CONFIG_FILE, blob)
 
     def step(self, commit: Commit) -> list[HistoryEntry]:
         """Apply one commit; the version changes it made."""
+        return [entry for _, _, entry in self._step(0, commit)]
+
+    def _step(self, index: int, commit: Commit) -> list[_Placed]:
         from promoter.repo import GitOpsRepo
 
         changed: set[str] = set()
@@ -117,17 +220,23 @@ class HistoryWalker:
         if repo is None or self._needs_discovery(changed, source):
             repo = GitOpsRepo.from_source(source, self.top / self.sub)
             self._labelled = {s.declared_in for p in repo.pipelines for s in p.stages}
-            stages = [s for p in repo.pipelines for s in p.stages]
-            known = {(s.pipeline, s.name) for s in stages}
+            known = {(s.pipeline, s.name) for p in repo.pipelines for s in p.stages}
             self._versions = {k: v for k, v in self._versions.items() if k in known}
             self._deps = {}
+            affected: Callable[[Stage], bool] = lambda _: True  # noqa: E731
         else:
             assert isinstance(repo, GitOpsRepo)
             repo = repo.with_source(source, changed)
-            stages = [s for p in repo.pipelines for s in p.stages if self._affected(s, changed)]
+            affected = lambda stage: self._affected(stage, changed)  # noqa: E731
         self._repo = repo
-        entries: list[HistoryEntry] = []
-        for stage in stages:
+        share = self._share
+        stages = [
+            (place, s)
+            for place, s in enumerate(s for p in repo.pipelines for s in p.stages)
+            if (share is None or (s.pipeline, s.name) in share) and affected(s)
+        ]
+        entries: list[_Placed] = []
+        for place, stage in stages:
             status = repo.stage_status(stage)
             self._deps[(stage.pipeline, stage.name)] = repo.stage_files(stage)
             if status.error is not None:
@@ -141,23 +250,22 @@ class HistoryWalker:
                 if old_version == new_version and (old is None) == (new is None):
                     continue
                 kind, _, name = key.partition("/")
-                entries.append(
-                    HistoryEntry(
-                        stage.pipeline,
-                        stage.name,
-                        kind,
-                        name,
-                        old_version,
-                        new_version,
-                        commit.sha,
-                        commit.date,
-                        commit.author,
-                        commit.pull_request,
-                        _for_app(commit.trailers, key),
-                        new,
-                        subject=_subject(commit),
-                    )
+                entry = HistoryEntry(
+                    stage.pipeline,
+                    stage.name,
+                    kind,
+                    name,
+                    old_version,
+                    new_version,
+                    commit.sha,
+                    commit.date,
+                    commit.author,
+                    commit.pull_request,
+                    _for_app(commit.trailers, key),
+                    new,
+                    subject=_subject(commit),
                 )
+                entries.append((index, place, entry))
             self._versions[(stage.pipeline, stage.name)] = after
         return entries
 
@@ -197,6 +305,62 @@ class HistoryWalker:
             return True
         prefix = f"{stage.path}/" if stage.path else ""
         return any(path.startswith(prefix) for path in changed) or not changed.isdisjoint(deps)
+
+
+@dataclass(frozen=True)
+class _Share:
+    """The stages one of two walking processes builds: its own, not the other's, and of
+    those discovered later (unknown to both when they split) one half by name."""
+
+    mine: frozenset[tuple[str, str]]
+    theirs: frozenset[tuple[str, str]]
+    parity: int
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.mine:
+            return True
+        if key in self.theirs or not isinstance(key, tuple):
+            return False
+        return zlib.crc32("/".join(key).encode()) % 2 == self.parity
+
+
+def _can_fork() -> bool:
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+        and not os.environ.get("PROMOTER_NO_FORK")
+    )
+
+
+def _fork(work: Callable[[], list[_Placed]]) -> Callable[[], list[_Placed] | None]:
+    """Run ``work`` in a forked child; the returned function collects its result (None
+    when the child failed: the caller then does the work itself)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, and leave without running any cleanup
+        status = 1
+        try:
+            children.die_with_parent()  # a killed parent takes its walker with it
+            os.close(read_end)
+            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def collect() -> list[_Placed] | None:
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        _, code = os.waitpid(pid, 0)
+        if code != 0 or not payload:
+            return None
+        result: list[_Placed] = pickle.loads(payload)
+        return result
+
+    return collect
 
 
 def _subject(commit: Commit) -> str:

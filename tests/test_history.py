@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.main import app
+from promoter import history
 from promoter.errors import GitError, LookupFailed
 from promoter.git import Commit, iter_commits
 from promoter.history import HistoryEntry, HistoryWalker, list_history, read_history
@@ -717,3 +718,96 @@ def test_cli_usage_errors(story: Story, args: tuple[str, ...]) -> None:
     assert result.stderr.endswith(
         "\nusage: pipelines history [OPTIONS] [APP]  (see 'pipelines history -h')\n"
     )
+
+
+# -- two processes ------------------------------------------------------------------------
+
+
+def eventful(story: Story) -> Story:
+    """The story, then a base bump, an app dropped, a stage broken and fixed, a new stage and
+    a promoter.yaml change (stages known to neither process when they split)."""
+    ops = story.ops
+    steps: list[tuple[str, dict[str, str | None]]] = [
+        ("base", replaced(ops, "base/report/cronjob.yaml", "report:2024.05.1", "report:2024.05.2")),
+        ("drop-shop", replaced(ops, WEB_DEV, "  - ../../../base/shop\n", "")),
+        ("break", {WEB_PROD: "resources: [\n"}),
+        (
+            "fix",
+            {
+                WEB_PROD: (ops.work / WEB_PROD).read_text(encoding="utf-8"),
+                **replaced(ops, "pipelines/web/prod/nginx-tag.yaml", "nginx:1.21.6", "nginx:1.24"),
+            },
+        ),
+        ("config", {"promoter.yaml": "pipelines:\n  - name: web\n    soak: 1h\n"}),
+    ]
+    steps.append(
+        (
+            "add-qa",
+            {
+                f"pipelines/web/qa/{name}": (ops.work / "pipelines/web/staging" / name)
+                .read_text(encoding="utf-8")
+                .replace("web-staging", "web-qa")
+                .replace("./pipelines/web/staging", "./pipelines/web/qa")
+                for name in ("kustomization.yaml", "nginx-tag.yaml", "sync.yaml")
+            },
+        )
+    )
+    for hour, (step, files) in enumerate(steps):
+        story.commits[step] = commit(ops, files, step, f"2026-11-08T{hour + 9:02}:00:00+00:00")
+    return story
+
+
+WEB_DEV = "pipelines/web/dev/kustomization.yaml"
+WEB_PROD = "pipelines/web/prod/kustomization.yaml"
+
+
+def told(entries: list[HistoryEntry]) -> list[tuple[HistoryEntry, Any, str]]:
+    """Entries with what equality leaves out (the app's state, the subject)."""
+    return [(e, e.state, e.subject) for e in entries]
+
+
+def test_two_processes_tell_the_same_history(
+    own_story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walked by two processes (each building half the stages), the history is the same,
+    entry by entry and in the same order, as walked by one."""
+    work = eventful(own_story).ops.work
+    monkeypatch.setenv("PROMOTER_NO_FORK", "1")
+    alone = read_history(work)
+    monkeypatch.delenv("PROMOTER_NO_FORK")
+    forks: list[object] = []
+    original = history._fork
+
+    def counted(work: Any) -> Any:
+        forks.append(work)
+        return original(work)
+
+    monkeypatch.setattr(history, "_FORK_MIN_COMMITS", 1)
+    monkeypatch.setattr(history, "_fork", counted)
+    shared = read_history(work)
+    assert (told(alone), len(forks)) == (told(shared), 1)
+    assert {"base", "drop-shop", "fix", "add-qa"} <= {row(own_story, e)[0] for e in shared}
+
+
+def test_a_failed_child_is_walked_again_alone(
+    own_story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the forked child fails, the whole history is walked again by one process."""
+    work = eventful(own_story).ops.work
+    monkeypatch.setenv("PROMOTER_NO_FORK", "1")
+    alone = read_history(work)
+    monkeypatch.delenv("PROMOTER_NO_FORK")
+    monkeypatch.setattr(history, "_FORK_MIN_COMMITS", 1)
+    monkeypatch.setattr(history, "_fork", lambda work: lambda: None)
+    assert told(alone) == told(read_history(work))
+
+
+def test_stages_found_later_go_to_one_process() -> None:
+    """Each stage is built by exactly one of the two processes, those discovered after they
+    split too."""
+    first, second = history._Share(frozenset({("a", "b")}), frozenset({("c", "d")}), 0), None
+    second = history._Share(first.theirs, first.mine, 1)
+    keys = [("a", "b"), ("c", "d"), *((f"p{i}", f"s{i}") for i in range(20))]
+    assert [(k in first) + (k in second) for k in keys] == [1] * len(keys)
+    assert (("a", "b") in first, ("c", "d") in second) == (True, True)
+    assert 0 < sum(k in first for k in keys[2:]) < 20

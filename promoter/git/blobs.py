@@ -48,6 +48,19 @@ class BlobReader:
             self._process = spawn(["--git-dir", str(self.git_dir), "cat-file", "--batch"])
         return self._process
 
+    def forked(self) -> BlobReader:
+        """For a forked child: a reader of its own that keeps what was read.  This one's
+        git process answers the parent, so the child only lets go of its ends of the pipes
+        (holding the write end would keep git from ever seeing the parent close it)."""
+        if self._process is not None:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.close()  # nothing is pending: every request was flushed
+            self._process.stdout.close()
+            self._process = None
+        reader = BlobReader(self.git_dir)
+        reader._cache = self._cache
+        return reader
+
     def close(self) -> None:
         """Stop the git process."""
         if self._process is not None:
