@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promoter import children
 from promoter.config import CONFIG_FILE
@@ -27,6 +28,9 @@ from promoter.git import BlobReader, Commit, git_dir, iter_commits, toplevel_of
 from promoter.git.shallow import blob_id
 from promoter.model import App, Stage
 from promoter.tree import CommitSource, TreeState
+
+if TYPE_CHECKING:
+    from promoter.repo import GitOpsRepo
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class HistoryWalker:
         self._reader = BlobReader(git_dir(top))
         self._tree = TreeState(self.sub)
         self._deps: dict[tuple[str, str], frozenset[str]] = {}
-        self._repo: object | None = None
+        self._repo: GitOpsRepo | None = None
         self._labelled: set[str] = set()
         self._versions: dict[tuple[str, str], dict[str, App]] = {}
         self._share: _Share | None = None
@@ -117,76 +121,76 @@ class HistoryWalker:
         return [entry for _, _, entry in placed]
 
     def _walk(self, commits: list[Commit], *, fork: bool) -> list[_Placed] | None:
-        """Until the pipelines are first discovered (and every stage built) one process
-        walks; a long history left is then shared with a forked child, each process
-        building its own stages over every commit (two cores, half the builds each)."""
+        """One process walks until the pipelines are first discovered; a long history is
+        then shared with a forked child, each process building its own stages (the first
+        build of every stage included) over every commit: two cores, half the builds each.
+        None when the child failed."""
         placed: list[_Placed] = []
-        start = 0
-        while start < len(commits) and self._repo is None:
-            placed += self._step(start, commits[start])
-            start += 1
-        rest = list(enumerate(commits[start:], start))
-        share = None
-        if fork and len(rest) >= _FORK_MIN_COMMITS and _can_fork():
-            share = self._shares(rest)
-        if share is None:
+        rest = list(enumerate(commits))
+        while rest and self._repo is None:
+            index, commit = rest.pop(0)
+            stages = self._advance(commit)
+            if self._repo is not None and fork and len(rest) >= _FORK_MIN_COMMITS:
+                share = self._shares(rest) if _can_fork() else None
+                if share is not None:
+                    return self._walk_shared(placed, (index, commit, stages), rest, share)
+            placed += self._read(index, commit, stages)
+        for index, commit in rest:
+            placed += self._step(index, commit)
+        return placed
+
+    def _walk_shared(
+        self,
+        placed: list[_Placed],
+        first: tuple[int, Commit, list[tuple[int, Stage]]],
+        rest: list[tuple[int, Commit]],
+        share: tuple[_Share, _Share],
+    ) -> list[_Placed] | None:
+        def walk(mine: _Share) -> list[_Placed]:
+            self._share = mine
+            found = self._read(*first)
             for index, commit in rest:
-                placed += self._step(index, commit)
-            return placed
-        collect = _fork(lambda: self._walk_share(share[1], rest, child=True))
+                found += self._step(index, commit)
+            return found
+
+        def child() -> list[_Placed]:
+            self._reader = self._reader.forked()  # the parent's git reader answers it only
+            return walk(share[1])
+
+        collect = _fork(child)
         try:
-            mine = self._walk_share(share[0], rest)
+            mine = walk(share[0])
         finally:
             theirs = collect()
         if theirs is None:
             return None
         return placed + sorted([*mine, *theirs], key=lambda p: (p[0], p[1]))
 
-    def _walk_share(
-        self, share: _Share, rest: list[tuple[int, Commit]], *, child: bool = False
-    ) -> list[_Placed]:
-        if child:  # the parent's git reader answers the parent only
-            self._reader = self._reader.forked()
-        self._share = share
-        placed: list[_Placed] = []
-        for index, commit in rest:
-            placed += self._step(index, commit)
-        return placed
-
     def _shares(self, rest: list[tuple[int, Commit]]) -> tuple[_Share, _Share] | None:
-        """The stages split in two of about the same work: how many of the commits left
-        touch each one (as ``_affected`` decides today)."""
-        stages = [
-            (s.pipeline, s.name) for p in getattr(self._repo, "pipelines", ()) for s in p.stages
-        ]
+        """The stages split in two of about the same work: one build each, and one more
+        for every commit left that changes a file in its directory (what a base shared by
+        many stages costs falls on both about evenly)."""
+        stages = [s for p in (self._repo.pipelines if self._repo else ()) for s in p.stages]
         if len(stages) < 2:
             return None
-        work = dict.fromkeys(stages, 0)
         by_dir: dict[str, list[tuple[str, str]]] = {}
-        by_file: dict[str, list[tuple[str, str]]] = {}
-        for p in getattr(self._repo, "pipelines", ()):
-            for s in p.stages:
-                by_dir.setdefault(s.path, []).append((s.pipeline, s.name))
-                for file in self._deps.get((s.pipeline, s.name), ()):
-                    by_file.setdefault(file, []).append((s.pipeline, s.name))
+        for s in stages:
+            by_dir.setdefault(s.path, []).append((s.pipeline, s.name))
+        work = {(s.pipeline, s.name): 1 for s in stages}
         for _, commit in rest:
             touched: set[tuple[str, str]] = set()
             for path in commit.changes:
-                rel = self._tree.relative(path)
-                if rel is None:
-                    continue
-                touched.update(by_file.get(rel, ()))
-                parts = rel.split("/")
-                for depth in range(len(parts)):
+                parts = (self._tree.relative(path) or "").split("/")
+                for depth in range(1, len(parts)):
                     touched.update(by_dir.get("/".join(parts[:depth]), ()))
             for key in touched:
                 work[key] += 1
         halves: tuple[set[tuple[str, str]], set[tuple[str, str]]] = (set(), set())
         loads = [0, 0]
-        for key in sorted(stages, key=lambda k: -work[k]):
+        for key in sorted(work, key=lambda k: -work[k]):
             lighter = 0 if loads[0] <= loads[1] else 1
             halves[lighter].add(key)
-            loads[lighter] += work[key] + 1
+            loads[lighter] += work[key]
         first, second = frozenset(halves[0]), frozenset(halves[1])
         return _Share(first, second, 0), _Share(second, first, 1)
 
@@ -203,6 +207,11 @@ class HistoryWalker:
         return [entry for _, _, entry in self._step(0, commit)]
 
     def _step(self, index: int, commit: Commit) -> list[_Placed]:
+        return self._read(index, commit, self._advance(commit))
+
+    def _advance(self, commit: Commit) -> list[tuple[int, Stage]]:
+        """Apply a commit's changes (re-discovering the pipelines when they may differ);
+        the stages to read again, each with its place among all stages."""
         from promoter.repo import GitOpsRepo
 
         changed: set[str] = set()
@@ -223,20 +232,22 @@ class HistoryWalker:
             known = {(s.pipeline, s.name) for p in repo.pipelines for s in p.stages}
             self._versions = {k: v for k, v in self._versions.items() if k in known}
             self._deps = {}
-            affected: Callable[[Stage], bool] = lambda _: True  # noqa: E731
-        else:
-            assert isinstance(repo, GitOpsRepo)
-            repo = repo.with_source(source, changed)
-            affected = lambda stage: self._affected(stage, changed)  # noqa: E731
-        self._repo = repo
+            self._repo = repo
+            return list(enumerate(s for p in repo.pipelines for s in p.stages))
+        self._repo = repo = repo.with_source(source, changed)
+        every = enumerate(s for p in repo.pipelines for s in p.stages)
+        return [(place, s) for place, s in every if self._affected(s, changed)]
+
+    def _read(self, index: int, commit: Commit, stages: list[tuple[int, Stage]]) -> list[_Placed]:
+        """Read ``stages`` (those of this process) at ``commit``, the ``index``-th commit
+        walked; the version changes they show."""
+        repo = self._repo
         share = self._share
-        stages = [
-            (place, s)
-            for place, s in enumerate(s for p in repo.pipelines for s in p.stages)
-            if (share is None or (s.pipeline, s.name) in share) and affected(s)
-        ]
+        if share is not None:
+            stages = [(place, s) for place, s in stages if (s.pipeline, s.name) in share]
         entries: list[_Placed] = []
         for place, stage in stages:
+            assert repo is not None
             status = repo.stage_status(stage)
             self._deps[(stage.pipeline, stage.name)] = repo.stage_files(stage)
             if status.error is not None:
@@ -291,7 +302,7 @@ class HistoryWalker:
             return False
         missing = [
             f"{s.path}/"
-            for p in getattr(repo, "pipelines", ())
+            for p in repo.pipelines
             for s in p.stages
             if s.problem is not None and s.problem.code == "stage-path"
         ]
