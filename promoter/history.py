@@ -235,8 +235,9 @@ class HistoryWalker:
             self._repo = repo
             return list(enumerate(s for p in repo.pipelines for s in p.stages))
         self._repo = repo = repo.with_source(source, changed)
+        folders = _folders(changed)
         every = enumerate(s for p in repo.pipelines for s in p.stages)
-        return [(place, s) for place, s in every if self._affected(s, changed)]
+        return [(place, s) for place, s in every if self._affected(s, changed, folders)]
 
     def _read(self, index: int, commit: Commit, stages: list[tuple[int, Stage]]) -> list[_Placed]:
         """Read ``stages`` (those of this process) at ``commit``, the ``index``-th commit
@@ -308,14 +309,22 @@ class HistoryWalker:
         ]
         return bool(missing) and any(path.startswith(tuple(missing)) for path in changed)
 
-    def _affected(self, stage: Stage, changed: set[str]) -> bool:
+    def _affected(self, stage: Stage, changed: set[str], folders: set[str]) -> bool:
         """A stage is re-read when a commit touches a file its last build read, adds one
         under its directory, or while it could not be built at all."""
         deps = self._deps.get((stage.pipeline, stage.name))
         if not deps:
             return True
-        prefix = f"{stage.path}/" if stage.path else ""
-        return any(path.startswith(prefix) for path in changed) or not changed.isdisjoint(deps)
+        return stage.path in folders or not changed.isdisjoint(deps)
+
+
+def _folders(paths: set[str]) -> set[str]:
+    """Every directory holding one of ``paths`` (at any depth; ``""``, the root, too)."""
+    found = {""}
+    for path in paths:
+        parts = path.split("/")
+        found.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+    return found
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,14 @@ class Builder:
         self.source = source
         self._overrides = {}
         self._real = {}
+        if not changed:
+            return
+        holding = {""}  # every directory a changed path is in, at any depth
+        for path in changed:
+            parts = path.split("/")
+            holding.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
         for rel_dir in list(self._dirs):
-            prefix = f"{rel_dir}/" if rel_dir else ""
-            files = self._dirs[rel_dir][2]
-            if changed & files or any(path.startswith(prefix) for path in changed):
+            if rel_dir in holding or not changed.isdisjoint(self._dirs[rel_dir][2]):
                 del self._dirs[rel_dir]
 
     # -- files -------------------------------------------------------------------------
