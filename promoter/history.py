@@ -31,6 +31,7 @@ from promoter.tree import CommitSource, TreeState
 
 if TYPE_CHECKING:
     from promoter.repo import GitOpsRepo
+    from promoter.stagememo import Read, StageMemo
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class HistoryEntry:
 _Placed = tuple[int, int, "HistoryEntry"]
 """An entry with the index of its commit and its stage's place in the pipelines: the
 order the entries of two walking processes are merged in."""
+
+_MEMO = True
+"""Whether stages whose every input is as at an earlier read reuse that read
+(``promoter.stagememo``; the tests compare walks with and without)."""
 
 _FORK_MIN_COMMITS = 64
 """Below this many commits after the first build, one process walks them all."""
@@ -95,6 +100,11 @@ class HistoryWalker:
         self._labelled: set[str] = set()
         self._versions: dict[tuple[str, str], dict[str, App]] = {}
         self._share: _Share | None = None
+        self._memo: StageMemo | None = None
+        if _MEMO:
+            from promoter.stagememo import StageMemo
+
+            self._memo = StageMemo(self._tree)
 
     def close(self) -> None:
         """Stop the git reader."""
@@ -224,6 +234,8 @@ class HistoryWalker:
                 changed.add(rel)
         if not changed:
             return []
+        if self._memo is not None:
+            self._memo.follow(changed)
         source = CommitSource.of_state(self._tree, self._reader)
         repo = self._repo
         if repo is None or self._needs_discovery(changed, source):
@@ -249,8 +261,8 @@ class HistoryWalker:
         entries: list[_Placed] = []
         for place, stage in stages:
             assert repo is not None
-            status = repo.stage_status(stage)
-            self._deps[(stage.pipeline, stage.name)] = repo.stage_files(stage)
+            status, files = self._read_stage(repo, stage)
+            self._deps[(stage.pipeline, stage.name)] = files
             if status.error is not None:
                 continue
             before = self._versions.get((stage.pipeline, stage.name), {})
@@ -280,6 +292,20 @@ class HistoryWalker:
                 entries.append((index, place, entry))
             self._versions[(stage.pipeline, stage.name)] = after
         return entries
+
+    def _read_stage(self, repo: GitOpsRepo, stage: Stage) -> Read:
+        """A stage's status and the files it read: remembered when every one of its inputs
+        is as it was at an earlier read, else read (and remembered when it was fine)."""
+        memo = self._memo
+        flux = repo.flux_layer(stage)
+        found = memo.find(stage, flux) if memo is not None else None
+        if found is not None:
+            return found
+        status = repo.stage_status(stage)
+        files = repo.stage_files(stage)
+        if memo is not None and status.problem is None and files:
+            memo.keep(stage, flux, (status, files))
+        return status, files
 
     def _needs_discovery(self, changed: set[str], source: CommitSource) -> bool:
         if CONFIG_FILE in changed or changed & self._labelled:

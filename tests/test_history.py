@@ -287,9 +287,15 @@ def test_unknown_names(
 
 
 def reads_per_commit(
-    monkeypatch: pytest.MonkeyPatch, story: Story, top: Path, sub: str = ""
+    monkeypatch: pytest.MonkeyPatch,
+    story: Story,
+    top: Path,
+    sub: str = "",
+    *,
+    memo: bool = False,
 ) -> dict[str, list[str]]:
-    """Walk the history commit by commit; the stages each commit made the walker read."""
+    """Walk the history commit by commit; the stages each commit made the walker read
+    (without the memo of stage reads by content unless ``memo``: every stage affected)."""
     calls: list[str] = []
     original = GitOpsRepo.stage_status
 
@@ -298,6 +304,7 @@ def reads_per_commit(
         return original(self, stage, render=render)
 
     monkeypatch.setattr(GitOpsRepo, "stage_status", counting)
+    monkeypatch.setattr(history, "_MEMO", memo)
     steps = {sha: step for step, sha in story.commits.items()}
     walker = HistoryWalker(top, sub)
     found: dict[str, list[str]] = {}
@@ -364,6 +371,22 @@ def test_shared_files_and_config_reread_their_dependants(
     assert [row(own_story, e)[:6] for e in list_history(ops.work, since=datetime(2026, 11, 8))] == [
         ("base", "platform", "prod", "CronJob/report", "2024.05.1", "2024.05.2")
     ]
+
+
+def test_a_rollback_and_a_rediscovery_are_answered_from_the_memo(
+    own_story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the memo of stage reads by content, the rollback (prod back to its seeded
+    files) and a promoter.yaml change that leaves every stage's files alone build nothing."""
+    ops = own_story.ops
+    gates = {"promoter.yaml": "pipelines:\n  - name: web\n    soak: 1h\n"}
+    own_story.commits["config"] = commit(ops, gates, "gates", "2026-11-08T10:00:00+00:00")
+    reads = reads_per_commit(monkeypatch, own_story, ops.work, memo=True)
+    assert (reads["promote-prod"], reads["rollback-prod"], reads["config"]) == (
+        ["web/prod"],
+        [],
+        [],
+    )
 
 
 # -- apps, stages, trailers -----------------------------------------------------------------
