@@ -68,6 +68,9 @@ _MEMO = True
 """Whether stages whose every input is as at an earlier read reuse that read
 (``promoter.stagememo``; the tests compare walks with and without)."""
 
+_PREFETCH = 128
+"""Commits whose changed YAML files are read from git together."""
+
 _FORK_MIN_COMMITS = 64
 """Below this many commits after the first build, one process walks them all."""
 
@@ -100,6 +103,8 @@ class HistoryWalker:
         self._labelled: set[str] = set()
         self._versions: dict[tuple[str, str], dict[str, App]] = {}
         self._share: _Share | None = None
+        self._commits: list[Commit] = []
+        self._fetched = 0
         self._memo: StageMemo | None = None
         if _MEMO:
             from promoter.stagememo import StageMemo
@@ -136,9 +141,11 @@ class HistoryWalker:
         build of every stage included) over every commit: two cores, half the builds each.
         None when the child failed."""
         placed: list[_Placed] = []
+        self._commits, self._fetched = commits, 0
         rest = list(enumerate(commits))
         while rest and self._repo is None:
             index, commit = rest.pop(0)
+            self._prefetch(index)
             stages = self._advance(commit)
             if self._repo is not None and fork and len(rest) >= _FORK_MIN_COMMITS:
                 share = self._shares(rest) if _can_fork() else None
@@ -217,7 +224,23 @@ class HistoryWalker:
         return [entry for _, _, entry in self._step(0, commit)]
 
     def _step(self, index: int, commit: Commit) -> list[_Placed]:
+        self._prefetch(index)
         return self._read(index, commit, self._advance(commit))
+
+    def _prefetch(self, index: int) -> None:
+        """Read the YAML files the next commits change in one go (every one is read, if
+        only to look for a pipeline label): no round trip to git per file."""
+        if index < self._fetched:
+            return
+        self._fetched = index + _PREFETCH
+        self._reader.prefetch(
+            sha
+            for commit in self._commits[index : self._fetched]
+            for path, sha in commit.changes.items()
+            if sha is not None
+            and path.endswith((".yaml", ".yml"))
+            and self._tree.relative(path) is not None
+        )
 
     def _advance(self, commit: Commit) -> list[tuple[int, Stage]]:
         """Apply a commit's changes (re-discovering the pipelines when they may differ);

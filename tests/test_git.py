@@ -105,3 +105,58 @@ def test_git_errors_mask_token(ops: GitOps, monkeypatch: pytest.MonkeyPatch) -> 
     finally:
         repo.close()
     assert TOKEN not in str(info.value) and "***" in str(info.value)
+
+
+# -- blobs --------------------------------------------------------------------------------
+
+
+def test_blobs_prefetched_in_one_go(tmp_path: Path) -> None:
+    """prefetch reads many blobs with one git process: reading them later starts no reader;
+    an unknown id is left to read, which says it cannot be read."""
+    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True)
+    texts = [b"", b"a: 1\n", b"x" * 70_000, b"no newline"]
+    shas = [
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=tmp_path / "r",
+            input=text,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+        for text in texts
+    ]
+    reader = git.BlobReader(tmp_path / "r" / ".git")
+    missing = "0" * 40
+    try:
+        reader.prefetch([*shas, missing, shas[1]])
+        assert [reader.read(sha) for sha in shas] == texts
+        assert reader._process is None
+        with pytest.raises(GitError, match="cannot read object"):
+            reader.read(missing)
+    finally:
+        reader.close()
+
+
+def test_a_forked_reader_keeps_what_was_read(tmp_path: Path) -> None:
+    """A reader for a forked child keeps the blobs read and runs its own git process."""
+    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True)
+    sha = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=tmp_path / "r",
+            input=b"kind: A\n",
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    parent = git.BlobReader(tmp_path / "r" / ".git")
+    assert parent.read(sha) == b"kind: A\n"
+    child = parent.forked()
+    try:
+        assert (child.read(sha), child._process, parent._process) == (b"kind: A\n", None, None)
+    finally:
+        child.close()

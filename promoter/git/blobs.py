@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
 from promoter.errors import GitError
-from promoter.git.process import spawn
+from promoter.git.process import output, spawn
 from promoter.safefs import check_size, max_file_bytes
 
 
@@ -43,6 +44,33 @@ class BlobReader:
         self._cache[sha] = data
         return data
 
+    def prefetch(self, shas: Iterable[str]) -> None:
+        """Read many blobs in one go (one more git process, no round trip per blob): later
+        reads of them come from the cache.  Whatever cannot be read here is left to
+        ``read``, which says why."""
+        wanted = [sha for sha in dict.fromkeys(shas) if sha not in self._cache]
+        if not wanted:
+            return
+        request = "\n".join(wanted).encode() + b"\n"
+        done = output(
+            self.git_dir, ["--git-dir", str(self.git_dir), "cat-file", "--batch"], request
+        )
+        if done.returncode != 0:
+            return
+        data, at, limit = done.stdout, 0, max_file_bytes()
+        while at < len(data):
+            end = data.find(b"\n", at)
+            header = data[at:end].split()
+            if end < 0 or len(header) != 3:  # "<sha> missing", or a cut stream
+                at = len(data) if end < 0 else end + 1
+                continue
+            size = int(header[2])
+            if end + 1 + size >= len(data):  # cut short: leave the rest to read()
+                return
+            if header[1] == b"blob" and size <= limit:
+                self._cache[header[0].decode()] = data[end + 1 : end + 1 + size]
+            at = end + 1 + size + 1
+
     def _start(self) -> subprocess.Popen[bytes]:
         if self._process is None:
             self._process = spawn(["--git-dir", str(self.git_dir), "cat-file", "--batch"])
@@ -56,6 +84,7 @@ class BlobReader:
             assert self._process.stdin is not None and self._process.stdout is not None
             self._process.stdin.close()  # nothing is pending: every request was flushed
             self._process.stdout.close()
+            self._process.wait()  # at once in a child: the process is not its own to wait for
             self._process = None
         reader = BlobReader(self.git_dir)
         reader._cache = self._cache
