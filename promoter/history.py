@@ -5,7 +5,9 @@ path -> blob map updated from each commit's raw diff (no checkouts).  A stage is
 only when a commit touches a file its build read (or adds one under its directory), and
 pipelines are re-discovered only when ``promoter.yaml`` or a labelled Flux Kustomization
 changes.  Parsed files are cached by content and unchanged bases by directory, so most
-commits cost one small re-read.
+commits cost one small re-read; a stage back to inputs it was read with before (a revert, a
+rollback) is answered from ``promoter.stagememo``.  The YAML files commits change are read
+from git in batches, and on a long history two processes share the stages (issue 15).
 """
 
 from __future__ import annotations
