@@ -93,16 +93,21 @@ class YMap(dict[Any, Any]):
 
     def evolve(self) -> YMap:
         """A shallow copy that shares nodes with this map (copy-on-write)."""
-        new = YMap.__new__(YMap)  # skips __init__: every attribute is set right here
-        dict.update(new, self)
+        new: YMap = _new_dict(YMap)  # skips __init__: every attribute is set right here
+        _update_dict(new, self)
         new.file = self.file
         new.mech = self.mech
         new.line_offset = self.line_offset
         new.col_offset = self.col_offset
         new.nodes = self.nodes
         new.node = self.node
-        new.prov = dict(self.prov) if self.prov else {}
+        prov = self.prov
+        new.prov = prov.copy() if prov else {}
         return new
+
+
+_new_dict = dict.__new__
+_update_dict = dict.update
 
 
 class YSeq(list[Any]):

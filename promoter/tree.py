@@ -158,12 +158,14 @@ class DiskSource:
 
     def inside(self, rel: str) -> bool:
         """Whether ``rel`` resolves inside the root (symlinks followed; cached)."""
-        if ".." not in rel and self._no_link(rel):
-            return True  # no link and no ".." on the way: it is where it is written
         found = self._inside.get(rel)
         if found is None:
-            real = os.path.realpath(self._path(rel))
-            found = self._inside[rel] = real == self._root or real.startswith(self._prefix)
+            if ".." not in rel and self._no_link(rel):
+                found = True  # no link and no ".." on the way: it is where it is written
+            else:
+                real = os.path.realpath(self._path(rel))
+                found = real == self._root or real.startswith(self._prefix)
+            self._inside[rel] = found
         return found
 
     def real_relative(self, rel: str) -> str:
