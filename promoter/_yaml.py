@@ -412,31 +412,51 @@ def parse_text(
     return docs
 
 
-def _relabel(value: Any, file: str) -> Any:
-    """A copy of a parsed tree as if read from ``file`` (same text, so the same nodes)."""
+def _relabel(value: Any, file: str, line_offset: int = 0, col_offset: int = 0) -> Any:
+    """A copy of a parsed tree as if read from ``file`` at these offsets (same text, so
+    the same nodes)."""
     kind = value.__class__
     if kind is YMap:
-        new = YMap.__new__(YMap)
-        dict.update(new, value)
+        new = _new_dict(YMap)
+        _update_dict(new, value)
         for key, child in value.items():
             if child.__class__ is YMap or child.__class__ is YSeq:
-                new[key] = _relabel(child, file)
+                new[key] = _relabel(child, file, line_offset, col_offset)
         new.file = file
         new.mech = value.mech
-        new.line_offset = value.line_offset
-        new.col_offset = value.col_offset
+        new.line_offset = line_offset
+        new.col_offset = col_offset
         new.nodes = value.nodes
         new.node = value.node
         new.prov = {}
         return new
     if kind is YSeq:
         seq = YSeq.__new__(YSeq)
-        seq.extend([_relabel(child, file) for child in value])
+        seq.extend([_relabel(child, file, line_offset, col_offset) for child in value])
         seq.file = file
         seq.mech = value.mech
         seq.node = value.node
         return seq
     return value
+
+
+_SNIPPETS: dict[tuple[str, str], list[Any]] = {}
+
+
+def parse_snippet(
+    text: str, file: str, mech: str, *, line_offset: int = 0, col_offset: int = 0
+) -> list[Any]:
+    """``parse_text`` for a snippet of a file (an inline patch), cached by (text, role):
+    the same snippet elsewhere is a relabelled copy.  The nodes are shared between the
+    copies: a caller that moves their marks must call ``parse_text``."""
+    same = _SNIPPETS.get((text, mech))
+    if same is None:
+        same = parse_text(text, file, mech, line_offset=line_offset, col_offset=col_offset)
+        if len(_SNIPPETS) >= _CACHE_LIMIT:
+            _SNIPPETS.clear()
+        _SNIPPETS[(text, mech)] = same
+        return same
+    return [_relabel(doc, file, line_offset, col_offset) for doc in same]
 
 
 _CACHE: dict[tuple[str, str, bytes], list[Any]] = {}
@@ -455,7 +475,7 @@ def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
         return found
     same = _SAME_TEXT.get((mech, digest))
     if same is not None:
-        docs = [_relabel(doc, file) for doc in same]
+        docs = [_relabel(doc, file) for doc in same]  # parse_bytes parses at offset 0
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -475,3 +495,4 @@ def clear_cache() -> None:
     """Forget every parsed document (tests measuring parse time start from nothing)."""
     _CACHE.clear()
     _SAME_TEXT.clear()
+    _SNIPPETS.clear()

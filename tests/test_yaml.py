@@ -125,3 +125,19 @@ def test_same_content_in_another_file_is_labelled_with_that_file() -> None:
     origin = second[0]["spec"]["template"]["spec"]["containers"][0].origin("image")
     assert origin is not None
     assert (origin.file, origin.line) == ("prod/patch.yaml", 12)
+
+
+def test_a_snippet_again_is_labelled_with_its_own_file_and_offsets() -> None:
+    """The same inline snippet in two kustomizations: each copy names its own place."""
+    _yaml.clear_cache()
+    snippet = "- op: replace\n  path: /spec/v\n  value: 1.2.3\n"
+    first = _yaml.parse_snippet(snippet, "dev/k.yaml", "inline-patch", line_offset=10)
+    second = _yaml.parse_snippet(
+        snippet, "prod/k.yaml", "inline-patch", line_offset=20, col_offset=4
+    )
+    expected = full(snippet, "prod/k.yaml", "inline-patch", line=20, col=4)
+    assert [shape(d) for d in second] == [shape(d) for d in expected]
+    where = [
+        (op.origin("value").file, op.origin("value").line) for op in (first[0][0], second[0][0])
+    ]
+    assert where == [("dev/k.yaml", 13), ("prod/k.yaml", 23)]
