@@ -21,10 +21,11 @@ import yaml
 
 from promoter.errors import ManifestError
 
+_Parser: type[Any]
 try:
-    _BaseLoader: type[yaml.BaseLoader] = yaml.CBaseLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.BaseLoader
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = yaml.BaseLoader
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,21 @@ class YMap(dict[Any, Any]):
 
     def evolve(self) -> YMap:
         """A shallow copy that shares nodes with this map (copy-on-write)."""
-        new = YMap.__new__(YMap)  # skips __init__: every attribute is set right here
-        dict.update(new, self)
+        new: YMap = _new_dict(YMap)  # skips __init__: every attribute is set right here
+        _update_dict(new, self)
         new.file = self.file
         new.mech = self.mech
         new.line_offset = self.line_offset
         new.col_offset = self.col_offset
         new.nodes = self.nodes
         new.node = self.node
-        new.prov = dict(self.prov) if self.prov else {}
+        prov = self.prov
+        new.prov = prov.copy() if prov else {}
         return new
+
+
+_new_dict = dict.__new__
+_update_dict = dict.update
 
 
 class YSeq(list[Any]):
@@ -124,18 +130,26 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-class _Composer(_BaseLoader):  # type: ignore[misc,valid-type]
-    """libyaml's parser and composer with the base resolver: nodes only, no Python-side
-    type resolution per scalar (that is what made plain loading slow)."""
+class _Composer(_Parser):  # type: ignore[misc]
+    """libyaml's parser and composer alone (no constructor or resolver state to set up per
+    file), with the base resolver's answers: nodes only, no Python-side type resolution
+    per scalar (that is what made plain loading slow)."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         """The base resolver's answer (it has no implicit resolvers: every node gets its
         kind's default tag), without its per-node lookups: it runs once per node."""
         return _DEFAULT_TAGS[kind]
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers: nothing to track."""
 
+    def ascend_resolver(self) -> None:
+        """No path resolvers: nothing to track."""
+
+
+_STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
 _DEFAULT_TAGS: dict[type[yaml.Node], str] = {
-    yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+    yaml.ScalarNode: _STR_TAG,
     yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
     yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 }
@@ -289,6 +303,76 @@ class _Converter:
         return sources
 
 
+class _Unusual(Exception):
+    """A mapping the plain conversion leaves to ``_Converter`` (duplicate or non-scalar keys)."""
+
+
+_MAPPING = yaml.MappingNode
+_SEQUENCE = yaml.SequenceNode
+_SCALAR = yaml.ScalarNode
+_SPECIAL: dict[str, Any] = {**dict.fromkeys(_NULLS), **_BOOLS}
+_INT_START = frozenset("0123456789+-")
+_MISSING = object()
+
+
+def _plain_scalar(node: yaml.ScalarNode) -> Any:
+    """``_scalar`` for the common case (default tag), without its checks."""
+    if node.style:
+        return node.value
+    if node.tag is not _STR_TAG:
+        return _scalar(node)
+    value: str = node.value
+    found = _SPECIAL.get(value, _MISSING)
+    if found is not _MISSING:
+        return found
+    if value[:1] in _INT_START and _INT.fullmatch(value):
+        return int(value)
+    return value
+
+
+def _convert_plain(root: yaml.Node, file: str, mech: str, line_offset: int, col_offset: int) -> Any:
+    """``_Converter.convert`` for a document without aliases or merge keys: no alias
+    bookkeeping per node.  Raises ``_Unusual`` for what only ``_Converter`` handles."""
+    new_map = YMap.__new__
+    new_seq = YSeq.__new__
+    scalar = _plain_scalar
+
+    def convert(node: yaml.Node) -> Any:
+        kind = node.__class__
+        if kind is _MAPPING:
+            data = new_map(YMap)
+            nodes: dict[Any, yaml.Node] = {}
+            pairs = node.value
+            for key_node, value_node in pairs:
+                if key_node.__class__ is not _SCALAR:
+                    raise _Unusual
+                key = scalar(key_node)
+                data[key] = (
+                    scalar(value_node) if value_node.__class__ is _SCALAR else convert(value_node)
+                )
+                nodes[key] = value_node
+            if len(nodes) != len(pairs):
+                raise _Unusual
+            data.file = file
+            data.mech = mech
+            data.line_offset = line_offset
+            data.col_offset = col_offset
+            data.nodes = nodes
+            data.node = node
+            data.prov = {}
+            return data
+        if kind is _SEQUENCE:
+            seq = new_seq(YSeq)
+            seq.extend([convert(child) for child in node.value])
+            seq.file = file
+            seq.mech = mech
+            seq.node = node
+            return seq
+        return scalar(node)  # type: ignore[arg-type]
+
+    return convert(root)
+
+
 def parse_text(
     text: str,
     file: str,
@@ -300,11 +384,22 @@ def parse_text(
     """Parse every document of ``text``; errors name ``file`` and the line."""
     loader = _Composer(text)
     converter = _Converter(file, mech, line_offset, col_offset)
+    # Without "*" there is no alias, so no alias bounds to keep; without "<<" no merge key.
+    plain = "*" not in text and _MERGE not in text
     docs: list[Any] = []
     try:
         while loader.check_node():
             node = loader.get_node()
-            docs.append(None if node is None else converter.convert(node))
+            if node is None:
+                docs.append(None)
+                continue
+            if plain:
+                try:
+                    docs.append(_convert_plain(node, file, mech, line_offset, col_offset))
+                    continue
+                except _Unusual:
+                    pass
+            docs.append(converter.convert(node))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + line_offset + 1 if mark is not None else None
@@ -317,22 +412,87 @@ def parse_text(
     return docs
 
 
+def _relabel(value: Any, file: str, line_offset: int = 0, col_offset: int = 0) -> Any:
+    """A copy of a parsed tree as if read from ``file`` at these offsets (same text, so
+    the same nodes)."""
+    kind = value.__class__
+    if kind is YMap:
+        new = _new_dict(YMap)
+        _update_dict(new, value)
+        for key, child in value.items():
+            if child.__class__ is YMap or child.__class__ is YSeq:
+                new[key] = _relabel(child, file, line_offset, col_offset)
+        new.file = file
+        new.mech = value.mech
+        new.line_offset = line_offset
+        new.col_offset = col_offset
+        new.nodes = value.nodes
+        new.node = value.node
+        new.prov = {}
+        return new
+    if kind is YSeq:
+        seq = YSeq.__new__(YSeq)
+        seq.extend([_relabel(child, file, line_offset, col_offset) for child in value])
+        seq.file = file
+        seq.mech = value.mech
+        seq.node = value.node
+        return seq
+    return value
+
+
+_SNIPPETS: dict[tuple[str, str], list[Any]] = {}
+
+
+def parse_snippet(
+    text: str, file: str, mech: str, *, line_offset: int = 0, col_offset: int = 0
+) -> list[Any]:
+    """``parse_text`` for a snippet of a file (an inline patch), cached by (text, role):
+    the same snippet elsewhere is a relabelled copy.  The nodes are shared between the
+    copies: a caller that moves their marks must call ``parse_text``."""
+    same = _SNIPPETS.get((text, mech))
+    if same is None:
+        same = parse_text(text, file, mech, line_offset=line_offset, col_offset=col_offset)
+        if len(_SNIPPETS) >= _CACHE_LIMIT:
+            _SNIPPETS.clear()
+        _SNIPPETS[(text, mech)] = same
+        return same
+    return [_relabel(doc, file, line_offset, col_offset) for doc in same]
+
+
 _CACHE: dict[tuple[str, str, bytes], list[Any]] = {}
+_SAME_TEXT: dict[tuple[str, bytes], list[Any]] = {}
+"""The documents of each (role, content) parsed: another file with the same bytes (a
+patch promoted unchanged from stage to stage) gets a relabelled copy instead of a parse."""
 _CACHE_LIMIT = 50_000
 
 
 def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
     """Parse a file's bytes, cached by (file, role, content hash)."""
-    key = (file, mech, hashlib.blake2b(data, digest_size=16).digest())
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    key = (file, mech, digest)
     found = _CACHE.get(key)
     if found is not None:
         return found
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from exc
-    docs = [doc for doc in parse_text(text, file, mech) if doc is not None]
+    same = _SAME_TEXT.get((mech, digest))
+    if same is not None:
+        docs = [_relabel(doc, file) for doc in same]  # parse_bytes parses at offset 0
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from exc
+        docs = [doc for doc in parse_text(text, file, mech) if doc is not None]
+        if len(_SAME_TEXT) >= _CACHE_LIMIT:
+            _SAME_TEXT.clear()
+        _SAME_TEXT[(mech, digest)] = docs
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
     _CACHE[key] = docs
     return docs
+
+
+def clear_cache() -> None:
+    """Forget every parsed document (tests measuring parse time start from nothing)."""
+    _CACHE.clear()
+    _SAME_TEXT.clear()
+    _SNIPPETS.clear()

@@ -26,6 +26,7 @@ from promoter.tree import DiskSource, FileSource, yaml_files
 NAME_LABEL = "pipelines.weave.works/name"
 STAGE_LABEL = "pipelines.weave.works/stage"
 _INTEGER = re.compile(r"-?[0-9]+")
+_NAME_LABEL_BYTES = NAME_LABEL.encode()
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, st
             data = source.read_bytes(rel)
         except OSError as exc:
             raise ManifestError(rel, f"cannot be read: {exc.strerror}") from exc
-        if NAME_LABEL.encode() not in data:
+        if _NAME_LABEL_BYTES not in data:
             continue
         for doc in parse_bytes(data, rel, "flux"):
             _collect(doc, rel, source, found, errors)

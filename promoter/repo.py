@@ -79,8 +79,10 @@ class GitOpsRepo:
             known = cached_discovery(root.resolve())
             if known is not None:
                 return cls(root.resolve(), known[0], known[1])
-        found = discover(root.resolve())
-        return cls(root.resolve(), found.pipelines, found.flux_specs)
+        # One source for discovery and the builds: what discovery read is not read again.
+        source = DiskSource(root.resolve())
+        found = discover(source)
+        return cls(source.root, found.pipelines, found.flux_specs, source=source)
 
     @classmethod
     def from_source(cls, source: FileSource, root: Path) -> GitOpsRepo:

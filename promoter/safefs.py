@@ -33,9 +33,10 @@ def max_file_bytes() -> int:
     return value if value > 0 else DEFAULT_MAX_BYTES
 
 
-def check_size(size: int, path: str = "") -> None:
-    """Refuse ``size`` bytes when it is above the limit."""
-    limit = max_file_bytes()
+def check_size(size: int, path: str = "", limit: int | None = None) -> None:
+    """Refuse ``size`` bytes when it is above ``limit`` (``max_file_bytes()``)."""
+    if limit is None:
+        limit = max_file_bytes()
     if size > limit:
         raise UnsafeFile(
             f"is larger than {limit} bytes (set {MAX_BYTES_ENV} to read larger files)", path
@@ -47,14 +48,30 @@ def inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
 def read_regular(path: str, root: str, *, parent_inside: bool = False) -> bytes:
-    """The bytes of ``path``, a regular file that resolves inside ``root`` (a resolved
-    directory), at most ``max_file_bytes()`` long; ``UnsafeFile`` (an ``OSError``) when it
-    is a link out, a FIFO, a device or too large; ``FileNotFoundError`` when a link dangles.
+    """The bytes of ``path`` (see ``read_regular_stat``)."""
+    return read_regular_stat(path, root, parent_inside=parent_inside)[0]
+
+
+def read_regular_stat(
+    path: str, root: str, *, parent_inside: bool = False, limit: int | None = None
+) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``path`` and the status of the file they were read from: ``path``, a
+    regular file that resolves inside ``root`` (a resolved directory), at most
+    ``max_file_bytes()`` long; ``UnsafeFile`` (an ``OSError``) when it is a link out, a
+    FIFO, a device or too large; ``FileNotFoundError`` when a link dangles.
     Never blocks: the file is opened non-blocking and without following a final link.
-    ``parent_inside``: the caller knows the directory of ``path`` resolves inside ``root``."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0)
+    ``parent_inside``: the caller knows the directory of ``path`` resolves inside ``root``;
+    ``limit``: ``max_file_bytes()`` as the caller read it (it reads many files)."""
+    flags = _OPEN_FLAGS
     target = path
     if not parent_inside:
         target = _resolved(path, root)
@@ -71,7 +88,8 @@ def read_regular(path: str, root: str, *, parent_inside: bool = False) -> bytes:
                 raise UnsafeFile("is a symlink that cannot be followed safely", path) from again
             raise
     try:
-        return _read_fd(fd, path)
+        info = os.fstat(fd)
+        return _read_fd(fd, info, path, max_file_bytes() if limit is None else limit), info
     finally:
         os.close(fd)
 
@@ -83,16 +101,19 @@ def _resolved(path: str, root: str) -> str:
     return real
 
 
-def _read_fd(fd: int, path: str) -> bytes:
-    info = os.fstat(fd)
+def _read_fd(fd: int, info: os.stat_result, path: str, limit: int) -> bytes:
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a directory", path)
     if not stat.S_ISREG(info.st_mode):
         raise UnsafeFile("is not a regular file", path)
-    check_size(info.st_size, path)
-    limit = max_file_bytes()
-    chunks: list[bytes] = []
-    left = limit + 1
+    check_size(info.st_size, path, limit)
+    # One read asking for a byte more than the file holds: getting exactly its size is the
+    # whole file (one syscall); anything else (it grew, shrank, or a short read) reads on.
+    first = os.read(fd, min(info.st_size, limit) + 1)
+    if len(first) == info.st_size:
+        return first
+    chunks = [first]
+    left = limit + 1 - len(first)
     while left > 0:
         chunk = os.read(fd, min(left, 1 << 24))
         if not chunk:
@@ -100,7 +121,7 @@ def _read_fd(fd: int, path: str) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     if left <= 0:  # it grew while being read
-        check_size(limit + 1, path)
+        check_size(limit + 1, path, limit)
     return b"".join(chunks)
 
 

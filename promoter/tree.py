@@ -7,11 +7,12 @@ the same code reads a working tree and any commit of its history without checkin
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from promoter.safefs import UnsafeFile, read_regular, regular_inside
+from promoter.safefs import UnsafeFile, max_file_bytes, read_regular_stat, regular_inside
 
 if TYPE_CHECKING:
     from promoter.git import BlobReader
@@ -51,13 +52,39 @@ class FileSource(Protocol):
         """Whether ``rel`` really stays inside the repository (symlinks resolved)."""
 
 
+_MEMO_BYTES = 64 * 1024 * 1024
+"""How much file content one ``DiskSource`` keeps for reading again."""
+_RACY_NS = 2_000_000_000
+"""A file changed this recently (nanoseconds) is not kept: a rewrite within the same
+timestamp tick and of the same size would go unnoticed (git's "racy" files)."""
+
+_Stamp = tuple[int, int, int, int, int]
+
+
+def _stamp(info: os.stat_result) -> _Stamp:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 class DiskSource:
-    """Files of a directory on disk."""
+    """Files of a directory on disk.
+
+    A file read once is kept (up to ``_MEMO_BYTES``) and read again only when it changed:
+    discovery reads every YAML file, then the builds and the source lines read most of
+    them again.  A file counts as unchanged while its inode, size, modification and
+    status-change times are the ones it had when read (one ``lstat`` instead of an
+    open, ``fstat``, read and close); a link is always read again.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self._prefix = str(self.root) + os.sep
+        self._root = str(self.root)
+        self._prefix = self._root + os.sep
         self._inside: dict[str, bool] = {}
+        self._links: dict[str, frozenset[str]] = {}
+        self._linkless: dict[str, bool] = {"": True}
+        self._memo: dict[str, tuple[bytes, _Stamp]] = {}
+        self._memo_left = _MEMO_BYTES
+        self._limit = max_file_bytes()  # read once: a lookup per file read costs
 
     def _path(self, rel: str) -> str:
         return self._prefix + rel if rel else str(self.root)
@@ -68,7 +95,31 @@ class DiskSource:
         parent = rel.rpartition("/")[0]
         if parent and not self.inside(parent):
             raise UnsafeFile("is inside a directory link leaving the repository", rel)
-        return read_regular(self._path(rel), str(self.root), parent_inside=True)
+        path = self._prefix + rel
+        known = self._memo.get(rel)
+        if known is not None:
+            data, stamp = known
+            try:
+                unchanged = _stamp(os.lstat(path)) == stamp
+            except OSError:
+                unchanged = False
+            if unchanged:
+                return data
+            del self._memo[rel]
+            self._memo_left += len(data)
+        data, info = read_regular_stat(path, self._root, parent_inside=True, limit=self._limit)
+        self._keep(rel, data, info)
+        return data
+
+    def _keep(self, rel: str, data: bytes, info: os.stat_result) -> None:
+        if len(data) > self._memo_left or len(data) != info.st_size:
+            return
+        if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < _RACY_NS:
+            return
+        # The status of the file opened: a link's own (``lstat``) never matches it, so a
+        # link is read again each time, through all of ``read_regular``'s checks.
+        self._memo[rel] = (data, _stamp(info))
+        self._memo_left -= len(data)
 
     def is_file(self, rel: str) -> bool:
         """Whether ``rel`` is a file."""
@@ -109,13 +160,44 @@ class DiskSource:
         """Whether ``rel`` resolves inside the root (symlinks followed; cached)."""
         found = self._inside.get(rel)
         if found is None:
-            parent, _, _ = rel.rpartition("/")
-            if parent != rel and not os.path.islink(self._path(rel)):  # noqa: PTH114
-                found = self.inside(parent)  # a plain entry is where its directory is
+            if ".." not in rel and self._no_link(rel):
+                found = True  # no link and no ".." on the way: it is where it is written
             else:
                 real = os.path.realpath(self._path(rel))
-                found = real == str(self.root) or real.startswith(self._prefix)
+                found = real == self._root or real.startswith(self._prefix)
             self._inside[rel] = found
+        return found
+
+    def real_relative(self, rel: str) -> str:
+        """``rel`` (normalized) with symlinks resolved, relative to the root; ``rel`` itself
+        when a link leads out of the root."""
+        if ".." not in rel and self._no_link(rel):
+            return rel
+        real = os.path.realpath(self._path(rel))
+        if real == self._root:
+            return ""
+        if real.startswith(self._prefix):
+            return real[len(self._prefix) :].replace(os.sep, "/")
+        return rel
+
+    def _no_link(self, rel: str) -> bool:
+        """Whether no segment of ``rel`` is a symbolic link: one directory listing per
+        directory (cached) instead of an ``lstat`` per segment of every path."""
+        parent, _, name = rel.rpartition("/")
+        linkless = self._linkless.get(parent)
+        if linkless is None:
+            linkless = self._linkless[parent] = self._no_link(parent)
+        return linkless and name not in self._link_names(parent)
+
+    def _link_names(self, rel: str) -> frozenset[str]:
+        found = self._links.get(rel)
+        if found is None:
+            try:
+                with os.scandir(self._path(rel)) as listing:
+                    found = frozenset(e.name for e in listing if e.is_symlink())
+            except OSError:
+                found = frozenset()  # nothing listed: nothing there is a link
+            self._links[rel] = found
         return found
 
 

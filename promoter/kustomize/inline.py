@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from promoter._yaml import YMap, YSeq, parse_text
+from promoter._yaml import YMap, YSeq, parse_snippet, parse_text
 from promoter.kustomize._layer import Layer
 
 
@@ -26,7 +26,9 @@ def parse_inline(layer: Layer, owner: Any, raw: str, line: int) -> list[Any]:
         line_offset = node.start_mark.line
         columns = _flow_columns(layer.text, node, raw)
     mech = "inline-patch"
-    docs = parse_text(raw, layer.file, mech, line_offset=line_offset, col_offset=col_offset)
+    # Marks are moved (below) on a private parse only: a snippet's parse is shared.
+    parse = parse_text if columns is not None else parse_snippet
+    docs = parse(raw, layer.file, mech, line_offset=line_offset, col_offset=col_offset)
     if columns is not None:
         for doc in docs:
             _move_marks(getattr(doc, "node", None), columns)

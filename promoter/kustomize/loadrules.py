@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from promoter.tree import DiskSource, FileSource
 
 
@@ -12,10 +10,4 @@ def real_relative(source: FileSource, rel: str) -> str:
     a snapshot (a commit has no links to follow) or when a link leads out of the root."""
     if not isinstance(source, DiskSource):
         return rel
-    root = str(source.root)
-    real = os.path.realpath(os.path.join(root, rel) if rel else root)  # noqa: PTH118
-    if real == root:
-        return ""
-    if real.startswith(root + os.sep):
-        return real[len(root) + 1 :].replace(os.sep, "/")
-    return rel
+    return source.real_relative(rel)
