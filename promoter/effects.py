@@ -102,7 +102,7 @@ def _render_changes(
     repo: GitOpsRepo, stage: Stage, edits: Sequence[FileEdit]
 ) -> tuple[str, ...] | None:
     """What kustomize renders differently for ``stage`` after ``edits``, or None."""
-    from promoter.planner import _copy_files, _copy_neighbourhood, _write_edits
+    from promoter.verification import copy_files, copy_neighbourhood, write_edits
 
     try:
         before = repo.render_text(stage)
@@ -110,14 +110,14 @@ def _render_changes(
         return None
     with tempdirs.temporary("promoter-effects-") as tmp:
         copy = tmp / "repo"
-        _copy_files(repo, stage, copy, edits)
+        copy_files(repo, stage, copy, edits)
         try:
             after = repo.render_text(stage, copy)
         except RenderError:
             fallback = tmp / "wide"
             fallback.mkdir()
-            _copy_neighbourhood(repo, stage, fallback)
-            _write_edits(fallback, edits)
+            copy_neighbourhood(repo, stage, fallback)
+            write_edits(fallback, edits)
             try:
                 after = repo.render_text(stage, fallback)
             except RenderError as exc:
