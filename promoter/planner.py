@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-import posixpath
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from promoter._yaml import parse_bytes
 from promoter.errors import PromoterError, PromotionError
 from promoter.guards import Guards
-from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
+from promoter.kustomize import find_kustomization
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, StageStatus
 from promoter.pinning import PinRequest, pin_pairs
@@ -25,11 +24,30 @@ from promoter.promotion import (
     container_changes,
     resolve_apps,
 )
+from promoter.readers import possible_readers
 from promoter.repo import GitOpsRepo
 from promoter.resolve import resolve_route
 from promoter.rewrite import Original, Rewriter
 from promoter.verification import Expected, Verification
 from promoter.versions import is_downgrade
+
+DraftListener = Callable[[PromotionPlan], None]
+"""Told each plan as soon as its edits are made, before they are verified (``drafts``)."""
+
+_DRAFT_LISTENERS: ContextVar[tuple[DraftListener, ...]] = ContextVar("drafts", default=())
+
+
+@contextmanager
+def drafts(listener: DraftListener) -> Iterator[None]:
+    """Inside, ``listener`` is given every plan with edits as soon as they are made and
+    before they are verified: what only needs the plan (the changelog asks registries) can
+    run while kustomize verifies it (issue 15).  Verification adds ``rendered_diff`` only;
+    a plan that fails verification is never returned."""
+    token = _DRAFT_LISTENERS.set((*_DRAFT_LISTENERS.get(), listener))
+    try:
+        yield
+    finally:
+        _DRAFT_LISTENERS.reset(token)
 
 
 def plan_promotion(
@@ -275,6 +293,8 @@ def _plan_moves(
         return plan
     if use_render:
         verification.expect(edits)
+    for listener in _DRAFT_LISTENERS.get():
+        listener(plan)
     verify_native(repo, dst, dst_status, edits, expected, others=False)
     if use_render:
         return _with_render(plan, verification.diff(edits, expected))
@@ -394,61 +414,6 @@ def _owned(repo: GitOpsRepo, stage: Stage, file: str) -> bool:
     if not file.startswith(prefix):
         return False
     return not any(file in repo.stage_files(other) for other in possible_readers(repo, stage))
-
-
-_READERS: weakref.WeakKeyDictionary[GitOpsRepo, dict[tuple[str, str], list[Stage]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def possible_readers(repo: GitOpsRepo, stage: Stage) -> list[Stage]:
-    """The other stages that might read files under ``stage``'s directory: none, unless a
-    stage directory nests with it or a kustomization outside it points into it (then every
-    other stage is a candidate and its build says).  Saves building 400 stages to learn
-    that nobody else reads a stage's own patch."""
-    known = _READERS.setdefault(repo, {})
-    key = (stage.pipeline, stage.name)
-    if key not in known:
-        others = [s for p in repo.pipelines for s in p.stages if (s.pipeline, s.name) != key]
-        known[key] = others if _referenced_from_outside(repo, stage, others) else []
-    return known[key]
-
-
-def _referenced_from_outside(repo: GitOpsRepo, stage: Stage, others: Sequence[Stage]) -> bool:
-    if not stage.path:
-        return True
-    prefix = f"{stage.path}/"
-
-    def inside(path: str) -> bool:
-        return path == stage.path or path.startswith(prefix)
-
-    for other in others:
-        if inside(other.path) or not other.path or stage.path.startswith(f"{other.path}/"):
-            return True
-    for file in repo.source.files():
-        if posixpath.basename(file) not in KUSTOMIZATION_FILES or inside(file):
-            continue
-        # A (normalised) path from this file into the stage spells the relative path; an
-        # ancestor that lists the stage spells its own relative path the same way.
-        base = posixpath.dirname(file)
-        spelled = posixpath.relpath(stage.path, base or ".").encode()
-        try:
-            data = repo.source.read_bytes(file)
-            if spelled not in data:
-                continue
-            docs = parse_bytes(data, file, "kustomization")
-        except (OSError, PromoterError):
-            return True  # cannot tell: be careful
-        k = docs[0] if docs else None
-        if not isinstance(k, dict):
-            continue
-        for field in ("resources", "bases", "components"):
-            for entry in k.get(field) or []:
-                if isinstance(entry, str) and inside(
-                    posixpath.normpath(posixpath.join(base, entry))
-                ):
-                    return True
-    return False
 
 
 def _originals(repo: GitOpsRepo, stage: Stage) -> dict[str, Original]:

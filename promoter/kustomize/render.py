@@ -4,6 +4,7 @@ the fallback when the native builder cannot follow a kustomization."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -109,7 +110,7 @@ class RenderJob:
         process, tmp = self._process, self._tmp
         assert process is not None and tmp is not None
         try:
-            process.wait(timeout=max(self._deadline - time.monotonic(), 0))
+            _wait(process, max(self._deadline - time.monotonic(), 0))
         except subprocess.TimeoutExpired:
             self.close()
             self._error = RenderError(
@@ -142,6 +143,24 @@ class RenderJob:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """``process.wait(timeout)``, woken by the exit itself where Linux gives a process file
+    descriptor: ``Popen.wait`` with a timeout polls, up to 50 ms late."""
+    try:
+        handle = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, or already reaped
+        process.wait(timeout=timeout)
+        return
+    try:
+        poller = select.poll()
+        poller.register(handle, select.POLLIN)
+        if not poller.poll(timeout * 1000):
+            raise subprocess.TimeoutExpired(process.args, timeout)
+    finally:
+        os.close(handle)
+    process.wait()
 
 
 def _text(data: bytes) -> str:
