@@ -7,7 +7,8 @@ file under directory ``D`` only through a chain of kustomizations: its own (or t
 generates for its directory, or its Flux ``components``) names a directory, whose
 kustomization names another, ..., whose kustomization names a path into ``D``.  So the
 directories whose kustomization names a path into ``D`` are found, then those naming a
-path into them, and so on; the stages at (or above) any of them are the candidates.  Every
+path into them, and so on; the stages at (or above) any of them are the candidates, and
+so is a stage whose Flux Kustomization is written in a file under ``D``.  Every
 other stage is a candidate when a stage directory nests with ``D``, or when a
 kustomization cannot be read or may name a directory that walks skip.
 
@@ -63,7 +64,13 @@ def _readers(repo: GitOpsRepo, stage: Stage, others: list[Stage]) -> list[Stage]
         reached = _reaching(repo, stage.path, others)
     except _Unknown:
         return others  # cannot tell: be careful
-    return [other for other in others if other.path in reached]
+    # A stage's build reads its Flux Kustomization's file too, wherever that is.
+    return [
+        other
+        for other in others
+        if other.path in reached
+        or (other.flux is not None and _inside(other.flux.file, stage.path))
+    ]
 
 
 def _nests(one: str, other: str) -> bool:

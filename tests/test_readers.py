@@ -75,11 +75,22 @@ def layouts(root: Path, layout: str) -> None:
             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
             "images:\n  - name: example.com/app\n    newTag: from-prod\n")})  # fmt: skip
         other_stage(root, "../../shared/app", sync_extra="components:\n  - ../../demo/prod/extra")
+    elif layout == "flux-file":  # other/t's Flux Kustomization is written in prod's directory
+        other_stage(root, "../../shared/app", sync_extra="targetNamespace: other")
+        (root / OTHER / "sync.yaml").rename(root / "demo/prod/other-sync.yaml")
     else:
         raise AssertionError(layout)
 
 
-LAYOUTS = ["none", "resources", "unnormalised", "ancestor-patch", "chain", "flux-components"]
+LAYOUTS = [
+    "none",
+    "resources",
+    "unnormalised",
+    "ancestor-patch",
+    "chain",
+    "flux-components",
+    "flux-file",
+]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
