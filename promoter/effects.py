@@ -102,26 +102,28 @@ def _render_changes(
     repo: GitOpsRepo, stage: Stage, edits: Sequence[FileEdit]
 ) -> tuple[str, ...] | None:
     """What kustomize renders differently for ``stage`` after ``edits``, or None."""
-    from promoter.planner import _copy_files, _copy_neighbourhood, _write_edits
+    from promoter.verification import copy_files, copy_neighbourhood, write_edits
 
-    try:
-        before = repo.render_text(stage)
-    except RenderError:
-        return None
-    with tempdirs.temporary("promoter-effects-") as tmp:
+    # Both renders at once (issue 15).
+    with repo.start_render(stage) as current, tempdirs.temporary("promoter-effects-") as tmp:
         copy = tmp / "repo"
-        _copy_files(repo, stage, copy, edits)
-        try:
-            after = repo.render_text(stage, copy)
-        except RenderError:
-            fallback = tmp / "wide"
-            fallback.mkdir()
-            _copy_neighbourhood(repo, stage, fallback)
-            _write_edits(fallback, edits)
+        copy_files(repo, stage, copy, edits)
+        with repo.start_render(stage, copy) as edited:
             try:
-                after = repo.render_text(stage, fallback)
-            except RenderError as exc:
-                return (f"kustomize would no longer render it: {exc}",)
+                before = current.result()
+            except RenderError:
+                return None
+            try:
+                after = edited.result()
+            except RenderError:
+                fallback = tmp / "wide"
+                fallback.mkdir()
+                copy_neighbourhood(repo, stage, fallback)
+                write_edits(fallback, edits)
+                try:
+                    after = repo.render_text(stage, fallback)
+                except RenderError as exc:
+                    return (f"kustomize would no longer render it: {exc}",)
     docs_before = [d for d in yaml.load_all(before, Loader=_FAST_LOADER) if d]
     docs_after = [d for d in yaml.load_all(after, Loader=_FAST_LOADER) if d]
     if docs_before == docs_after:

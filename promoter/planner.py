@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
-import posixpath
-import shutil
-import weakref
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-import yaml
-
-from promoter import tempdirs
-from promoter._yaml import parse_bytes
-from promoter.errors import PromoterError, PromotionError, RenderError
+from promoter.errors import PromoterError, PromotionError
 from promoter.guards import Guards
-from promoter.images import ImageRef
-from promoter.kustomize import KUSTOMIZATION_FILES, find_kustomization
+from promoter.kustomize import find_kustomization
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, Stage, StageStatus
 from promoter.pinning import PinRequest, pin_pairs
@@ -33,14 +24,30 @@ from promoter.promotion import (
     container_changes,
     resolve_apps,
 )
+from promoter.readers import possible_readers
 from promoter.repo import GitOpsRepo
 from promoter.resolve import resolve_route
 from promoter.rewrite import Original, Rewriter
+from promoter.verification import Expected, Verification
 from promoter.versions import is_downgrade
-from promoter.workloads import containers
 
-_Expected = dict[str, dict[tuple[str, bool], ImageRef] | str]
-"""App key -> its containers' planned images, or a HelmRelease's planned chart version."""
+DraftListener = Callable[[PromotionPlan], None]
+"""Told each plan as soon as its edits are made, before they are verified (``drafts``)."""
+
+_DRAFT_LISTENERS: ContextVar[tuple[DraftListener, ...]] = ContextVar("drafts", default=())
+
+
+@contextmanager
+def drafts(listener: DraftListener) -> Iterator[None]:
+    """Inside, ``listener`` is given every plan with edits as soon as they are made and
+    before they are verified: what only needs the plan (the changelog asks registries) can
+    run while kustomize verifies it (issue 15).  Verification adds ``rendered_diff`` only;
+    a plan that fails verification is never returned."""
+    token = _DRAFT_LISTENERS.set((*_DRAFT_LISTENERS.get(), listener))
+    try:
+        yield
+    finally:
+        _DRAFT_LISTENERS.reset(token)
 
 
 def plan_promotion(
@@ -69,6 +76,37 @@ def plan_promotion(
     route = resolve_route(repo, source, target, pipeline=pipeline, apps=names)
     chosen, src, dst = route.pipeline, route.source, route.target
     check_order(chosen, src, dst, skip_stages=skip_stages)
+    # TO's current render starts now and runs while the plan is made.
+    with Verification(repo, dst, early=_use_render(render)) as verification:
+        return _plan_promotion(
+            repo,
+            names,
+            chosen,
+            src,
+            dst,
+            verification,
+            allow_downgrade=allow_downgrade,
+            render=render,
+            pin=pin,
+            also_affected=also_affected,
+            force=force,
+        )
+
+
+def _plan_promotion(
+    repo: GitOpsRepo,
+    names: Sequence[str] | None,
+    chosen: Pipeline,
+    src: Stage,
+    dst: Stage,
+    verification: Verification,
+    *,
+    allow_downgrade: bool,
+    render: bool | None,
+    pin: PinRequest | None,
+    also_affected: bool,
+    force: bool,
+) -> PromotionPlan:
     src_status, dst_status = _readable(repo, src), _readable(repo, dst)
     selected = resolve_apps(names, src_status, dst_status)
     pairs: list[tuple[App, App]] = []
@@ -87,15 +125,18 @@ def plan_promotion(
                 "apps a stage already deploys"
             )
         pairs.append((app, current))
-    return plan_moves(
+    return _plan_moves(
         repo,
         chosen,
         src,
         dst,
         dst_status,
         pairs,
+        verification,
         allow_downgrade=allow_downgrade,
         render=render,
+        kind="promote",
+        origin_commit=None,
         pin=pin,
         also_affected=also_affected,
         force=force,
@@ -127,12 +168,54 @@ def plan_moves(
     when that changes other stages too, the plan is refused naming them unless
     ``also_affected``.  A value on a line Flux image automation owns is refused unless
     ``force``."""
+    early = _use_render(render) or dst_status.native_problem is not None
+    with Verification(repo, dst, early=early) as verification:
+        return _plan_moves(
+            repo,
+            pipeline,
+            src,
+            dst,
+            dst_status,
+            pairs,
+            verification,
+            allow_downgrade=allow_downgrade,
+            render=render,
+            kind=kind,
+            origin_commit=origin_commit,
+            pin=pin,
+            also_affected=also_affected,
+            force=force,
+        )
+
+
+def _use_render(render: bool | None) -> bool:
+    """Whether kustomize verifies: as asked, else when kustomize or kubectl is on PATH."""
+    return render if render is not None else _render.find_tool() is not None
+
+
+def _plan_moves(
+    repo: GitOpsRepo,
+    pipeline: Pipeline,
+    src: Stage,
+    dst: Stage,
+    dst_status: StageStatus,
+    pairs: Sequence[tuple[App, App]],
+    verification: Verification,
+    *,
+    allow_downgrade: bool,
+    render: bool | None,
+    kind: PlanKind,
+    origin_commit: str | None,
+    pin: PinRequest | None,
+    also_affected: bool,
+    force: bool,
+) -> PromotionPlan:
     pairs, pin_notes = pin_pairs(repo, pipeline.name, dst, pairs, pin)
     calls: list[Callable[[Rewriter], None]] = []
     guard = Guards(dst, force, kind)
     moves: list[AppMove] = []
     unchanged: list[str] = []
-    expected: _Expected = {}
+    expected: Expected = {}
     originals = _originals(repo, dst)
     where = "in its history" if kind == "rollback" else f"in stage {src.name}"
     for app, current in pairs:
@@ -179,9 +262,17 @@ def plan_moves(
                 )
             expected[app.key] = {(c.container, c.init): new for c, new in planned}
         moves.append(AppMove(app.kind, app.name, current.version, app.version))
-    use_render = render if render is not None else _render.find_tool() is not None
+    # A stage only kustomize can read is verified by kustomize alone.
+    use_render = _use_render(render) or dst_status.native_problem is not None
     rewriter, effects = choose_edits(
-        repo, dst, dst_status, calls, render=bool(calls) and use_render, also_affected=also_affected
+        repo,
+        dst,
+        dst_status,
+        calls,
+        render=bool(calls) and _use_render(render),
+        also_affected=also_affected,
+        # The edits first tried are usually the ones: kustomize renders them meanwhile.
+        on_edits=verification.expect if use_render else None,
     )
     edits = tuple(rewriter.edits())
     plan = PromotionPlan(
@@ -200,11 +291,13 @@ def plan_moves(
     )
     if not edits:
         return plan
-    verify_native(repo, dst, dst_status, edits, expected, others=False)
-    if dst_status.native_problem is not None:
-        use_render = True  # only kustomize can read the stage: only it can verify the edit
     if use_render:
-        return _with_render(plan, verify_render(repo, dst, edits, expected))
+        verification.expect(edits)
+    for listener in _DRAFT_LISTENERS.get():
+        listener(plan)
+    verify_native(repo, dst, dst_status, edits, expected, others=False)
+    if use_render:
+        return _with_render(plan, verification.diff(edits, expected))
     return plan
 
 
@@ -239,6 +332,7 @@ def choose_edits(
     *,
     render: bool,
     also_affected: bool,
+    on_edits: Callable[[Sequence[FileEdit]], None] | None = None,
 ) -> tuple[Rewriter, tuple[SideEffect, ...]]:
     """The rewriter whose edits to use, and the other stages they change (issue 10 §2).
 
@@ -246,7 +340,8 @@ def choose_edits(
     file other stages read too); when another stage would render differently, the edits
     that keep to files TO alone reads (overrides in TO) are tried; when those change others
     too (or cannot be made), the first edits go ahead with ``also_affected``, else the
-    stages are named in a refusal."""
+    stages are named in a refusal.  ``on_edits`` is told the first edits as soon as they
+    are made, before their effects on other stages are known."""
     from promoter.effects import refusal, side_effects
 
     def rewrite(owned: Callable[[str], bool]) -> Rewriter:
@@ -279,6 +374,8 @@ def choose_edits(
     failure: PromotionError | None = None
     try:
         first = rewrite(functools.partial(_inside, dst))
+        if on_edits is not None and first.edits():
+            on_edits(first.edits())
         effects = effects_of(first)
         if not effects:
             return first, ()
@@ -319,61 +416,6 @@ def _owned(repo: GitOpsRepo, stage: Stage, file: str) -> bool:
     return not any(file in repo.stage_files(other) for other in possible_readers(repo, stage))
 
 
-_READERS: weakref.WeakKeyDictionary[GitOpsRepo, dict[tuple[str, str], list[Stage]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def possible_readers(repo: GitOpsRepo, stage: Stage) -> list[Stage]:
-    """The other stages that might read files under ``stage``'s directory: none, unless a
-    stage directory nests with it or a kustomization outside it points into it (then every
-    other stage is a candidate and its build says).  Saves building 400 stages to learn
-    that nobody else reads a stage's own patch."""
-    known = _READERS.setdefault(repo, {})
-    key = (stage.pipeline, stage.name)
-    if key not in known:
-        others = [s for p in repo.pipelines for s in p.stages if (s.pipeline, s.name) != key]
-        known[key] = others if _referenced_from_outside(repo, stage, others) else []
-    return known[key]
-
-
-def _referenced_from_outside(repo: GitOpsRepo, stage: Stage, others: Sequence[Stage]) -> bool:
-    if not stage.path:
-        return True
-    prefix = f"{stage.path}/"
-
-    def inside(path: str) -> bool:
-        return path == stage.path or path.startswith(prefix)
-
-    for other in others:
-        if inside(other.path) or not other.path or stage.path.startswith(f"{other.path}/"):
-            return True
-    for file in repo.source.files():
-        if posixpath.basename(file) not in KUSTOMIZATION_FILES or inside(file):
-            continue
-        # A (normalised) path from this file into the stage spells the relative path; an
-        # ancestor that lists the stage spells its own relative path the same way.
-        base = posixpath.dirname(file)
-        spelled = posixpath.relpath(stage.path, base or ".").encode()
-        try:
-            data = repo.source.read_bytes(file)
-            if spelled not in data:
-                continue
-            docs = parse_bytes(data, file, "kustomization")
-        except (OSError, PromoterError):
-            return True  # cannot tell: be careful
-        k = docs[0] if docs else None
-        if not isinstance(k, dict):
-            continue
-        for field in ("resources", "bases", "components"):
-            for entry in k.get(field) or []:
-                if isinstance(entry, str) and inside(
-                    posixpath.normpath(posixpath.join(base, entry))
-                ):
-                    return True
-    return False
-
-
 def _originals(repo: GitOpsRepo, stage: Stage) -> dict[str, Original]:
     out: dict[str, Original] = {}
     try:
@@ -395,7 +437,7 @@ def verify_native(
     target: Stage,
     before: StageStatus,
     edits: Sequence[FileEdit],
-    expected: _Expected,
+    expected: Expected,
     *,
     others: bool = True,
 ) -> None:
@@ -465,123 +507,3 @@ def _expected_images(app: App, planned: Any) -> dict[tuple[str, bool], str]:
 
 def _fmt(images: dict[tuple[str, bool], str]) -> str:
     return ", ".join(f"{name}={image}" for (name, _), image in sorted(images.items()))
-
-
-def verify_render(
-    repo: GitOpsRepo, target: Stage, edits: Sequence[FileEdit], expected: _Expected
-) -> str:
-    """Render the target before and after with kustomize; the only differences must be the
-    planned versions.  Returns the unified diff of the two renders."""
-    with (
-        tempdirs.temporary("promoter-verify-") as tmp,
-        ThreadPoolExecutor(1) as pool,
-    ):
-        before = pool.submit(_render_text, repo, target, None)  # both renders at once
-        copy = tmp / "repo"
-        _copy_files(repo, target, copy, edits)
-        try:
-            after_text = _render_text(repo, target, copy)
-            before_text = before.result()
-        except RenderError:
-            before_text = before.result()
-            shutil.rmtree(copy)
-            copy.mkdir()
-            _copy_neighbourhood(repo, target, copy)
-            _write_edits(copy, edits)
-            after_text = _render_text(repo, target, copy)
-    before_docs = [d for d in yaml.load_all(before_text, Loader=_FAST_LOADER) if d]
-    after_docs = [d for d in yaml.load_all(after_text, Loader=_FAST_LOADER) if d]
-    apps = repo.stage_status(target).apps
-    wanted = [_substitute(doc, expected, apps) for doc in before_docs]
-    if wanted != after_docs:
-        raise PromotionError(
-            f"verification failed: kustomize renders {target.name} differently than planned "
-            "after the edit; nothing written"
-        )
-    diff = difflib.unified_diff(
-        before_text.splitlines(keepends=True),
-        after_text.splitlines(keepends=True),
-        f"{target.path} (before)",
-        f"{target.path} (after)",
-    )
-    return "".join(diff)
-
-
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _render_text(repo: GitOpsRepo, stage: Stage, root: Path | None) -> str:
-    return repo.render_text(stage, root)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _copy_files(repo: GitOpsRepo, stage: Stage, copy: Path, edits: Sequence[FileEdit]) -> None:
-    from promoter.kustomize.references import stage_reads
-
-    # The files the native build read, and every file kustomize may read besides (generator
-    # sources, charts, ...): the render costs what it costs, not a copy of the repository.
-    _copy(repo, stage_reads(repo.source, repo.stage_files(stage), stage.path), copy)
-    (copy / stage.path).mkdir(parents=True, exist_ok=True)
-    _write_edits(copy, edits)
-
-
-def _copy_neighbourhood(repo: GitOpsRepo, stage: Stage, copy: Path) -> None:
-    """The stage's files, and every file directly in the directories they are in (kustomize
-    may read a file nothing names): regular files inside the repository only, read through
-    the repository's safe reader, links never followed out (issue 11), never a whole tree
-    below a directory (issue 10 §6)."""
-    from promoter.kustomize.references import stage_reads
-
-    files = stage_reads(repo.source, repo.stage_files(stage), stage.path)
-    folders = {posixpath.dirname(f) for f in files} | {stage.path}
-    for folder in folders:
-        files.update(f for f in repo.source.files(folder) if posixpath.dirname(f) == folder)
-    _copy(repo, files, copy)
-
-
-def _copy(repo: GitOpsRepo, files: Iterable[str], copy: Path) -> None:
-    for rel in sorted(set(files)):
-        try:
-            data = repo.source.read_bytes(rel)
-        except OSError:
-            continue  # not a regular file inside the repository: kustomize will say so
-        dest = copy / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-
-
-def _write_edits(copy: Path, edits: Sequence[FileEdit]) -> None:
-    for edit in edits:
-        dest = copy / edit.path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with dest.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(edit.after)
-
-
-def _substitute(doc: Any, expected: _Expected, apps: Sequence[App]) -> Any:
-    """A rendered object as it should look after the promotion."""
-    if not isinstance(doc, dict):
-        return doc
-    kind = doc.get("kind")
-    name = (doc.get("metadata") or {}).get("name")
-    app = next((a for a in apps if a.kind == kind and a.rendered_name == name), None)
-    if app is None or app.key not in expected:
-        return doc
-    planned = expected[app.key]
-    out = _plain(doc)
-    if isinstance(planned, str):
-        out["spec"]["chart"]["spec"]["version"] = planned
-        return out
-    for container, init in containers(out):
-        name = container.get("name")
-        new = planned.get((name, init)) if isinstance(name, str) else None
-        if new is not None:
-            container["image"] = str(new)
-    return out

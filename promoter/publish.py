@@ -8,7 +8,9 @@ number of times; running the same promotion again updates its open pull request.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -406,13 +408,42 @@ def changelog_planner(
 ) -> PlanMaker:
     """``maker``, its plan given a "What changed" section (``promoter.changelog``)."""
 
-    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+    def collect(plan: PromotionPlan) -> PromotionPlan:
         from promoter.changelog import plan_with_changelog
 
-        plan = maker(gitops, top)
         return plan_with_changelog(plan, insecure=options.insecure_registries, env=env)
 
+    def make(gitops: GitOpsRepo, top: Path) -> PromotionPlan:
+        from promoter.planner import drafts
+
+        # The registries are asked while kustomize verifies the plan (issue 15).
+        started: list[tuple[PromotionPlan, Future[PromotionPlan]]] = []
+        with drafts(lambda draft: started.append((draft, _in_background(collect, draft)))):
+            plan = maker(gitops, top)
+        for draft, future in reversed(started):
+            if (draft.root, draft.changes) == (plan.root, plan.changes):
+                return replace(plan, changelog=future.result().changelog)
+        return collect(plan)
+
     return make
+
+
+def _in_background(
+    work: Callable[[PromotionPlan], PromotionPlan], plan: PromotionPlan
+) -> Future[PromotionPlan]:
+    """``work(plan)`` on a daemon thread: a run that fails meanwhile does not wait for it."""
+    future: Future[PromotionPlan] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work(plan))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="promoter-changelog", daemon=True).start()
+    return future
 
 
 def _is_gitlab(pulls: ChangeRequests) -> bool:

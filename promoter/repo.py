@@ -255,11 +255,16 @@ class GitOpsRepo:
 
     def render_text(self, stage: Stage, root: Path | None = None) -> str:
         """The YAML ``kustomize build`` prints for a stage (Flux additions on top)."""
+        with self.start_render(stage, root) as job:
+            return job.result()
+
+    def start_render(self, stage: Stage, root: Path | None = None) -> _render.RenderJob:
+        """``render_text`` running in the background (a copy of the repository at ``root``)."""
         directory = (root or self.root) / stage.path
         spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
         # A copy (verification) is named by the stage's real directory, not the temp dir.
         label = None if root is None else str(self.root / stage.path)
-        return _render.render_stage(directory, spec, label, shown=stage.path)
+        return _render.RenderJob(directory, spec, label=label, shown=stage.path)
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""

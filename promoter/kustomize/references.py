@@ -87,6 +87,12 @@ def _load(source: FileSource, rel: str) -> Any:
         return None  # kustomize says what is wrong with it
 
 
+def named_paths(k: Any) -> list[str]:
+    """Every path the parsed kustomization ``k`` names, as written (relative to its
+    directory): resources, patches, generator sources, charts, ... (remote ones aside)."""
+    return list(_named(k))
+
+
 def _named(k: Any) -> Iterator[str]:
     """Every path a kustomization names (relative to its directory)."""
     if not isinstance(k, dict):
