@@ -41,11 +41,10 @@ def _image_pattern(name: str) -> re.Pattern[str]:
 def apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
     """Every ``images:`` entry in order, in one walk over each object."""
     edits = [_ImageEdit.of(entry) for entry in entries]
-    anything = _any_pattern(edits)
 
     def update(container: YMap) -> YMap | None:
         image = container.get("image")
-        if not isinstance(image, str) or (anything is not None and not anything.search(image)):
+        if not isinstance(image, str):
             return None
         changed = None
         for edit in edits:
@@ -106,17 +105,6 @@ class _ImageEdit:
         if self.prov is not None:
             out.prov["image"] = self.prov
         return out
-
-
-def _any_pattern(edits: list[_ImageEdit]) -> re.Pattern[str] | None:
-    """One expression that matches an image when any entry does (a quick refusal of the
-    images no entry touches), or None when the entries cannot be combined."""
-    if any(e.pattern is None or "\\" in e.name for e in edits):
-        return None  # text comparisons, or backreferences that a merge would renumber
-    try:
-        return re.compile("|".join(f"(?:{e.pattern.pattern})" for e in edits if e.pattern))
-    except re.error:
-        return None
 
 
 # Built-in kinds that hold no containers: the images transformer has nothing to do there.

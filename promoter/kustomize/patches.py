@@ -152,28 +152,10 @@ def _apply_smp(
         for position in chosen:
             acc.delete(position)
         return
-    retargeted = _retarget(patch)
     mech = patch.mech
     for position in chosen:
         resource = acc[position]
         rid = resource.id
-        merged = merge(
-            resource.doc, retargeted, kind=rid.kind, builtin=rid.group in BUILTIN_GROUPS, mech=mech
-        )
+        builtin = rid.group in BUILTIN_GROUPS
+        merged = merge(resource.doc, patch, kind=rid.kind, builtin=builtin, mech=mech, keep_id=True)
         acc.replace(position, resource.with_doc(merged))
-
-
-def _retarget(patch: YMap) -> YMap:
-    """A strategic merge patch applies to the object it selects whatever name the patch
-    carries: its id fields are not merged."""
-    meta = patch.get("metadata")
-    if not isinstance(meta, YMap):
-        return patch
-    new_meta = meta.evolve()
-    new_meta.pop("name", None)
-    new_meta.pop("namespace", None)
-    out = patch.evolve()
-    out["metadata"] = new_meta
-    out.pop("kind", None)
-    out.pop("apiVersion", None)
-    return out
