@@ -48,7 +48,8 @@ def apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
             return None
         changed = None
         for edit in edits:
-            if edit.matches(image):
+            pattern = edit.pattern
+            if pattern.search(image) if pattern is not None else edit.matches(image):
                 changed = edit.apply(changed if changed is not None else container, image)
                 image = changed["image"]
         return changed
@@ -181,10 +182,15 @@ def _walk_map(node: dict[Any, Any], update: Callable[[YMap], YMap | None]) -> An
 
 
 def _update_list(containers: list[Any], update: Callable[[YMap], YMap | None]) -> YSeq | None:
-    new_list = [update(c) if isinstance(c, YMap) else None for c in containers]
-    if all(item is None for item in new_list):
-        return None
-    return YSeq(n if n is not None else o for n, o in zip(new_list, containers, strict=True))
+    out = None
+    for index, container in enumerate(containers):
+        if isinstance(container, YMap):
+            new = update(container)
+            if new is not None:
+                if out is None:
+                    out = list(containers)
+                out[index] = new
+    return None if out is None else YSeq(out)
 
 
 def _walk_list(node: list[Any], update: Callable[[YMap], YMap | None]) -> YSeq | None:

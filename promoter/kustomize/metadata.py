@@ -8,7 +8,7 @@ from typing import Any
 
 from promoter._yaml import YMap
 from promoter.kustomize._layer import empty_map
-from promoter.kustomize.resource import CLUSTER_SCOPED, Resource
+from promoter.kustomize.resource import CLUSTER_SCOPED, ResId, Resource
 
 # Kinds whose name the prefix and suffix leave alone.
 _NOT_RENAMED = frozenset({"CustomResourceDefinition", "Namespace"})
@@ -57,7 +57,7 @@ class MetadataEdit:
         doc["metadata"] = meta
         if not located:  # the object's id is read again from what is left
             return resource.with_doc(doc)
-        return resource.with_doc(doc, rid._replace(namespace=namespace, name=name))
+        return resource.with_doc(doc, ResId(rid.group, rid.version, rid.kind, name, namespace))
 
 
 def labels_of(k: YMap) -> dict[str, Any]:

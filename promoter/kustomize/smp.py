@@ -157,10 +157,20 @@ def _merge_map(
 def _merge_list(
     dest: list[Any], patch: list[Any], mkey: str, kind: str, builtin: bool, mech: str, depth: int
 ) -> YSeq:
-    if any(isinstance(item, dict) and item.get(_DIRECTIVE) == "replace" for item in patch):
-        return YSeq(_stamp(i, mech) for i in patch if not (isinstance(i, dict) and _DIRECTIVE in i))
-    by_key = {item.get(mkey): item for item in dest if isinstance(item, dict)}
-    deleted = {item.get(mkey) for item in patch if is_delete(item)}
+    deleted: set[Any] = set()
+    for item in patch:
+        if isinstance(item, dict):
+            directive = item.get(_DIRECTIVE)
+            if directive == "replace":
+                return YSeq(
+                    _stamp(i, mech) for i in patch if not (isinstance(i, dict) and _DIRECTIVE in i)
+                )
+            if directive == "delete":
+                deleted.add(item.get(mkey))
+    by_key = {}
+    for item in dest:
+        if isinstance(item, dict):
+            by_key[item.get(mkey)] = item
     seen: set[Any] = set()
     merged: list[Any] = []
     for item in patch:
@@ -176,11 +186,12 @@ def _merge_list(
             merged.append(_merge_map(old, item, kind, builtin, mech, depth, _NO_KEYS))
         else:
             merged.append(_stamp(item, mech))
-    merged.extend(
-        item
-        for item in dest
-        if not (isinstance(item, dict) and (item.get(mkey) in seen or item.get(mkey) in deleted))
-    )
+    for item in dest:
+        if isinstance(item, dict):
+            key = item.get(mkey)
+            if key in seen or key in deleted:
+                continue
+        merged.append(item)
     return YSeq(merged)
 
 
