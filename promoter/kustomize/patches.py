@@ -13,7 +13,7 @@ from promoter.kustomize.jsonpatch import JsonPatchError, apply_ops
 from promoter.kustomize.resmap import ResMap
 from promoter.kustomize.resource import Selector, id_of
 from promoter.kustomize.scalars import json_restyle
-from promoter.kustomize.smp import BUILTIN_GROUPS, is_delete, merge
+from promoter.kustomize.smp import BUILTIN_GROUPS, is_delete, keeps_id, merge
 
 
 def apply_strategic_merges(files: Files, layer: Layer, acc: ResMap) -> None:
@@ -157,5 +157,7 @@ def _apply_smp(
         resource = acc[position]
         rid = resource.id
         builtin = rid.group in BUILTIN_GROUPS
-        merged = merge(resource.doc, patch, kind=rid.kind, builtin=builtin, mech=mech, keep_id=True)
-        acc.replace(position, resource.with_doc(merged))
+        doc = resource.doc
+        same_id = keeps_id(doc, patch)
+        merged = merge(doc, patch, kind=rid.kind, builtin=builtin, mech=mech, keep_id=True)
+        acc.replace(position, resource.with_doc(merged, rid if same_id else None))

@@ -77,17 +77,22 @@ def merge(
     ``metadata.namespace`` are not merged: a patch applies to the object it selects,
     whatever name it carries."""
     if keep_id:
-        meta = patch.get("metadata")
-        if isinstance(meta, YMap):
-            if (
-                _DIRECTIVE in patch
-                or _DIRECTIVE in meta
-                or not isinstance(dest.get("metadata"), YMap)
-            ):
-                patch = retarget(patch)
-            else:
-                return _merge_map(dest, patch, kind, builtin, mech, 0, _ID_FIELDS)
+        if keeps_id(dest, patch):
+            return _merge_map(dest, patch, kind, builtin, mech, 0, _ID_FIELDS)
+        patch = retarget(patch)
     return _merge_map(dest, patch, kind, builtin, mech, 0, _NO_KEYS)
+
+
+def keeps_id(dest: YMap, patch: YMap) -> bool:
+    """Whether merging ``patch`` with ``keep_id`` surely leaves the object's id as it is
+    (no ``$patch`` directive at the top or in ``metadata``, both sides with metadata)."""
+    meta = patch.get("metadata")
+    return (
+        isinstance(meta, YMap)
+        and _DIRECTIVE not in patch
+        and _DIRECTIVE not in meta
+        and isinstance(dest.get("metadata"), YMap)
+    )
 
 
 def retarget(patch: YMap) -> YMap:
