@@ -10,7 +10,7 @@ from promoter._yaml import Prov, YMap
 from promoter.images import ImageRef
 from promoter.kustomize import Resource
 from promoter.model import App, ContainerImage, SourceType, VersionSource
-from promoter.names import name_problem
+from promoter.names import control_problem, name_problem
 from promoter.problems import Problem
 from promoter.workloads import WORKLOAD_KINDS, containers
 
@@ -114,6 +114,9 @@ def invalid_name(resources: Iterable[Resource]) -> Problem | None:
     for resource in resources:
         if not is_app(resource):
             continue
+        ids = (resource.original, resource.id)
+        if control_problem("".join(t for rid in ids for t in rid[2:])) is None:
+            continue  # the common case: nothing to report, no origin to look up
         meta = resource.doc.get("metadata")
         origin = meta.origin("name") if isinstance(meta, YMap) else None
         file, line = (origin.file, origin.line) if origin is not None else (None, None)

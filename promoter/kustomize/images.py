@@ -40,50 +40,72 @@ def _image_pattern(name: str) -> re.Pattern[str]:
 
 def apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
     """Every ``images:`` entry in order, in one walk over each object."""
-    updaters = [_image_updater(entry) for entry in entries]
+    edits = [_ImageEdit.of(entry) for entry in entries]
 
     def update(container: YMap) -> YMap | None:
+        image = container.get("image")
+        if not isinstance(image, str):
+            return None
         changed = None
-        for updater in updaters:
-            new = updater(changed if changed is not None else container)
-            if new is not None:
-                changed = new
+        for edit in edits:
+            pattern = edit.pattern
+            if pattern.search(image) if pattern is not None else edit.matches(image):
+                changed = edit.apply(changed if changed is not None else container, image)
+                image = changed["image"]
         return changed
 
     return [_map_containers(r, update) for r in acc]
 
 
-def _image_updater(entry: YMap) -> Callable[[YMap], YMap | None]:
-    name = _string_field(entry, "name")
-    if not name:
-        raise KustomizeError(entry.file, "an images entry needs a name", map_line(entry))
-    new_name, new_tag = _string_field(entry, "newName"), _string_field(entry, "newTag")
-    digest = _string_field(entry, "digest")
-    if (new_tag and digest) or new_tag:
-        prov = entry.origin("newTag")
-    elif digest:
-        prov = entry.origin("digest")
-    else:
-        prov = None
-    if prov is not None:
-        prov = Prov(prov.file, prov.node, "images", prov.line_offset, prov.col_offset)
+class _ImageEdit:
+    """One ``images:`` entry: which images it matches and what it sets."""
 
-    def update(container: YMap) -> YMap | None:
-        image = container.get("image")
-        if not isinstance(image, str) or not image_matches(image, name):
-            return None
+    __slots__ = ("digest", "name", "new_name", "new_tag", "pattern", "prov")
+
+    def __init__(
+        self, name: str, new_name: str | None, new_tag: str | None, digest: str | None,
+        prov: Prov | None,
+    ) -> None:  # fmt: skip
+        self.name, self.new_name, self.new_tag, self.digest = name, new_name, new_tag, digest
+        self.prov = prov
+        try:
+            self.pattern: re.Pattern[str] | None = _image_pattern(name)
+        except re.error:
+            self.pattern = None
+
+    @classmethod
+    def of(cls, entry: YMap) -> _ImageEdit:
+        name = _string_field(entry, "name")
+        if not name:
+            raise KustomizeError(entry.file, "an images entry needs a name", map_line(entry))
+        new_name, new_tag = _string_field(entry, "newName"), _string_field(entry, "newTag")
+        digest = _string_field(entry, "digest")
+        if new_tag:
+            prov = entry.origin("newTag")
+        elif digest:
+            prov = entry.origin("digest")
+        else:
+            prov = None
+        if prov is not None:
+            prov = Prov(prov.file, prov.node, "images", prov.line_offset, prov.col_offset)
+        return cls(name, new_name, new_tag, digest, prov)
+
+    def matches(self, image: str) -> bool:
+        if self.pattern is None:
+            return ImageRef.parse(image).name == self.name
+        return self.pattern.search(image) is not None
+
+    def apply(self, container: YMap, image: str) -> YMap:
         ref = ImageRef.parse(image)
-        if new_name:
-            ref = ImageRef(new_name, ref.tag, ref.digest)
-        if new_tag or digest:
-            ref = ref.with_version(new_tag or None, digest or None)
+        if self.new_name:
+            ref = ImageRef(self.new_name, ref.tag, ref.digest)
+        if self.new_tag or self.digest:
+            ref = ref.with_version(self.new_tag or None, self.digest or None)
         out = container.evolve()
         out["image"] = str(ref)
-        if prov is not None:
-            out.prov["image"] = prov
+        if self.prov is not None:
+            out.prov["image"] = self.prov
         return out
-
-    return update
 
 
 # Built-in kinds that hold no containers: the images transformer has nothing to do there.
@@ -127,30 +149,64 @@ def _map_containers(resource: Resource, update: Callable[[YMap], YMap | None]) -
 def _walk_containers(node: Any, update: Callable[[YMap], YMap | None]) -> Any:
     """Rewrite every element of any ``containers``/``initContainers`` list; None if none."""
     if isinstance(node, dict):
-        changed: dict[Any, Any] = {}
-        for key, value in node.items():
-            if key in ("containers", "initContainers") and isinstance(value, list):
-                new_list = [update(c) if isinstance(c, YMap) else None for c in value]
-                if any(item is not None for item in new_list):
-                    seq = YSeq(
-                        n if n is not None else o for n, o in zip(new_list, value, strict=True)
-                    )
-                    changed[key] = seq
-            elif isinstance(value, (dict, list)):
-                sub = _walk_containers(value, update)
-                if sub is not None:
-                    changed[key] = sub
-        if not changed:
-            return None
-        out = node.evolve() if isinstance(node, YMap) else dict(node)
-        out.update(changed)
-        return out
+        return _walk_map(node, update)
     if isinstance(node, list):
-        subs = [_walk_containers(item, update) for item in node]
-        if all(s is None for s in subs):
-            return None
-        return YSeq(s if s is not None else o for s, o in zip(subs, node, strict=True))
+        return _walk_list(node, update)
     return None
+
+
+_CONTAINER_LISTS = frozenset({"containers", "initContainers"})
+
+
+def _walk_map(node: dict[Any, Any], update: Callable[[YMap], YMap | None]) -> Any:
+    changed: dict[Any, Any] | None = None
+    for key, value in node.items():
+        if isinstance(value, list):
+            if key in _CONTAINER_LISTS:
+                new = _update_list(value, update)
+            else:
+                new = _walk_list(value, update)
+        elif isinstance(value, dict):
+            new = _walk_map(value, update)
+        else:
+            continue
+        if new is not None:
+            if changed is None:
+                changed = {}
+            changed[key] = new
+    if changed is None:
+        return None
+    out = node.evolve() if isinstance(node, YMap) else dict(node)
+    out.update(changed)
+    return out
+
+
+def _update_list(containers: list[Any], update: Callable[[YMap], YMap | None]) -> YSeq | None:
+    out = None
+    for index, container in enumerate(containers):
+        if isinstance(container, YMap):
+            new = update(container)
+            if new is not None:
+                if out is None:
+                    out = list(containers)
+                out[index] = new
+    return None if out is None else YSeq(out)
+
+
+def _walk_list(node: list[Any], update: Callable[[YMap], YMap | None]) -> YSeq | None:
+    subs = None
+    for index, item in enumerate(node):
+        if isinstance(item, dict):
+            new = _walk_map(item, update)
+        elif isinstance(item, list):
+            new = _walk_list(item, update)
+        else:
+            continue
+        if new is not None:
+            if subs is None:
+                subs = list(node)
+            subs[index] = new
+    return None if subs is None else YSeq(subs)
 
 
 def _string_field(entry: YMap, key: str) -> str | None:

@@ -4,6 +4,7 @@ its indentation, a one-line (often quoted JSON) patch maps each character to its
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,9 +47,15 @@ def _node_for(owner: Any, raw: str) -> Any:
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a kustomization (split once for all its inline patches)."""
+    return tuple(text.splitlines())
+
+
 def _flow_columns(text: str, node: Any, raw: str) -> list[int] | None:
     """Column of each character of one-line scalar ``node``'s value ``raw`` in ``text``."""
-    lines = text.splitlines()
+    lines = _lines(text)
     if node.start_mark.line >= len(lines):
         return None
     line, start = lines[node.start_mark.line], node.start_mark.column
@@ -113,7 +120,7 @@ def _move_marks(node: Any, columns: list[int]) -> None:
 
 
 def _block_indent(text: str, line_index: int) -> int:
-    lines = text.splitlines()
+    lines = _lines(text)
     for candidate in lines[line_index:]:
         if candidate.strip():
             return len(candidate) - len(candidate.lstrip(" "))

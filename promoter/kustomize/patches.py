@@ -10,12 +10,13 @@ from promoter.errors import KustomizeError
 from promoter.kustomize._layer import Files, Layer, check_under, items
 from promoter.kustomize.inline import parse_inline
 from promoter.kustomize.jsonpatch import JsonPatchError, apply_ops
-from promoter.kustomize.resource import ResId, Resource, id_of, matches_selector
+from promoter.kustomize.resmap import ResMap
+from promoter.kustomize.resource import Selector, id_of
 from promoter.kustomize.scalars import json_restyle
-from promoter.kustomize.smp import BUILTIN_GROUPS, is_delete, merge
+from promoter.kustomize.smp import BUILTIN_GROUPS, is_delete, keeps_id, merge
 
 
-def apply_strategic_merges(files: Files, layer: Layer, acc: list[Resource]) -> list[Resource]:
+def apply_strategic_merges(files: Files, layer: Layer, acc: ResMap) -> None:
     """The layer's ``patchesStrategicMerge`` entries (file paths or inline patches)."""
     k = layer.k
     for raw, line in items(k, "patchesStrategicMerge"):
@@ -34,13 +35,12 @@ def apply_strategic_merges(files: Files, layer: Layer, acc: list[Resource]) -> l
         else:
             raise KustomizeError(layer.file, "patchesStrategicMerge entries are strings", line)
         for doc in docs:
-            acc = _apply_smp(acc, doc, None, where, line)
-    return acc
+            _apply_smp(acc, doc, None, where, line)
 
 
 def apply_patch(
-    files: Files, layer: Layer, spec: YMap, acc: list[Resource], *, json6902_only: bool
-) -> list[Resource]:
+    files: Files, layer: Layer, spec: YMap, acc: ResMap, *, json6902_only: bool
+) -> None:
     """One ``patches`` (or ``patchesJson6902``) entry: a strategic merge or JSON6902 patch,
     from ``path`` or inline ``patch``, on its ``target`` (or the object it names)."""
     line = spec.node.start_mark.line + 1 if spec.node is not None else 0
@@ -69,7 +69,8 @@ def apply_patch(
     if len(docs) == 1 and isinstance(docs[0], list):
         if target is None:
             raise KustomizeError(layer.file, "a JSON6902 patch needs a target", line)
-        return _apply_json6902(acc, docs[0], target, where)
+        _apply_json6902(acc, docs[0], Selector(target), where)
+        return
     if json6902_only:
         raise KustomizeError(layer.file, "patchesJson6902 entries must be JSON patches", line)
     if target is not None and len(docs) > 1:
@@ -84,26 +85,18 @@ def apply_patch(
                 where, "unable to parse SM or JSON patch: a strategic merge patch needs "
                 "kind and metadata.name", _doc_line(doc) or line,
             )  # fmt: skip
-        acc = _apply_smp(acc, doc, target, where, line)
-    return acc
+        _apply_smp(acc, doc, target, where, line)
 
 
-def _apply_json6902(
-    acc: list[Resource], ops: list[Any], target: dict[str, Any], where: str
-) -> list[Resource]:
-    out = []
-    for resource in acc:
-        if matches_selector(resource, target):
-            try:
-                doc = json_restyle(apply_ops(resource.doc, ops))
-                resource = resource.with_doc(doc)
-            except JsonPatchError as exc:
-                line = _first_line(ops)
-                raise KustomizeError(
-                    where, f"JSON6902 patch on {resource.id}: {exc}", line
-                ) from exc
-        out.append(resource)
-    return out
+def _apply_json6902(acc: ResMap, ops: list[Any], target: Selector, where: str) -> None:
+    for position in acc.selected(target):
+        resource = acc[position]
+        try:
+            doc = json_restyle(apply_ops(resource.doc, ops))
+        except JsonPatchError as exc:
+            line = _first_line(ops)
+            raise KustomizeError(where, f"JSON6902 patch on {resource.id}: {exc}", line) from exc
+        acc.replace(position, resource.with_doc(doc))
 
 
 def _empty_patch(data: bytes, entry: str) -> str:
@@ -140,51 +133,31 @@ def _first_line(ops: list[Any]) -> int | None:
 
 
 def _apply_smp(
-    acc: list[Resource], patch: Any, target: dict[str, Any] | None, where: str, line: int
-) -> list[Resource]:
+    acc: ResMap, patch: Any, target: dict[str, Any] | None, where: str, line: int
+) -> None:
     if not isinstance(patch, YMap):
         raise KustomizeError(where, "a strategic merge patch must be a mapping", line)
-    mech = patch.mech
     if target is not None:
-        chosen = [matches_selector(r, target) for r in acc]
+        chosen = acc.selected(Selector(target))
     else:
         wanted = id_of(patch)
-        wanted_key = wanted.key
-        chosen = [wanted_key in r.keys for r in acc]
-        count = sum(chosen)
-        if count != 1:
+        chosen = acc.with_key(wanted.key)
+        if len(chosen) != 1:
             patch_line = patch.node.start_mark.line + 1 + patch.line_offset if patch.node else line
-            problem = "no resource matches" if count == 0 else "several resources match"
+            problem = "no resource matches" if not chosen else "several resources match"
             raise KustomizeError(where, f"{problem} strategic merge patch {wanted}", patch_line)
-    out = []
-    for resource, hit in zip(acc, chosen, strict=True):
-        if not hit:
-            out.append(resource)
-            continue
-        if is_delete(patch):
-            continue
-        builtin = resource.id.group in BUILTIN_GROUPS
-        merged = merge(
-            resource.doc,
-            _retarget(patch, resource.id),
-            kind=resource.id.kind,
-            builtin=builtin,
-            mech=mech,
-        )
-        out.append(resource.with_doc(merged))
-    return out
-
-
-def _retarget(patch: YMap, rid: ResId) -> YMap:
-    """A targeted SMP applies to each selected object whatever name the patch carries."""
-    meta = patch.get("metadata")
-    if not isinstance(meta, YMap):
-        return patch
-    new_meta = meta.evolve()
-    new_meta.pop("name", None)
-    new_meta.pop("namespace", None)
-    out = patch.evolve()
-    out["metadata"] = new_meta
-    out.pop("kind", None)
-    out.pop("apiVersion", None)
-    return out
+    if not chosen:
+        return
+    if is_delete(patch):
+        for position in chosen:
+            acc.delete(position)
+        return
+    mech = patch.mech
+    for position in chosen:
+        resource = acc[position]
+        rid = resource.id
+        builtin = rid.group in BUILTIN_GROUPS
+        doc = resource.doc
+        same_id = keeps_id(doc, patch)
+        merged = merge(doc, patch, kind=rid.kind, builtin=builtin, mech=mech, keep_id=True)
+        acc.replace(position, resource.with_doc(merged, rid if same_id else None))

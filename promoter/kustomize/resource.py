@@ -113,49 +113,99 @@ class Resource:
         """``ResId.key`` of every id the object has had (kustomize's "any id" match)."""
         return frozenset(rid.key for rid in self.ids)
 
-    def with_doc(self, doc: YMap) -> Resource:
-        """The same object with a new document; a changed name or namespace is recorded."""
-        new_id = id_of(doc)
+    def with_doc(self, doc: YMap, new_id: ResId | None = None) -> Resource:
+        """The same object with a new document; a changed name or namespace is recorded.
+        ``new_id`` is the document's id when the caller knows it (it is not read again)."""
+        if new_id is None:
+            new_id = id_of(doc)
         ids = self.ids if new_id == self.ids[-1] else (*self.ids, new_id)
         return Resource(doc, ids)
 
 
 def matches_selector(resource: Resource, target: dict[str, Any]) -> bool:
     """kustomize's patch target selection: original or current name and namespace."""
-    current, original = resource.id, resource.original
-    for key, attr in (("group", "group"), ("version", "version"), ("kind", "kind")):
-        wanted = target.get(key)
-        if wanted not in (None, "") and not _regex_match(str(wanted), getattr(current, attr)):
+    return Selector(target).matches(resource)
+
+
+class Selector:
+    """A patch ``target`` read once: each field a matcher (kustomize reads them as regular
+    expressions that must match the whole value; a plain word is an equality test)."""
+
+    __slots__ = ("annotations", "group", "kind", "labels", "name", "namespace", "version")
+
+    def __init__(self, target: dict[str, Any]) -> None:
+        self.group = _matcher(target.get("group"))
+        self.version = _matcher(target.get("version"))
+        self.kind = _matcher(target.get("kind"))
+        self.name = _matcher(target.get("name"))
+        self.namespace = _matcher(target.get("namespace"))
+        self.labels = _selector_text(target.get("labelSelector"))
+        self.annotations = _selector_text(target.get("annotationSelector"))
+
+    @property
+    def literal_name(self) -> str | None:
+        """The name an object must have (originally or now), when it is a plain word."""
+        return self.name if isinstance(self.name, str) else None
+
+    def matches(self, resource: Resource) -> bool:
+        """Whether ``resource`` is one of the objects this target selects."""
+        current = resource.ids[-1]
+        if self.kind is not None and not _test(self.kind, current.kind):
             return False
-    name = target.get("name")
-    if name not in (None, "") and not (
-        _regex_match(str(name), original.name) or _regex_match(str(name), current.name)
-    ):
-        return False
-    namespace = target.get("namespace")
-    if namespace not in (None, "") and not (
-        _regex_match(str(namespace), original.namespace or "default")
-        or _regex_match(str(namespace), current.namespace or "default")
-    ):
-        return False
-    meta = resource.doc.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    for key, field in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
-        selector = target.get(key)
-        if selector not in (None, ""):
-            values = meta.get(field)
-            if not label_selector_matches(
-                str(selector), values if isinstance(values, dict) else {}
-            ):
-                return False
-    return True
+        if self.group is not None and not _test(self.group, current.group):
+            return False
+        if self.version is not None and not _test(self.version, current.version):
+            return False
+        original = resource.ids[0]
+        if self.name is not None and not (
+            _test(self.name, original.name) or _test(self.name, current.name)
+        ):
+            return False
+        if self.namespace is not None and not (
+            _test(self.namespace, original.namespace or "default")
+            or _test(self.namespace, current.namespace or "default")
+        ):
+            return False
+        if self.labels is None and self.annotations is None:
+            return True
+        meta = resource.doc.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        for selector, field in ((self.labels, "labels"), (self.annotations, "annotations")):
+            if selector is not None:
+                values = meta.get(field)
+                if not label_selector_matches(selector, values if isinstance(values, dict) else {}):
+                    return False
+        return True
 
 
-def _regex_match(pattern: str, value: str) -> bool:
+Matcher = str | re.Pattern[str]
+"""A plain word (an equality test) or a compiled regular expression (a full match)."""
+
+# Characters with a meaning in a regular expression: without them, a pattern matches
+# exactly the text it is.
+_REGEX_SYNTAX = re.compile(r"[\\.^$*+?{}\[\]|()]")
+
+
+def _matcher(wanted: Any) -> Matcher | None:
+    if wanted in (None, ""):
+        return None
+    pattern = str(wanted)
+    if _REGEX_SYNTAX.search(pattern) is None:
+        return pattern
     try:
-        return re.fullmatch(pattern, value) is not None
+        return re.compile(pattern)
     except re.error:
-        return pattern == value
+        return pattern  # not a valid expression: kustomize compares it as text
+
+
+def _test(matcher: Matcher, value: str) -> bool:
+    if isinstance(matcher, str):
+        return matcher == value
+    return matcher.fullmatch(value) is not None
+
+
+def _selector_text(selector: Any) -> str | None:
+    return None if selector in (None, "") else str(selector)
 
 
 _SET_EXPR = re.compile(r"^\s*([^\s!=,()]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")

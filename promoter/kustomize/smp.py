@@ -68,50 +68,114 @@ def is_delete(patch: Any) -> bool:
     return isinstance(patch, dict) and patch.get(_DIRECTIVE) == "delete"
 
 
-def merge(dest: YMap, patch: YMap, *, kind: str, builtin: bool, mech: str) -> YMap:
-    """Return ``dest`` with strategic merge ``patch`` applied; values remember ``mech``."""
-    return _merge_map(dest, patch, kind, builtin, mech, 0)
+def merge(
+    dest: YMap, patch: YMap, *, kind: str, builtin: bool, mech: str, keep_id: bool = False
+) -> YMap:
+    """Return ``dest`` with strategic merge ``patch`` applied; values remember ``mech``.
+
+    With ``keep_id`` the patch's ``kind``, ``apiVersion``, ``metadata.name`` and
+    ``metadata.namespace`` are not merged: a patch applies to the object it selects,
+    whatever name it carries."""
+    if keep_id:
+        if keeps_id(dest, patch):
+            return _merge_map(dest, patch, kind, builtin, mech, 0, _ID_FIELDS)
+        patch = retarget(patch)
+    return _merge_map(dest, patch, kind, builtin, mech, 0, _NO_KEYS)
 
 
-def _merge_map(dest: YMap, patch: YMap, kind: str, builtin: bool, mech: str, depth: int) -> YMap:
+def keeps_id(dest: YMap, patch: YMap) -> bool:
+    """Whether merging ``patch`` with ``keep_id`` surely leaves the object's id as it is
+    (no ``$patch`` directive at the top or in ``metadata``, both sides with metadata)."""
+    meta = patch.get("metadata")
+    return (
+        isinstance(meta, YMap)
+        and _DIRECTIVE not in patch
+        and _DIRECTIVE not in meta
+        and isinstance(dest.get("metadata"), YMap)
+    )
+
+
+def retarget(patch: YMap) -> YMap:
+    """``patch`` without the fields that name its object (what ``keep_id`` skips)."""
+    meta = patch.get("metadata")
+    if not isinstance(meta, YMap):
+        return patch
+    new_meta = meta.evolve()
+    new_meta.pop("name", None)
+    new_meta.pop("namespace", None)
+    out = patch.evolve()
+    out["metadata"] = new_meta
+    out.pop("kind", None)
+    out.pop("apiVersion", None)
+    return out
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+_ID_FIELDS = frozenset({"kind", "apiVersion"})
+_META_ID_FIELDS = frozenset({"name", "namespace"})
+
+
+def _merge_map(
+    dest: YMap,
+    patch: YMap,
+    kind: str,
+    builtin: bool,
+    mech: str,
+    depth: int,
+    skip: frozenset[str],
+) -> YMap:
     if patch.get(_DIRECTIVE) == "replace":
         replaced: YMap = _stamp(_without_directives(patch), mech)
         return replaced
     out = dest.evolve()
+    prov = out.prov
     # kustomize ignores $retainKeys (and other directives but $patch): so does this.
     for key, value in patch.items():
-        if not isinstance(key, str) or key.startswith("$"):
+        if not isinstance(key, str) or key[:1] == "$" or key in skip:
             continue
         if value is None:
             out.pop(key, None)
-            out.prov.pop(key, None)
+            prov.pop(key, None)
             continue
         current = out.get(key)
         if isinstance(value, YMap) and isinstance(current, YMap):
-            out[key] = _merge_map(current, value, kind, builtin, mech, depth + 1)
-            out.prov.pop(key, None)
-        elif isinstance(value, list) and isinstance(current, list):
+            inner = _META_ID_FIELDS if skip and key == "metadata" else _NO_KEYS
+            if not inner or any(k not in inner for k in value):  # else: nothing to merge
+                out[key] = _merge_map(current, value, kind, builtin, mech, depth + 1, inner)
+            prov.pop(key, None)
+            continue
+        if isinstance(value, list) and isinstance(current, list):
             mkey = merge_key(key, kind, builtin, depth)
             if mkey is None:
                 out[key] = _stamp(value, mech)
             else:
                 out[key] = _merge_list(current, value, mkey, kind, builtin, mech, depth + 1)
-        else:
-            prov = _origin(patch, key, mech)
-            if current is not None and not isinstance(current, (dict, list)):
-                prov = _keep_quoting(prov, out.origin(key))
-            out[key] = _stamp(value, mech)
-            out.prov[key] = prov
+            continue
+        origin = _origin(patch, key, mech)
+        if current is not None and not isinstance(current, (dict, list)):
+            origin = _keep_quoting(origin, out, key)
+        out[key] = _stamp(value, mech) if isinstance(value, (YMap, YSeq)) else value
+        prov[key] = origin
     return out
 
 
 def _merge_list(
     dest: list[Any], patch: list[Any], mkey: str, kind: str, builtin: bool, mech: str, depth: int
 ) -> YSeq:
-    if any(isinstance(item, dict) and item.get(_DIRECTIVE) == "replace" for item in patch):
-        return YSeq(_stamp(i, mech) for i in patch if not (isinstance(i, dict) and _DIRECTIVE in i))
-    by_key = {item.get(mkey): item for item in dest if isinstance(item, dict)}
-    deleted = {item.get(mkey) for item in patch if is_delete(item)}
+    deleted: set[Any] = set()
+    for item in patch:
+        if isinstance(item, dict):
+            directive = item.get(_DIRECTIVE)
+            if directive == "replace":
+                return YSeq(
+                    _stamp(i, mech) for i in patch if not (isinstance(i, dict) and _DIRECTIVE in i)
+                )
+            if directive == "delete":
+                deleted.add(item.get(mkey))
+    by_key = {}
+    for item in dest:
+        if isinstance(item, dict):
+            by_key[item.get(mkey)] = item
     seen: set[Any] = set()
     merged: list[Any] = []
     for item in patch:
@@ -124,34 +188,38 @@ def _merge_list(
         seen.add(key)
         old = by_key.get(key)
         if isinstance(old, YMap) and isinstance(item, YMap):
-            merged.append(_merge_map(old, item, kind, builtin, mech, depth))
+            merged.append(_merge_map(old, item, kind, builtin, mech, depth, _NO_KEYS))
         else:
             merged.append(_stamp(item, mech))
-    merged.extend(
-        item
-        for item in dest
-        if not (isinstance(item, dict) and (item.get(mkey) in seen or item.get(mkey) in deleted))
-    )
+    for item in dest:
+        if isinstance(item, dict):
+            key = item.get(mkey)
+            if key in seen or key in deleted:
+                continue
+        merged.append(item)
     return YSeq(merged)
 
 
 def _origin(patch: YMap, key: Any, mech: str) -> Prov:
-    found = patch.origin(key)
-    assert found is not None
+    found = patch.prov.get(key)
+    if found is None:
+        node = patch.nodes.get(key)
+        assert node is not None
+        return Prov(patch.file, node, mech, patch.line_offset, patch.col_offset)
+    if found.mech == mech:
+        return found
     return Prov(found.file, found.node, mech, found.line_offset, found.col_offset)
 
 
-def _keep_quoting(prov: Prov, dest: Prov | None) -> Prov:
+def _keep_quoting(prov: Prov, dest: YMap, key: Any) -> Prov:
     """kustomize gives a plain patch scalar the quoting of the scalar it replaces: a plain
     ``6.0`` merged over ``"1.10"`` stays the string ``6.0`` instead of becoming ``6``."""
     node = prov.node
-    if (
-        dest is None
-        or not isinstance(node, yaml.ScalarNode)
-        or node.style
-        or not isinstance(dest.node, yaml.ScalarNode)
-        or not dest.node.style
-    ):
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return prov
+    found = dest.prov.get(key)
+    dest_node = found.node if found is not None else dest.nodes.get(key)
+    if not isinstance(dest_node, yaml.ScalarNode) or not dest_node.style:
         return prov
     quoted = yaml.ScalarNode(
         "tag:yaml.org,2002:str", node.value, node.start_mark, node.end_mark, '"'

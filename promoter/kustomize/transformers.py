@@ -10,8 +10,9 @@ from typing import Any
 from promoter._yaml import YMap
 from promoter.kustomize._layer import Files, FluxLayer, Layer, items, maps, opt_str
 from promoter.kustomize.images import apply_images
-from promoter.kustomize.metadata import add_meta, labels_of, rename, set_namespace
+from promoter.kustomize.metadata import MetadataEdit, labels_of
 from promoter.kustomize.patches import apply_patch, apply_strategic_merges
+from promoter.kustomize.resmap import ResMap
 from promoter.kustomize.resource import Resource
 
 _IMAGE_FIELDS = re.compile(r"image|containers|chart|version", re.IGNORECASE)
@@ -22,33 +23,39 @@ def transform(
 ) -> list[Resource]:
     """``acc`` through every transformer of ``layer`` (and of ``flux``, when given)."""
     k = layer.k
-    acc = apply_strategic_merges(files, layer, acc)
+    working = ResMap(acc)
+    apply_strategic_merges(files, layer, working)
     patches: list[tuple[YMap, Layer]] = [(p, layer) for p in maps(k, "patches")]
     if flux is not None:
         text = files.read(flux.file).decode("utf-8-sig", errors="replace")
         flux_layer = Layer(layer.dir, flux.file, flux.spec, text)
         patches += [(p, flux_layer) for p in maps(flux.spec, "patches")]
     for spec, owner in patches:
-        acc = apply_patch(files, owner, spec, acc, json6902_only=False)
+        apply_patch(files, owner, spec, working, json6902_only=False)
+    acc = working.resources()
     namespace = opt_str(k, "namespace")
     if flux is not None and opt_str(flux.spec, "targetNamespace"):
         namespace = opt_str(flux.spec, "targetNamespace")
-    if namespace:
-        acc = [set_namespace(r, namespace) for r in acc]
-    prefix, suffix = opt_str(k, "namePrefix"), opt_str(k, "nameSuffix")
+    prefix, suffix = opt_str(k, "namePrefix") or "", opt_str(k, "nameSuffix") or ""
     if flux is not None:
-        prefix = (opt_str(flux.spec, "namePrefix") or "") + (prefix or "")
-        suffix = (suffix or "") + (opt_str(flux.spec, "nameSuffix") or "")
-    if prefix or suffix:
-        acc = [rename(r, prefix or "", suffix or "") for r in acc]
-    labels = labels_of(k)
-    if labels:
-        acc = [add_meta(r, "labels", labels) for r in acc]
+        prefix = (opt_str(flux.spec, "namePrefix") or "") + prefix
+        suffix = suffix + (opt_str(flux.spec, "nameSuffix") or "")
     annotations = k.get("commonAnnotations")
-    if isinstance(annotations, dict) and annotations:
-        acc = [add_meta(r, "annotations", dict(annotations)) for r in acc]
-    for spec in maps(k, "patchesJson6902"):
-        acc = apply_patch(files, layer, spec, acc, json6902_only=True)
+    edit = MetadataEdit(
+        namespace,
+        prefix,
+        suffix,
+        labels_of(k),
+        dict(annotations) if isinstance(annotations, dict) else None,
+    )
+    if edit:
+        acc = [edit.apply(r) for r in acc]
+    json_patches = maps(k, "patchesJson6902")
+    if json_patches:
+        working = ResMap(acc)
+        for spec in json_patches:
+            apply_patch(files, layer, spec, working, json6902_only=True)
+        acc = working.resources()
     images = maps(k, "images")
     if flux is not None:
         images += maps(flux.spec, "images")
