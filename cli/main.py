@@ -13,6 +13,7 @@ from cli import rollback as _rollback
 from cli import status as _status
 from cli import wait as _wait
 from cli.errors import run
+from cli.richhelp import HelpCommand
 from cli.usage import UsageCommand, UsageGroup
 
 app = typer.Typer(
@@ -24,14 +25,14 @@ app = typer.Typer(
     cls=UsageGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("status")(_status.status)
-app.command("promote")(_promote.promote)
-app.command("check")(_check.check)
-app.command("diff")(_diff.diff)
-app.command("history")(_history.history)
-app.command("rollback")(_rollback.rollback)
-app.command("wait")(_wait.wait)
-app.command("report")(_report.report)
+app.command("status", cls=HelpCommand)(_status.status)
+app.command("promote", cls=HelpCommand)(_promote.promote)
+app.command("check", cls=HelpCommand)(_check.check)
+app.command("diff", cls=HelpCommand)(_diff.diff)
+app.command("history", cls=HelpCommand)(_history.history)
+app.command("rollback", cls=HelpCommand)(_rollback.rollback)
+app.command("wait", cls=HelpCommand)(_wait.wait)
+app.command("report", cls=HelpCommand)(_report.report)
 
 
 @app.callback()
