@@ -23,6 +23,11 @@ kustomize, that the native reader could not fully follow, or that failed are nev
 stored (they depend on tools on PATH or on files that may not exist); neither are stages
 of a directory without a kustomization file (Flux generates one from a listing).
 
+Each entry also holds the stage's part of ``status -o json`` (compact): when the discovery
+and every stage asked for are unchanged, ``cached_json`` joins those parts into the
+document without building a model object (a warm run of ``-o json`` in well under a second
+on hundreds of stages, issue 15).  The checks are the same as ``cached_status``'s.
+
 A file written less than two seconds before a run started is "racy" (its next change may
 keep the same mtime): it is recorded as changed, so the next run reads it again, as git
 does with racily clean index entries.  The file is versioned, written atomically (a
@@ -36,6 +41,7 @@ import contextlib
 import gc
 import hashlib
 import io
+import json
 import os
 import pickle
 import posixpath
@@ -49,14 +55,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promoter.model import Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
 from promoter.safefs import max_file_bytes
 from promoter.tree import skipped
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: a warm ``-o json`` run builds no model object
+    from promoter.model import Pipeline, RepoStatus, Stage, StageStatus
     from promoter.repo import GitOpsRepo
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"kustomize-promoter status cache\n"
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 """A larger cache file is neither read nor written."""
@@ -65,6 +71,9 @@ RACY_NS = 2_000_000_000
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 Fingerprint = tuple[Any, ...] | None
+Outline = tuple[str, bool, tuple[str, ...], str, str]
+"""A pipeline as ``cached_json`` joins it: its name, whether its declaration is broken, its
+stages (``repr``), and its JSON before and after the stages' parts."""
 _RACY: Fingerprint = ("racy",)
 
 
@@ -280,6 +289,10 @@ class _State:
     """``repr(stage)`` -> its dependencies (indices into ``paths``)."""
     statuses: bytes
     """The pickled ``repr(stage)`` -> ``StageStatus`` of every entry (one load)."""
+    fragments: dict[str, str]
+    """``repr(stage)`` -> the stage's compact JSON (``stage_dict``) of every entry."""
+    outline: tuple[Outline, ...]
+    """The discovered pipelines (valid with the discovery) as ``cached_json`` joins them."""
     _loaded: dict[str, StageStatus] | None = None
 
     def status(self, name: str) -> StageStatus:
@@ -310,6 +323,8 @@ def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
             discovery=raw["discovery"],
             stages=raw["stages"],
             statuses=raw["statuses"],
+            fragments=raw["fragments"],
+            outline=raw["outline"],
         )
     except Exception:  # any damage: the cache is simply not used
         return None
@@ -327,6 +342,8 @@ def _write(path: Path, state: _State) -> bool:
         "discovery": state.discovery,
         "stages": state.stages,
         "statuses": state.statuses,
+        "fragments": state.fragments,
+        "outline": state.outline,
     }
     data = MAGIC + pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
     try:
@@ -396,10 +413,20 @@ def cached_status(
         return result
 
 
+def _stale(old: _State, disk: _Disk) -> set[int]:
+    """Every recorded path is checked once; a stage is valid when none of its is stale."""
+    return {
+        index
+        for index, (rel, kind, fp) in enumerate(old.paths)
+        if fp == _RACY or fp != disk.fp(rel, kind)
+    }
+
+
 def _cached_status(
     path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool
 ) -> RepoStatus:
     from promoter.errors import RepoError
+    from promoter.model import PipelineStatus, RepoStatus
 
     started = time.time_ns()
     given = Path(path)
@@ -413,14 +440,7 @@ def _cached_status(
     with paused_gc():
         old = _read(file, key, str(root)) if use_old else None
         stats.loaded = old is not None
-        # Every recorded path is checked once; a stage is valid when none of its is stale.
-        stale: set[int] = set()
-        if old is not None:
-            stale = {
-                index
-                for index, (rel, kind, fp) in enumerate(old.paths)
-                if fp == _RACY or fp != disk.fp(rel, kind)
-            }
+        stale = _stale(old, disk) if old is not None else set()
         reader = _Reader(root, disk)
         if old is not None and old.discovery[0] and stale.isdisjoint(old.discovery_deps):
             reader.reuse_discovery(old)
@@ -526,21 +546,29 @@ def _next_state(
 ) -> _State:
     """The file to write: valid old entries, new ones, and old entries of stages that were
     not asked for this time (checked when next used); stages that no longer exist go."""
+    from promoter.serialize import stage_dict
+
     table = _Table()
     discovery_deps = tuple(table.add(*dep) for dep in reader.deps)
     entries: dict[str, tuple[int, ...]] = {}
     statuses: dict[str, StageStatus] = {}
+    fragments: dict[str, str] = {}
     current = {repr(s) for p in reader.pipelines for s in p.stages}
     if old is not None:
         for name, deps in old.stages.items():
             if name in current and name not in new and stale.isdisjoint(deps):
                 entries[name] = tuple(table.add(*old.paths[i]) for i in deps)
                 statuses[name] = old.status(name)
+                fragments[name] = old.fragments[name]
     for name, (paths, status) in new.items():
         entries[name] = tuple(table.add(r, k, disk.fp(r, k)) for r, k in paths)
         statuses[name] = status
+        fragments[name] = json.dumps(stage_dict(status))
     blob = pickle.dumps(statuses, pickle.HIGHEST_PROTOCOL)
-    return _State(key, str(root), table.paths, discovery_deps, reader.blob, entries, blob)
+    outline = tuple(_outline(p) for p in reader.pipelines)
+    return _State(
+        key, str(root), table.paths, discovery_deps, reader.blob, entries, blob, fragments, outline
+    )
 
 
 def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
@@ -567,3 +595,53 @@ def _storable(status: StageStatus, files: frozenset[str] | None) -> list[tuple[s
     if files is None or status.problem is not None or status.unsupported or status.rendered:
         return None
     return _stage_deps(status.stage, files)
+
+
+def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> str | None:
+    """``status -o json``'s compact document (``to_json(status_dict(...), indent=None)``),
+    joined from the cache's parts when the discovery and every stage of the chosen pipelines
+    are unchanged (as ``cached_status`` checks them) and no pipeline declaration is broken;
+    None otherwise (then ask ``cached_status``).  Reads nothing but the cache file and the
+    ``stat`` of what it recorded, builds no model object, and writes nothing."""
+    started = time.time_ns()
+    root = Path(path).resolve()
+    with paused_gc():
+        old = _read(cache_path(root), _program_key(), str(root))
+        if old is None or not old.discovery[0]:
+            return None
+        stale = _stale(old, _Disk(root, started))
+        if not stale.isdisjoint(old.discovery_deps):
+            return None
+        by_name = {o[0]: o for o in old.outline}
+        if not all(name in by_name for name in pipelines):
+            return None  # cached_status says which is unknown
+        chosen = [by_name[n] for n in dict.fromkeys(pipelines)] if pipelines else old.outline
+        parts: list[str] = []
+        for _, broken, stages, head, tail in chosen:
+            if broken:
+                return None
+            for name in stages:
+                deps = old.stages.get(name)
+                if deps is None or name not in old.fragments or not stale.isdisjoint(deps):
+                    return None
+            parts.append(head + ", ".join(old.fragments[n] for n in stages) + tail)
+    return '{"pipelines": [' + ", ".join(parts) + "]}\n"
+
+
+def _outline(pipeline: Pipeline) -> Outline:
+    """``json.dumps(pipeline_dict(...))`` split where the stages' parts go."""
+    from promoter.model import PipelineStatus
+    from promoter.serialize import pipeline_dict
+
+    text = json.dumps(pipeline_dict(PipelineStatus(pipeline, ())))
+    # The first '"stages": []' is the key: in a JSON string every '"' is escaped, so no
+    # value before it (the name, declared_in) can hold that text.
+    hole = '"stages": []'
+    at = text.index(hole)
+    return (
+        pipeline.name,
+        bool(pipeline.problems),
+        tuple(repr(s) for s in pipeline.stages),
+        text[:at] + '"stages": [',
+        "]" + text[at + len(hole) :],
+    )
