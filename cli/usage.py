@@ -129,7 +129,9 @@ def tidy(command: Command, help_names: Sequence[str] | None = None) -> None:
                 param.type = _Unlabelled()
         elif isinstance(param, TyperOption) and param.metavar is None:
             param.metavar = _option_metavar(param)
-    for sub in getattr(command, "commands", {}).values():
+    subs: Any = getattr(command, "commands", {})
+    # Commands built on first use (cli.subcommands) are tidied as they are built.
+    for sub in subs.built() if hasattr(subs, "built") else subs.values():
         if isinstance(sub, (TyperCommand, TyperGroup)):
             tidy(sub, names)
 

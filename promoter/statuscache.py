@@ -147,6 +147,17 @@ class _Disk:
         self._memo[key] = found
         return found
 
+    def stale(self, paths: Sequence[tuple[str, str, Fingerprint]]) -> set[int]:
+        """The indices of the recorded ``paths`` that are racy or changed (each path is
+        taken once, as ``fp`` does; one loop: a warm run checks thousands)."""
+        take, memo, prefix, root = self._take, self._memo, self.prefix, self.root
+        found: set[int] = set()
+        for index, (rel, kind, fp) in enumerate(paths):
+            now = memo[rel, kind] = take(prefix + rel if rel else root, kind)
+            if fp == _RACY or fp != now:
+                found.add(index)
+        return found
+
     def _take(self, path: str, kind: str) -> Fingerprint:
         try:
             info = os.lstat(path)
@@ -415,11 +426,7 @@ def cached_status(
 
 def _stale(old: _State, disk: _Disk) -> set[int]:
     """Every recorded path is checked once; a stage is valid when none of its is stale."""
-    return {
-        index
-        for index, (rel, kind, fp) in enumerate(old.paths)
-        if fp == _RACY or fp != disk.fp(rel, kind)
-    }
+    return disk.stale(old.paths)
 
 
 def _cached_status(
