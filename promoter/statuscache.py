@@ -41,13 +41,11 @@ import contextlib
 import gc
 import hashlib
 import io
-import json
 import os
 import pickle
 import posixpath
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -268,9 +266,11 @@ class _Damaged(Exception):
     """A part of the cache file cannot be read back."""
 
 
-def _loads(data: bytes) -> Any:
+def _loads(data: bytes, start: int = 0) -> Any:
     try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
+        source = io.BytesIO(data)
+        source.seek(start)
+        return _SafeUnpickler(source).load()
     except Exception as exc:  # any damage: the cache is simply not used
         raise _Damaged(str(exc)) from exc
 
@@ -325,7 +325,7 @@ def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
     if not data.startswith(MAGIC):
         return None
     try:
-        raw = _loads(data[len(MAGIC) :])
+        raw = _loads(data, len(MAGIC))
         state = _State(
             key=raw["key"],
             root=raw["root"],
@@ -362,6 +362,8 @@ def _write(path: Path, state: _State) -> bool:
             path.unlink(missing_ok=True)
             return False
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        import tempfile  # only a run that read something writes
+
         fd, tmp = tempfile.mkstemp(prefix=".status-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -553,6 +555,8 @@ def _next_state(
 ) -> _State:
     """The file to write: valid old entries, new ones, and old entries of stages that were
     not asked for this time (checked when next used); stages that no longer exist go."""
+    import json
+
     from promoter.serialize import stage_dict
 
     table = _Table()
@@ -637,6 +641,8 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> str | None:
 
 def _outline(pipeline: Pipeline) -> Outline:
     """``json.dumps(pipeline_dict(...))`` split where the stages' parts go."""
+    import json
+
     from promoter.model import PipelineStatus
     from promoter.serialize import pipeline_dict
 
