@@ -140,11 +140,16 @@ def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
         return False
     from promoter.statuscache import cached_json
 
-    text = cached_json(root, pipelines)
-    if text is None:
+    data = cached_json(root, pipelines)
+    if data is None:
         return False
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream (tests)
+        sys.stdout.write(data.decode())
+    else:
+        sys.stdout.flush()
+        binary.write(data)
+        binary.flush()
     return True
 
 

@@ -70,7 +70,7 @@ RACY_NS = 2_000_000_000
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 Fingerprint = tuple[Any, ...] | None
-Outline = tuple[str, bool, tuple[str, ...], str, str]
+Outline = tuple[str, bool, tuple[str, ...], bytes, bytes]
 """A pipeline as ``cached_json`` joins it: its name, whether its declaration is broken, its
 stages (``repr``), and its JSON before and after the stages' parts."""
 _RACY: Fingerprint = ("racy",)
@@ -267,11 +267,9 @@ class _Damaged(Exception):
     """A part of the cache file cannot be read back."""
 
 
-def _loads(data: bytes, start: int = 0) -> Any:
+def _loads(data: bytes) -> Any:
     try:
-        source = io.BytesIO(data)
-        source.seek(start)
-        return _SafeUnpickler(source).load()
+        return _SafeUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # any damage: the cache is simply not used
         raise _Damaged(str(exc)) from exc
 
@@ -301,8 +299,8 @@ class _State:
     """``repr(stage)`` -> its dependencies (indices into ``paths``)."""
     statuses: bytes
     """The pickled ``repr(stage)`` -> ``StageStatus`` of every entry (one load)."""
-    fragments: dict[str, str]
-    """``repr(stage)`` -> the stage's compact JSON (``stage_dict``) of every entry."""
+    fragments: dict[str, bytes]
+    """``repr(stage)`` -> the stage's compact JSON (``stage_dict``, ASCII) of every entry."""
     outline: tuple[Outline, ...]
     """The discovered pipelines (valid with the discovery) as ``cached_json`` joins them."""
     _loaded: dict[str, StageStatus] | None = None
@@ -320,13 +318,9 @@ def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
                 return None
-            data = handle.read()
-    except OSError:
-        return None
-    if not data.startswith(MAGIC):
-        return None
-    try:
-        raw = _loads(data, len(MAGIC))
+            if handle.read(len(MAGIC)) != MAGIC:
+                return None
+            raw = _SafeUnpickler(handle).load()  # read as it is unpickled: no second copy
         state = _State(
             key=raw["key"],
             root=raw["root"],
@@ -338,7 +332,7 @@ def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
             fragments=raw["fragments"],
             outline=raw["outline"],
         )
-    except Exception:  # any damage: the cache is simply not used
+    except Exception:  # any damage, or the file cannot be read: the cache is not used
         return None
     if state.key != key or state.root != root:
         return None
@@ -564,7 +558,7 @@ def _next_state(
     discovery_deps = tuple(table.add(*dep) for dep in reader.deps)
     entries: dict[str, tuple[int, ...]] = {}
     statuses: dict[str, StageStatus] = {}
-    fragments: dict[str, str] = {}
+    fragments: dict[str, bytes] = {}
     current = {repr(s) for p in reader.pipelines for s in p.stages}
     if old is not None:
         for name, deps in old.stages.items():
@@ -575,7 +569,7 @@ def _next_state(
     for name, (paths, status) in new.items():
         entries[name] = tuple(table.add(r, k, disk.fp(r, k)) for r, k in paths)
         statuses[name] = status
-        fragments[name] = json.dumps(stage_dict(status))
+        fragments[name] = json.dumps(stage_dict(status)).encode()
     blob = pickle.dumps(statuses, pickle.HIGHEST_PROTOCOL)
     outline = tuple(_outline(p) for p in reader.pipelines)
     return _State(
@@ -609,12 +603,13 @@ def _storable(status: StageStatus, files: frozenset[str] | None) -> list[tuple[s
     return _stage_deps(status.stage, files)
 
 
-def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> str | None:
+def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> bytes | None:
     """``status -o json``'s compact document (``to_json(status_dict(...), indent=None)``),
     joined from the cache's parts when the discovery and every stage of the chosen pipelines
     are unchanged (as ``cached_status`` checks them) and no pipeline declaration is broken;
     None otherwise (then ask ``cached_status``).  Reads nothing but the cache file and the
-    ``stat`` of what it recorded, builds no model object, and writes nothing."""
+    ``stat`` of what it recorded, builds no model object, and writes nothing.  The document
+    is ASCII (``json.dumps`` escapes the rest), as bytes: it goes to stdout as they are."""
     started = time.time_ns()
     root = Path(path).resolve()
     with paused_gc():
@@ -628,7 +623,7 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> str | None:
         if not all(name in by_name for name in pipelines):
             return None  # cached_status says which is unknown
         chosen = [by_name[n] for n in dict.fromkeys(pipelines)] if pipelines else old.outline
-        parts: list[str] = []
+        parts: list[bytes] = []
         for _, broken, stages, head, tail in chosen:
             if broken:
                 return None
@@ -636,8 +631,8 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> str | None:
                 deps = old.stages.get(name)
                 if deps is None or name not in old.fragments or not stale.isdisjoint(deps):
                     return None
-            parts.append(head + ", ".join(old.fragments[n] for n in stages) + tail)
-    return '{"pipelines": [' + ", ".join(parts) + "]}\n"
+            parts.append(head + b", ".join(old.fragments[n] for n in stages) + tail)
+    return b'{"pipelines": [' + b", ".join(parts) + b"]}\n"
 
 
 def _outline(pipeline: Pipeline) -> Outline:
@@ -656,6 +651,6 @@ def _outline(pipeline: Pipeline) -> Outline:
         pipeline.name,
         bool(pipeline.problems),
         tuple(repr(s) for s in pipeline.stages),
-        text[:at] + '"stages": [',
-        "]" + text[at + len(hole) :],
+        (text[:at] + '"stages": [').encode(),
+        ("]" + text[at + len(hole) :]).encode(),
     )
