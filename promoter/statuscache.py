@@ -146,13 +146,17 @@ class _Disk:
         self._memo[key] = found
         return found
 
-    def stale(self, paths: Sequence[tuple[str, str, Fingerprint]]) -> set[int]:
-        """The indices of the recorded ``paths`` that are racy or changed (each path is
-        taken once, as ``fp`` does; one loop: a warm run checks thousands)."""
+    def stale(
+        self, paths: Sequence[tuple[str, str, Fingerprint]], *, remember: bool = True
+    ) -> set[int]:
+        """The indices of the recorded ``paths`` that are racy or changed (one loop: a warm
+        run checks thousands); ``remember``: keep what was taken for ``fp``."""
         take, memo, prefix, root = self._take, self._memo, self.prefix, self.root
         found: set[int] = set()
         for index, (rel, kind, fp) in enumerate(paths):
-            now = memo[rel, kind] = take(prefix + rel if rel else root, kind)
+            now = take(prefix + rel if rel else root, kind)
+            if remember:
+                memo[rel, kind] = now
             if fp == _RACY or fp != now:
                 found.add(index)
         return found
@@ -616,7 +620,7 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> bytes | None
         old = _read(cache_path(root), _program_key(), str(root))
         if old is None or not old.discovery[0]:
             return None
-        stale = _stale(old, _Disk(root, started))
+        stale = _Disk(root, started).stale(old.paths, remember=False)
         if not stale.isdisjoint(old.discovery_deps):
             return None
         by_name = {o[0]: o for o in old.outline}
