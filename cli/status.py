@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -85,6 +87,10 @@ def status(
     """Show every app's version in every stage of every pipeline."""
     if not cluster and (context is not None or fail_on is not None):
         raise typer.BadParameter("--context and --fail-on need --cluster")
+    if output is Output.json and not (cluster or render or registry or no_cache):
+        with handled():
+            if _print_cached_json(repo_root(repo), pipelines or ()):
+                return
     from cli.clusterstatus import parse_fail_on, unreachable_lines
 
     failing = parse_fail_on(fail_on)
@@ -125,6 +131,26 @@ def status(
     blocked = report is not None and bool(failing & report.states)
     if problems or unreadable or blocked or not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
+    """Print the compact JSON straight from the cache when nothing it depends on changed
+    (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
+    if sys.stdout.isatty():  # indented for people: built from the model
+        return False
+    from promoter.statuscache import cached_json
+
+    data = cached_json(root, pipelines)
+    if data is None:
+        return False
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream (tests)
+        sys.stdout.write(data.decode())
+    else:
+        sys.stdout.flush()
+        binary.write(data)
+        binary.flush()
+    return True
 
 
 def _print(

@@ -10,12 +10,16 @@ from enum import Enum
 from typing import Any, cast
 
 import typer
+from typer._click.types import StringParamType
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from cli.errors import EXIT_USAGE, fail
+from cli.richhelp import LightHelp
 
-# Only Typer's public names: since 0.26 Typer carries its own click, whose exceptions derive
-# from typer.TyperException (usage errors: exit code 2, typer.BadParameter among them).
+# Since 0.26 Typer carries its own click, whose exceptions derive from typer.TyperException
+# (usage errors: exit code 2, typer.BadParameter among them).  The help tidying below relies on
+# how Typer 0.26-0.28 renders help (pinned in pyproject.toml: 0.29 coerces values through
+# pydantic, whose import costs every command a few hundred ms, issue 15).
 Command = TyperCommand | TyperGroup
 
 DISTRIBUTION = "kustomize-promoter"
@@ -68,19 +72,24 @@ def _version_option() -> TyperOption:
 
 class _PlainArgument(TyperArgument):
     """An argument named in the usage line as ``APP`` (required) or ``[APP]`` (optional),
-    without Typer's braces."""
+    without Typer's braces, and in the help without a ``<str>`` type label."""
 
-    def _usage_display_name(self) -> str:
-        name = self.display_name_raw
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        """``APP``, ``APP...`` (several), ``[APP]`` in the usage line when optional."""
+        name = self.metavar or (self.name or "").upper()
         if self.nargs != 1 and " " not in name:
             name = f"{name}..."
-        if not self.required and not name.startswith("["):
+        if usage and not self.required and not name.startswith("["):
             name = f"[{name}]"
         return name
 
-    def display_type_rich(self, ctx: Any) -> str | None:
-        """No ``<str>`` type label: the name says what to give."""
-        return None
+
+class _Unlabelled(StringParamType):
+    """A string whose help shows no ``<str>`` label: the argument's name says what to give."""
+
+    def get_metavar(self, param: Any, ctx: Any) -> str:
+        """Nothing: Typer's help labels a type only when this is ``None``."""
+        return ""
 
 
 _METAVARS = {
@@ -116,9 +125,13 @@ def tidy(command: Command, help_names: Sequence[str] | None = None) -> None:
             if param.metavar is None:
                 param.metavar = (param.name or "").upper()
             param.__class__ = _PlainArgument
+            if type(param.type) is StringParamType:
+                param.type = _Unlabelled()
         elif isinstance(param, TyperOption) and param.metavar is None:
             param.metavar = _option_metavar(param)
-    for sub in getattr(command, "commands", {}).values():
+    subs: Any = getattr(command, "commands", {})
+    # Commands built on first use (cli.subcommands) are tidied as they are built.
+    for sub in subs.built() if hasattr(subs, "built") else subs.values():
         if isinstance(sub, (TyperCommand, TyperGroup)):
             tidy(sub, names)
 
@@ -126,7 +139,7 @@ def tidy(command: Command, help_names: Sequence[str] | None = None) -> None:
 def _option_metavar(option: TyperOption) -> str:
     if option.is_flag or option.count:
         return ""
-    choices = getattr(getattr(option, "type_descriptor", None), "choices", None)
+    choices = getattr(option.type, "choices", None)
     if choices:
         return "|".join(str(c.value) if isinstance(c, Enum) else str(c) for c in choices)
     if option.name in _METAVARS:
@@ -198,9 +211,9 @@ class _Conventions:
         return _main(cast(Command, self), base, args, prog_name, extra)
 
 
-class UsageGroup(_Conventions, TyperGroup):
+class UsageGroup(_Conventions, LightHelp, TyperGroup):
     """The ``pipelines`` group with the shared conventions (see the module)."""
 
 
-class UsageCommand(_Conventions, TyperCommand):
+class UsageCommand(_Conventions, LightHelp, TyperCommand):
     """The ``promote`` command with the shared conventions (see the module)."""

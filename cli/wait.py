@@ -129,7 +129,5 @@ def wait_after_promote(
         root, published, pulls, remote=remote, timeout=timeout, progress=progress_printer()
     )
     if done is None:
-        raise promoter.PromoterError(
-            f"pull request #{number} was not merged within {timeout:g}s"
-        )
+        raise promoter.PromoterError(f"pull request #{number} was not merged within {timeout:g}s")
     return done

@@ -7,6 +7,7 @@ import os
 import pickle
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,14 @@ from promoter import GitOpsRepo
 from promoter.planner import plan_promotion
 from promoter.repo import status
 from promoter.serialize import status_dict, to_json
-from promoter.statuscache import MAGIC, CacheStats, cache_path, cached_discovery, cached_status
+from promoter.statuscache import (
+    MAGIC,
+    CacheStats,
+    cache_path,
+    cached_discovery,
+    cached_json,
+    cached_status,
+)
 from tests.builders.repos import example_repo, flux_sync, git_init, write
 from tests.test_kustomize import (
     app_names,
@@ -47,6 +55,17 @@ def age(root: Path) -> None:
 def cold_json(root: Path) -> str:
     """The status as JSON, read without the cache."""
     return to_json(status_dict(status(root)))
+
+
+def cold_compact(root: Path, pipelines: tuple[str, ...] = ()) -> str:
+    """The status as compact JSON (``status -o json`` into a pipe), read without the cache."""
+    return to_json(status_dict(status(root, pipelines)), indent=None)
+
+
+def joined(root: Path, pipelines: tuple[str, ...] = ()) -> str | None:
+    """``cached_json`` as text."""
+    data = cached_json(root, pipelines)
+    return None if data is None else data.decode("ascii")
 
 
 def warm(root: Path) -> tuple[str, CacheStats]:
@@ -234,7 +253,9 @@ CHANGES: dict[str, Callable[[Path], None]] = {
 def test_every_change_answers_as_a_cold_run(repo: Path, change: str) -> None:
     """After each kind of change the cached status is byte for byte the cold one, right
     away (racy files included) and once more when everything is cached again."""
+    assert joined(repo) == cold_compact(repo)
     CHANGES[change](repo)
+    assert joined(repo) is None  # the change shows: nothing is joined from the cache
     first, _ = warm(repo)
     assert first == cold_json(repo)
     age(repo)
@@ -242,6 +263,11 @@ def test_every_change_answers_as_a_cold_run(repo: Path, change: str) -> None:
     assert second == cold_json(repo)
     third, stats = warm(repo)
     assert third == second
+    # Everything cached again: the joined JSON is the cold one, or None while a stage or a
+    # pipeline declaration is broken (those are never cached).
+    assert joined(repo) in (cold_compact(repo), None)
+    if joined(repo) is None:
+        assert not status(repo).ok
     # Only stages that cannot be read are read again every time (errors are not cached).
     failing = {
         (p.pipeline.name, s.stage.name)
@@ -388,3 +414,61 @@ def test_promote_reuses_the_discovery_only_while_it_is_valid(repo: Path) -> None
     _label(repo)
     assert cached_discovery(repo.resolve()) is None
     assert GitOpsRepo.open(repo, cache=True).pipelines == GitOpsRepo.open(repo).pipelines
+
+
+def test_warm_json_is_joined_from_the_cache(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm ``status -o json`` prints the cache's parts joined (no model read, nothing
+    written), byte for byte what ``--no-cache`` prints."""
+    file = cache_path(repo.resolve())
+    before = file.stat().st_mtime_ns
+    runner = CliRunner()
+    bypassed = runner.invoke(app, ["status", "--repo", str(repo), "-o", "json", "--no-cache"])
+
+    def unused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the warm JSON run read the model")
+
+    monkeypatch.setattr("promoter.statuscache.cached_status", unused)
+    joined = runner.invoke(app, ["status", "--repo", str(repo), "-o", "json"])
+    assert (joined.exit_code, joined.stdout) == (0, bypassed.stdout)
+    assert file.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("chosen", [("web",), ("platform", "web"), ("web", "web"), ()], ids=str)
+def test_warm_json_of_chosen_pipelines(repo: Path, chosen: tuple[str, ...]) -> None:
+    """Pipelines named on the command line are joined in the order given, once each."""
+    assert joined(repo, chosen) == cold_compact(repo, chosen)
+
+
+def test_warm_json_leaves_unknown_pipelines_and_broken_declarations_to_the_reader(
+    repo: Path,
+) -> None:
+    """An unknown pipeline name and a pipeline whose declaration is broken are not joined
+    from the cache (the reader says what is wrong); the CLI answers as a cold run."""
+    assert joined(repo, ("nope",)) is None
+    write(repo, {"clusters/odd/sync.yaml": flux_sync("x-odd", "./pipelines/web/dev", "x", "one")})
+    age(repo)
+    warm(repo)
+    assert joined(repo) is None
+    runner = CliRunner()
+    cold = runner.invoke(app, ["status", "--repo", str(repo), "-o", "json", "--no-cache"])
+    again = runner.invoke(app, ["status", "--repo", str(repo), "-o", "json"])
+    assert cold.exit_code == again.exit_code == 1
+    assert (cold.stdout, cold.stderr) == (again.stdout, again.stderr)
+
+
+def test_warm_json_imports_no_reader(repo: Path) -> None:
+    """A warm ``pipelines status -o json`` imports neither the model nor the kustomize
+    reader nor YAML: it reads the cache file and stats what it recorded."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from cli.main import pipelines_main\n"
+        f"sys.argv = ['pipelines', 'status', '--repo', {str(repo)!r}, '-o', 'json']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    pipelines_main()\n"
+        "heavy = ('promoter.model', 'promoter.repo', 'promoter.kustomize', 'yaml')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert done.stdout == "[]\n"
