@@ -1075,6 +1075,7 @@ def machine() -> list[tuple[str, str]]:
         ("kubectl", _output([kubectl, "version", "--client"]) if kubectl else "not on PATH"),
         ("git", _output(["git", "--version"])),
         ("project", f"{head}" + (" with uncommitted changes" if dirty else "")),
+        ("bytecode", "written before measuring (compileall), as installing a wheel does"),
     ]
 
 
@@ -1120,12 +1121,26 @@ def _loads() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def compile_project() -> None:
+    """Write the project's bytecode first, as installing a wheel does: with
+    ``PYTHONDONTWRITEBYTECODE`` set (or a fresh editable checkout) every measured run would
+    otherwise compile ``promoter`` and ``cli`` again, 0.3-0.6 s that users never pay."""
+    project = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(project / "promoter"), str(project / "cli")],
+        check=True,
+        env=env,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     pipelines_bin = Path(sys.executable).parent / "pipelines"
     if not pipelines_bin.is_file():
         print(f"error: {pipelines_bin} not found (install the project in this venv)")
         return 1
+    compile_project()
     if args.max_load is not None:
         wait_for_quiet(args.max_load, args.load_wait)
     started = datetime.now(timezone.utc)
