@@ -12,20 +12,17 @@ from git in batches, and on a long history two processes share the stages (issue
 
 from __future__ import annotations
 
-import os
-import pickle
-import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promoter import children
 from promoter.config import CONFIG_FILE
 from promoter.discovery import NAME_LABEL
 from promoter.errors import GitError, LookupFailed
+from promoter.forked import can_fork, fork_work
 from promoter.git import BlobReader, Commit, git_dir, iter_commits, toplevel_of
 from promoter.git.shallow import blob_id
 from promoter.model import App, Stage
@@ -150,7 +147,7 @@ class HistoryWalker:
             self._prefetch(index)
             stages = self._advance(commit)
             if self._repo is not None and fork and len(rest) >= _FORK_MIN_COMMITS:
-                share = self._shares(rest) if _can_fork() else None
+                share = self._shares(rest) if can_fork() else None
                 if share is not None:
                     return self._walk_shared(placed, (index, commit, stages), rest, share)
             placed += self._read(index, commit, stages)
@@ -176,7 +173,7 @@ class HistoryWalker:
             self._reader = self._reader.forked()  # the parent's git reader answers it only
             return walk(share[1])
 
-        collect = _fork(child)
+        collect = fork_work(child)
         try:
             mine = walk(share[0])
         finally:
@@ -393,45 +390,6 @@ class _Share:
         if key in self.theirs or not isinstance(key, tuple):
             return False
         return zlib.crc32("/".join(key).encode()) % 2 == self.parity
-
-
-def _can_fork() -> bool:
-    return (
-        hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-        and not os.environ.get("PROMOTER_NO_FORK")
-    )
-
-
-def _fork(work: Callable[[], list[_Placed]]) -> Callable[[], list[_Placed] | None]:
-    """Run ``work`` in a forked child; the returned function collects its result (None
-    when the child failed: the caller then does the work itself)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: compute, send, and leave without running any cleanup
-        status = 1
-        try:
-            children.die_with_parent()  # a killed parent takes its walker with it
-            os.close(read_end)
-            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def collect() -> list[_Placed] | None:
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
-        _, code = os.waitpid(pid, 0)
-        if code != 0 or not payload:
-            return None
-        result: list[_Placed] = pickle.loads(payload)
-        return result
-
-    return collect
 
 
 def _subject(commit: Commit) -> str:

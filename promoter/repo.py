@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promoter import children
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
+from promoter.forked import can_fork, fork_work
 from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
@@ -170,11 +168,11 @@ class GitOpsRepo:
         """Each stage's status and the files its native build read (None when it was not
         built natively): what ``promoter.statuscache`` keys a stage's cached status on."""
         mine, theirs = stages, []
-        if len(stages) >= _PARALLEL_MIN and _can_fork():
+        if len(stages) >= _PARALLEL_MIN and can_fork():
             mine, theirs = stages[0::2], stages[1::2]
         child = None
         if theirs:
-            child = _fork_reader(lambda: [self._read_stage(s, render) for s in theirs])
+            child = fork_work(lambda: [self._read_stage(s, render) for s in theirs])
         found = {(s.pipeline, s.name): self._read_stage(s, render) for s in mine}
         results = child() if child is not None else None
         if results is None:  # no child, or it failed: read its share here
@@ -394,47 +392,8 @@ _PARALLEL_MIN = 48
 """Below this many stages one process is faster than forking."""
 
 
-def _can_fork() -> bool:
-    return (
-        hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-        and not os.environ.get("PROMOTER_NO_FORK")
-    )
-
-
 StageRead = tuple[StageStatus, frozenset[str] | None]
 """A stage's status and the files its native build read (None: not built natively)."""
-
-
-def _fork_reader(work: Callable[[], list[StageRead]]) -> Callable[[], list[StageRead] | None]:
-    """Run ``work`` in a forked child; the returned function collects its result (None
-    when the child failed)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: compute, send, and leave without running any cleanup
-        status = 1
-        try:
-            children.die_with_parent()  # a killed parent takes its reader with it
-            os.close(read_end)
-            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def collect() -> list[StageRead] | None:
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
-        _, code = os.waitpid(pid, 0)
-        if code != 0 or not payload:
-            return None
-        result: list[StageRead] = pickle.loads(payload)
-        return result
-
-    return collect
 
 
 @contextmanager

@@ -799,14 +799,14 @@ def test_two_processes_tell_the_same_history(
     alone = read_history(work)
     monkeypatch.delenv("PROMOTER_NO_FORK")
     forks: list[object] = []
-    original = history._fork
+    original = history.fork_work
 
     def counted(work: Any) -> Any:
         forks.append(work)
         return original(work)
 
     monkeypatch.setattr(history, "_FORK_MIN_COMMITS", 1)
-    monkeypatch.setattr(history, "_fork", counted)
+    monkeypatch.setattr(history, "fork_work", counted)
     shared = read_history(work)
     assert (told(alone), len(forks)) == (told(shared), 1)
     assert {"base", "drop-shop", "fix", "add-qa"} <= {row(own_story, e)[0] for e in shared}
@@ -821,7 +821,7 @@ def test_a_failed_child_is_walked_again_alone(
     alone = read_history(work)
     monkeypatch.delenv("PROMOTER_NO_FORK")
     monkeypatch.setattr(history, "_FORK_MIN_COMMITS", 1)
-    monkeypatch.setattr(history, "_fork", lambda work: lambda: None)
+    monkeypatch.setattr(history, "fork_work", lambda work: lambda: None)
     assert told(alone) == told(read_history(work))
 
 
