@@ -4,7 +4,9 @@ code (1 known, 130 Ctrl-C, 3 bug), and ``fail()`` prints one line."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,3 +70,66 @@ def test_fail_collapses_to_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     fail("first\n\n  second\tthird\n")
     expected = "error: first second third\n"
     assert expected == err.getvalue()
+
+
+# -- cli.errors.run: the quick exit --------------------------------------------------------
+
+_RUN_SCRIPT = """
+import atexit, sys, threading, time
+from pathlib import Path
+from cli.errors import run
+
+marker = Path(sys.argv[1])
+mode = sys.argv[2]
+
+class Freed:  # freed by the interpreter's teardown, which the quick exit skips
+    def __del__(self):
+        marker.write_text(marker.read_text() + "teardown;")
+
+kept = Freed()
+
+def main():
+    atexit.register(lambda: marker.write_text(marker.read_text() + "atexit;"))
+    sys.stdout.write("x" * 200_000)  # more than a pipe holds: the flush must finish it
+    if mode == "thread":  # a thread still running: the normal exit waits for it
+        def late():
+            time.sleep(0.3)
+            marker.write_text(marker.read_text() + "thread;")
+        threading.Thread(target=late).start()
+    if mode == "fail":
+        raise SystemExit(1)
+    if mode == "text":
+        raise SystemExit("told")
+    raise SystemExit(0)
+
+run(main)
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "marks"),
+    [
+        ("ok", 0, "atexit;"),
+        ("fail", 1, "atexit;"),
+        ("thread", 0, "thread;atexit;teardown;"),
+        ("text", 1, "atexit;teardown;"),
+    ],
+)
+def test_run_exits_with_the_code_after_output_and_exit_handlers(
+    tmp_path: Path, mode: str, code: int, marks: str
+) -> None:
+    """``run`` ends the process without the interpreter's teardown, but only after stdout is
+    flushed in full and the exit handlers ran; a thread still running, or an exit that is
+    not a number, takes the normal exit."""
+
+    marker = tmp_path / "marks"
+    marker.write_text("")
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_SCRIPT, str(marker), mode],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, len(done.stdout), marker.read_text()) == (code, 200_000, marks)
+    assert done.stderr == ("told\n" if mode == "text" else "")
