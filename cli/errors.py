@@ -141,8 +141,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def run(main: Callable[[], object]) -> None:
-    """Run a Typer app so that every error ends in one line."""
+def run(main: Callable[[], object], *, leave: bool = False) -> None:
+    """Run a Typer app so that every error ends in one line; ``leave``: end the process
+    right after (the console scripts), instead of raising ``SystemExit``."""
     # A short-lived process that builds large acyclic trees: the cycle collector's full
     # passes over them cost seconds on big repositories and would free nothing.
     gc.disable()
@@ -153,9 +154,11 @@ def run(main: Callable[[], object]) -> None:
         except KeyboardInterrupt as exc:
             raise _interrupted(exc) from exc
     except SystemExit as exc:
-        _leave(exc.code)
+        if leave:
+            _leave(exc.code)
         raise
-    _leave(EXIT_OK)
+    if leave:
+        _leave(EXIT_OK)
 
 
 def _leave(code: object) -> None:

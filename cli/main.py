@@ -115,3 +115,13 @@ def pipelines_main() -> None:
 def promote_main() -> None:
     """The ``promote`` console script (same as ``pipelines promote``)."""
     run(_promote_app())
+
+
+def pipelines_script() -> None:
+    """``pipelines_main`` as installed: the process ends as soon as the output is out."""
+    run(app, leave=True)
+
+
+def promote_script() -> None:
+    """``promote_main`` as installed: the process ends as soon as the output is out."""
+    run(_promote_app(), leave=True)

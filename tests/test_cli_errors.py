@@ -102,7 +102,7 @@ def main():
         raise SystemExit("told")
     raise SystemExit(0)
 
-run(main)
+run(main, leave=True)
 """
 
 
