@@ -118,7 +118,7 @@ def status(
             from promoter.registry_status import registry_status
 
             seen = registry_status(root, result, insecure=insecure_registry or ())
-        from promoter.statuscache import paused_gc
+        from promoter.gcpause import paused_gc
 
         with paused_gc():  # the output is hundreds of thousands of short-lived objects
             _print(output, result, report, seen)

@@ -116,7 +116,7 @@ class HistoryWalker:
 
     def walk(self, ref: str = "HEAD") -> list[HistoryEntry]:
         """Every version change, oldest first."""
-        from promoter.repo import paused_gc
+        from promoter.gcpause import paused_gc
 
         if self.declaration == "current":
             self.pin_declaration(blob_id(self.top, ref, self._config))

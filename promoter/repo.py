@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +13,7 @@ from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
 from promoter.forked import can_fork, fork_work
+from promoter.gcpause import paused_gc
 from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
@@ -394,22 +393,6 @@ _PARALLEL_MIN = 48
 
 StageRead = tuple[StageStatus, frozenset[str] | None]
 """A stage's status and the files its native build read (None: not built natively)."""
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector during a bulk read: it allocates hundreds of thousands of
-    small acyclic objects, and full collections over them cost a third of the time.  What
-    was read is then frozen (``gc.freeze``): the first collections after the pause would
-    otherwise walk all of it again (reference counting still frees it)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def _sourced(rendered: App, native: App) -> App:

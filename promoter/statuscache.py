@@ -39,7 +39,6 @@ own classes, ignored when corrupt, foreign or larger than ``MAX_CACHE_BYTES``.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import io
 import os
@@ -48,12 +47,12 @@ import posixpath
 import stat
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promoter.gcpause import paused_gc
 from promoter.safefs import max_file_bytes
 from promoter.tree import skipped
 
@@ -375,20 +374,6 @@ def _write(path: Path, state: _State) -> bool:
     except OSError:
         return False
     return True
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector (as ``promoter.repo.paused_gc``, which a warm run does not
-    import): reading and printing allocate hundreds of thousands of acyclic objects."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()  # what was read stays: no full collection walks it again
-            gc.enable()
 
 
 # -- the cached status ---------------------------------------------------------------------
