@@ -26,12 +26,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from promoter._yaml import YMap
 from promoter.config import CONFIG_FILE, Config, GateConfig, check_keys, item_line, read_config
 from promoter.errors import ManifestError
 from promoter.tree import FileSource
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
@@ -143,6 +146,8 @@ class FreezeWindow:
 
     def active_until(self, now: datetime) -> datetime | None:
         """The end of the window that contains ``now``, or None when ``now`` is outside."""
+        from zoneinfo import ZoneInfo  # only with a freeze window: keeps dry runs lean
+
         local = now.astimezone(ZoneInfo(self.zone))
         if self.start is not None and self.end is not None:
             return self.end if self.start <= local < self.end else None
@@ -247,6 +252,8 @@ def _window(item: object, line: int | None) -> FreezeWindow:
     def fail(message: str, key: str | None = None) -> ManifestError:
         at = (item.line_of(key) if key else None) or line
         return ManifestError(CONFIG_FILE, f"freeze window: {message}", at)
+
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     zone = str(item.get("timezone") or "UTC")
     try:

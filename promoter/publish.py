@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from promoter import git, progress
+from promoter import progress
 from promoter.errors import (
     ChangeRequestExists,
     ForgeError,
@@ -26,31 +26,18 @@ from promoter.errors import (
     PullRequestFailed,
     PushRaced,
 )
-from promoter.forge.choice import (
-    GIT_USERNAMES,
-    choose_provider,
-    default_factory,
-    find_target,
-    find_token,
-    git_token,
-)
-from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderName
-from promoter.github import GitHubPulls, PullRequests
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
-from promoter.pr import (
-    body_with_extra,
-    branch_name,
-    commit_message,
-    custom_title,
-    labels,
-    pull_request_body,
-)
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
 
 if TYPE_CHECKING:
+    # Only publishing (not --dry-run or --write) needs git and the forges: imported there.
     from git import Repo
+
+    from promoter import git
+    from promoter.forge.provider import ChangeRequestInfo, ChangeRequests, ProviderName
+    from promoter.github import PullRequests
 
 
 @dataclass(frozen=True)
@@ -144,7 +131,7 @@ class ChangeResult:
         return self.mode == "write"
 
 
-PullsFactory = Callable[[str, str, str], ChangeRequests]
+PullsFactory = Callable[[str, str, str], "ChangeRequests"]
 """Builds the change request client of the chosen provider from (GitHub owner/name or
 GitLab group/sub/name, token, api_url): a ``promoter.forge.provider.ChangeRequestsFactory``."""
 
@@ -162,6 +149,8 @@ def github_pulls(env: Mapping[str, str] | None = None) -> PullsFactory:
         raise PromoterError(f"{BACKOFF_ENV} must be a number of seconds") from exc
 
     def build(slug: str, token: str, api: str) -> PullRequests:
+        from promoter.github import GitHubPulls
+
         return GitHubPulls(slug, token, api, backoff=backoff)
 
     return build
@@ -205,6 +194,15 @@ def promote(
     the token (and, with a pull request, that GitHub accepts it).  The branch is pushed
     with a lease; a push that loses a race is re-planned on the new tip and retried up to
     ``options.attempts`` times.  With ``push=False`` the commit lands on a local branch."""
+    from promoter import git
+    from promoter.forge.choice import (
+        choose_provider,
+        default_factory,
+        find_target,
+        find_token,
+        git_token,
+    )
+
     env = os.environ if env is None else env
     repo = git.open_repo(path)
     try:
@@ -280,6 +278,10 @@ def _promote(
     options: PublishOptions,
     provider: ProviderName = "github",
 ) -> PromotionResult:
+    from promoter import git
+    from promoter.forge.choice import GIT_USERNAMES
+    from promoter.pr import branch_name, commit_message
+
     attempts = max(options.attempts, 1)
     with git.credentials(token, remote.url, GIT_USERNAMES[provider]) as genv:
         base = options.base or git.default_branch(repo, remote.name, genv)
@@ -378,6 +380,8 @@ def open_pull_request(
 ) -> ChangeRequestInfo:
     """Open the pull (merge) request for ``branch``, or update the one already open; then
     labels, reviewers, the assignee and auto-merge as ``options`` ask."""
+    from promoter.pr import body_with_extra, custom_title, labels, pull_request_body
+
     title = custom_title(plan, options.title)
     body = body_with_extra(pull_request_body(plan, base, base_commit), options.body_extra)
     progress.step(f"opening the {'merge' if _is_gitlab(pulls) else 'pull'} request")

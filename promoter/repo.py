@@ -97,12 +97,14 @@ class GitOpsRepo:
 
     def with_overrides(self, overrides: Mapping[str, bytes]) -> GitOpsRepo:
         """The same repository as if some files had other contents (nothing is written)."""
+        merged = {**self._overrides, **overrides}
         return GitOpsRepo(
             self.root,
             self.pipelines,
             self._flux,
-            {**self._overrides, **overrides},
+            merged,
             source=self.source,
+            builder=self._builder.with_overrides(merged),
         )
 
     def read_text(self, file: str) -> str | None:

@@ -84,15 +84,21 @@ class Builder:
         self.source = source
         self._overrides = {}
         self._real = {}
-        if not changed:
-            return
-        holding = {""}  # every directory a changed path is in, at any depth
-        for path in changed:
-            parts = path.split("/")
-            holding.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
-        for rel_dir in list(self._dirs):
-            if rel_dir in holding or not changed.isdisjoint(self._dirs[rel_dir][2]):
-                del self._dirs[rel_dir]
+        for rel_dir in _affected(self._dirs, changed):
+            del self._dirs[rel_dir]
+
+    def with_overrides(self, overrides: Mapping[str, bytes]) -> Builder:
+        """A builder of the same snapshot as if ``overrides`` (all of them, not only new
+        ones) were its files' contents; it starts with this builder's cached directory
+        builds that read and contain none of the overridden files (they are immutable)."""
+        derived = Builder(self.source, overrides)
+        changed = set(overrides) ^ set(self._overrides) | {
+            rel for rel, data in overrides.items() if self._overrides.get(rel) != data
+        }
+        dropped = _affected(self._dirs, changed)
+        derived._dirs = {rel: built for rel, built in self._dirs.items() if rel not in dropped}
+        derived._real = dict(self._real)
+        return derived
 
     # -- files -------------------------------------------------------------------------
 
@@ -340,3 +346,17 @@ def _add(
         )
     seen.add(new.key)
     acc.append(resource)
+
+
+def _affected(built: Mapping[str, tuple[Any, Any, frozenset[str]]], changed: set[str]) -> set[str]:
+    """The cached directories a change of the ``changed`` files may alter: those that read
+    one, and those that contain one at any depth (a new file may be listed or found)."""
+    if not changed:
+        return set()
+    holding = {""}  # every directory a changed path is in, at any depth
+    for path in changed:
+        parts = path.split("/")
+        holding.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+    return {
+        rel for rel, (_, _, read) in built.items() if rel in holding or not changed.isdisjoint(read)
+    }

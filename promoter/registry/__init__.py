@@ -19,12 +19,43 @@ calls needed are few, so this package speaks them with ``requests`` directly.
 ``requests`` is imported only when a ``RegistryClient`` is made (extra ``registry``).
 """
 
-from promoter.registry.auth import Credentials, DockerConfig
-from promoter.registry.backoff import Backoff
-from promoter.registry.client import ImageInfo, RegistryClient, SourceRevision
-from promoter.registry.insecure import allows_plain_http
-from promoter.registry.policy import Available, TagPolicy
-from promoter.registry.reference import RegistryRef
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from promoter.registry.auth import Credentials, DockerConfig
+    from promoter.registry.backoff import Backoff
+    from promoter.registry.client import ImageInfo, RegistryClient, SourceRevision
+    from promoter.registry.insecure import allows_plain_http
+    from promoter.registry.policy import Available, TagPolicy
+    from promoter.registry.reference import RegistryRef
+
+_EXPORTS = {
+    "Credentials": "auth",
+    "DockerConfig": "auth",
+    "Backoff": "backoff",
+    "ImageInfo": "client",
+    "RegistryClient": "client",
+    "SourceRevision": "client",
+    "allows_plain_http": "insecure",
+    "Available": "policy",
+    "TagPolicy": "policy",
+    "RegistryRef": "reference",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The exported names are imported on first use: what only needs ``RegistryRef``
+    (pinning, the configuration) does not import the client, its auth and tag policies."""
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'promoter.registry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"promoter.registry.{where}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Available",
