@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,9 +52,11 @@ def promote(
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
     with handled():
+        root = repo_root(repo)
+        early = _early_render(root, source, target, pipeline, flags)
+    with handled(), early:
         import promoter
 
-        root = repo_root(repo)
         request = promoter.PromotionRequest(
             apps,
             source,
@@ -73,6 +77,18 @@ def promote(
             )
     if done is not None:
         report(done)
+
+
+def _early_render(
+    root: Path, source: str, target: str, pipeline: str | None, flags: GitFlags
+) -> AbstractContextManager[None]:
+    """TO's render, to start before the promotion's modules are imported (a plan in the
+    working tree: ``--dry-run`` or ``--write``; ``promoter.prerender``)."""
+    if not (flags.dry_run or flags.write):
+        return nullcontext()
+    from promoter.prerender import prerendering
+
+    return prerendering(root, source, target, pipeline)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

@@ -7,10 +7,10 @@ number of times; running the same promotion again updates its open pull request.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +28,13 @@ from promoter.errors import (
 )
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
+from promoter.prerender import prerendering
 from promoter.promotion import PromotionPlan
 from promoter.repo import GitOpsRepo
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     # Only publishing (not --dry-run or --write) needs git and the forges: imported there.
     from git import Repo
 
@@ -259,8 +262,14 @@ def publish_change(
     if mode == "publish":
         published = promote(path, maker, options, pulls_factory=pulls_factory, env=env)
         return ChangeResult(published.plan, mode, published)
-    gitops = GitOpsRepo.open(path, cache=True)  # what the last status found, if unchanged
-    plan = maker(gitops, Path(path))
+    early = (
+        prerendering(Path(path), request.source, request.target, request.pipeline)
+        if isinstance(request, PromotionRequest)
+        else contextlib.nullcontext()
+    )
+    with early:  # TO's render starts from the cached discovery, checked before it is used
+        gitops = GitOpsRepo.open(path, cache=True)  # what the last status found, if unchanged
+        plan = maker(gitops, Path(path))
     if not plan.is_noop:
         plan = enforce_gates(gitops, plan, ignore=options.ignore_gates)
         if mode == "write":
@@ -436,6 +445,8 @@ def _in_background(
     work: Callable[[PromotionPlan], PromotionPlan], plan: PromotionPlan
 ) -> Future[PromotionPlan]:
     """``work(plan)`` on a daemon thread: a run that fails meanwhile does not wait for it."""
+    from concurrent.futures import Future
+
     future: Future[PromotionPlan] = Future()
 
     def run() -> None:

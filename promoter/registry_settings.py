@@ -21,10 +21,13 @@ Values are checked when they are used (a mistake stops the command that needs th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from promoter.config import CONFIG_FILE, Config, PipelineConfig, RegistryConfig, Setting
 from promoter.errors import ManifestError, RepoError
-from promoter.registry.policy import ORDERS, TagPolicy
+
+if TYPE_CHECKING:  # the tag policies are imported when a setting needs one
+    from promoter.registry.policy import TagPolicy
 
 PIN_VALUES = ("digest", "tag")
 _POLICY_KEYS = frozenset({"pattern", "extract", "order", "range"})
@@ -82,6 +85,8 @@ def tag_policy(config: Config, pipeline: str, app: str, name: str) -> TagPolicy:
     for entry in _pipelines(config, pipeline):
         chosen = _app_tags(entry.registry, app, name) or entry.registry.tags or chosen
     if chosen is None:
+        from promoter.registry.policy import TagPolicy
+
         return TagPolicy()
     return read_policy(chosen)
 
@@ -106,6 +111,8 @@ def _app_tags(registry: RegistryConfig, app: str, name: str) -> Setting | None:
 
 def read_policy(tags: Setting) -> TagPolicy:
     """A ``tags: {pattern, extract, order, range}`` setting as a ``TagPolicy``."""
+    from promoter.registry.policy import ORDERS, TagPolicy
+
     value = tags.value
     if not isinstance(value, Mapping):
         raise ManifestError(CONFIG_FILE, "tags must be a mapping (pattern, order)", tags.line)

@@ -260,10 +260,17 @@ class GitOpsRepo:
     def start_render(self, stage: Stage, root: Path | None = None) -> _render.RenderJob:
         """``render_text`` running in the background (a copy of the repository at ``root``)."""
         directory = (root or self.root) / stage.path
-        spec = self._flux.get((stage.pipeline, stage.name)) if stage.flux is not None else None
+        spec = self.render_spec(stage)
         # A copy (verification) is named by the stage's real directory, not the temp dir.
         label = None if root is None else str(self.root / stage.path)
         return _render.RenderJob(directory, spec, label=label, shown=stage.path)
+
+    def render_spec(self, stage: Stage) -> YMap | None:
+        """The spec of the Flux Kustomization whose fields a render of ``stage`` adds on top
+        (images, patches, target namespace, name prefix/suffix), if it has one."""
+        if stage.flux is None:
+            return None
+        return self._flux.get((stage.pipeline, stage.name))
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""

@@ -160,6 +160,18 @@ class _Disk:
                 found.add(index)
         return found
 
+    def unchanged(
+        self, paths: Sequence[tuple[str, str, Fingerprint]], indices: Iterable[int]
+    ) -> bool:
+        """Whether none of the recorded ``paths`` at ``indices`` is racy or changed (the
+        first change ends the check; nothing is remembered)."""
+        take, prefix, root = self._take, self.prefix, self.root
+        for index in indices:
+            rel, kind, fp = paths[index]
+            if fp == _RACY or fp != take(prefix + rel if rel else root, kind):
+                return False
+        return True
+
     def _take(self, path: str, kind: str) -> Fingerprint:
         try:
             info = os.lstat(path)
@@ -307,6 +319,14 @@ class _State:
     outline: tuple[Outline, ...]
     """The discovered pipelines (valid with the discovery) as ``cached_json`` joins them."""
     _loaded: dict[str, StageStatus] | None = None
+    _discovered: tuple[tuple[Pipeline, ...], dict[Any, Any]] | None = None
+
+    def discovered(self) -> tuple[tuple[Pipeline, ...], dict[Any, Any]]:
+        """The pipelines and Flux specs of the recorded discovery (``_Damaged`` when they
+        cannot be read back); loaded once."""
+        if self._discovered is None:
+            self._discovered = (_loads(self.discovery[0]), _loads(self.discovery[1]))
+        return self._discovered
 
     def status(self, name: str) -> StageStatus:
         """The cached status of the stage ``repr`` named ``name``."""
@@ -315,12 +335,22 @@ class _State:
         return self._loaded[name]
 
 
+_LAST_READ: dict[str, tuple[tuple[int, ...], _State]] = {}
+"""The cache file this process read last, by path, with the identity it had: a run that
+asks twice (a promotion's early render, then its discovery) reads and unpickles it once."""
+
+
 def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
                 return None
+            identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            known = _LAST_READ.get(str(path))
+            if known is not None and known[0] == identity:
+                state = known[1]
+                return state if (state.key, state.root) == (key, root) else None
             if handle.read(len(MAGIC)) != MAGIC:
                 return None
             raw = _SafeUnpickler(handle).load()  # read as it is unpickled: no second copy
@@ -337,6 +367,8 @@ def _read(path: Path, key: tuple[Any, ...], root: str) -> _State | None:
         )
     except Exception:  # any damage, or the file cannot be read: the cache is not used
         return None
+    _LAST_READ.clear()
+    _LAST_READ[str(path)] = (identity, state)
     if state.key != key or state.root != root:
         return None
     return state
@@ -575,13 +607,24 @@ def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] 
         old = _read(cache_path(root), _program_key(), str(root))
         if old is None or not old.discovery[0]:
             return None
-        disk = _Disk(root, started)
-        for index in old.discovery_deps:
-            rel, kind, fp = old.paths[index]
-            if fp == _RACY or fp != disk.fp(rel, kind):
-                return None
+        if not _Disk(root, started).unchanged(old.paths, old.discovery_deps):
+            return None
         try:
-            return _loads(old.discovery[0]), _loads(old.discovery[1])
+            return old.discovered()
+        except _Damaged:
+            return None
+
+
+def peek_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
+    """What the last cached ``status`` discovered in the repository at ``root`` (resolved),
+    WITHOUT checking that nothing changed since: a guess, only for work that is checked
+    against the real discovery before it is used (a promotion's early render)."""
+    with paused_gc():
+        old = _read(cache_path(root), _program_key(), str(root))
+        if old is None or not old.discovery[0]:
+            return None
+        try:
+            return old.discovered()
         except _Damaged:
             return None
 

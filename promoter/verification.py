@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from promoter import tempdirs
+from promoter import prerender, tempdirs
 from promoter.errors import PromotionError, RenderError
 from promoter.images import ImageRef
 from promoter.model import App, Stage
@@ -49,7 +49,9 @@ class Verification:
         self._after: tuple[tuple[FileEdit, ...], RenderJob] | None = None
         self._copies: list[Path] = []
         if early:
-            self._before = self._start(None)
+            # The render ``prerendering`` started before the repository was read, when the
+            # discovery agrees on what to render.
+            self._before = self._adopted() or self._start(None)
 
     def expect(self, edits: Sequence[FileEdit]) -> None:
         """Start rendering the target with ``edits`` (unless that render already runs)."""
@@ -119,6 +121,11 @@ class Verification:
 
     def _start(self, root: Path | None) -> RenderJob:
         return self._repo.start_render(self._target, root)
+
+    def _adopted(self) -> RenderJob | None:
+        """What ``_start(None)`` would start, already running (``promoter.prerender``)."""
+        spec = self._repo.render_spec(self._target)
+        return prerender.adopt(self._repo.root, self._target, spec)
 
 
 # -- the copy kustomize renders --------------------------------------------------------

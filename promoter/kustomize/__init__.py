@@ -14,18 +14,51 @@ Modules, by what they hold:
 - ``render``: the real ``kustomize build`` / ``kubectl kustomize`` render.
 """
 
-from promoter.kustomize._layer import FluxLayer
-from promoter.kustomize.builder import (
-    KUSTOMIZATION_FILES,
-    Build,
-    Builder,
-    find_kustomization,
-    is_remote,
-)
-from promoter.kustomize.images import image_matches
-from promoter.kustomize.resource import ResId, Resource, matches_selector
-from promoter.kustomize.scalars import rendered_scalar
-from promoter.kustomize.smp import BUILTIN_GROUPS
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from promoter.kustomize._layer import FluxLayer
+    from promoter.kustomize.builder import (
+        KUSTOMIZATION_FILES,
+        Build,
+        Builder,
+        find_kustomization,
+        is_remote,
+    )
+    from promoter.kustomize.images import image_matches
+    from promoter.kustomize.resource import ResId, Resource, matches_selector
+    from promoter.kustomize.scalars import rendered_scalar
+    from promoter.kustomize.smp import BUILTIN_GROUPS
+
+_EXPORTS = {
+    "FluxLayer": "_layer",
+    "KUSTOMIZATION_FILES": "builder",
+    "Build": "builder",
+    "Builder": "builder",
+    "find_kustomization": "builder",
+    "is_remote": "builder",
+    "image_matches": "images",
+    "ResId": "resource",
+    "Resource": "resource",
+    "matches_selector": "resource",
+    "rendered_scalar": "scalars",
+    "BUILTIN_GROUPS": "smp",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The exported names are imported on first use: a render (``render``) does not
+    import the native builder."""
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'promoter.kustomize' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"promoter.kustomize.{where}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BUILTIN_GROUPS",
