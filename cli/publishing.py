@@ -304,8 +304,13 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
         title=flags.title,
         body_extra=read_body_file(flags.body_file),
     )
+    from promoter.planner import drafts
+
+    # The output's modules are imported while kustomize verifies the plan (issue 15).
+    output = "cli.jsonout" if flags.output is ChangeOutput.json else "cli.views"
     try:
-        result = promoter.publish_change(root, request, options, mode)
+        with drafts(lambda _: _import_in_background(output)):
+            result = promoter.publish_change(root, request, options, mode)
     except promoter.ChangeRequestFailed as exc:
         command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
         raise promoter.PromoterError(f"{exc}; retry with: {command}") from exc
@@ -319,3 +324,18 @@ def run_change(root: Path, flags: GitFlags, request: PromotionRequest | PlanMake
 
         print_change(result)
     return result
+
+
+def _import_in_background(module: str) -> None:
+    """Import ``module`` on a daemon thread (once): a plan's drafts are made before
+    kustomize renders them, and the main thread then waits on the render."""
+    if module in sys.modules or module in _IMPORTING:
+        return
+    _IMPORTING.add(module)
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+
+
+_IMPORTING: set[str] = set()

@@ -76,6 +76,9 @@ class Verification:
         assert self._after is not None
         target = self._target
         before_text = self._before.result()
+        # What needs only the first render is done while kustomize renders the edits.
+        before_docs = [d for d in yaml.load_all(before_text, Loader=_FAST_LOADER) if d]
+        apps = self._repo.stage_status(target).apps
         try:
             after_text = self._after[1].result()
         except RenderError:
@@ -86,9 +89,7 @@ class Verification:
             copy_neighbourhood(self._repo, target, wide)
             write_edits(wide, edits)
             after_text = self._repo.render_text(target, wide)
-        before_docs = [d for d in yaml.load_all(before_text, Loader=_FAST_LOADER) if d]
         after_docs = [d for d in yaml.load_all(after_text, Loader=_FAST_LOADER) if d]
-        apps = self._repo.stage_status(target).apps
         wanted = [_substitute(doc, expected, apps) for doc in before_docs]
         if wanted != after_docs:
             raise PromotionError(
