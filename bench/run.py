@@ -483,6 +483,10 @@ def measure_promote(ctx: Context) -> list[Figure]:
     cache_env = _cache_env(ctx)
     status_argv: list[str | Path] = [ctx.pipelines_bin, "status", "--repo", ctx.repo, "-o", "json"]
     time_command(status_argv, 1, env=cache_env)
+    # Without a status run before it, promote discovers the pipelines itself and cannot
+    # start TO's render before reading the repository (an empty cache directory).
+    first_env = {**cache_env, "XDG_CACHE_HOME": f"{cache_env['XDG_CACHE_HOME']}-empty"}
+    shutil.rmtree(first_env["XDG_CACHE_HOME"], ignore_errors=True)
     with native_env() as (native, native_note):
         native = {**native, "XDG_CACHE_HOME": cache_env["XDG_CACHE_HOME"]}
         modes: list[tuple[str, str, dict[str, str] | None, str]] = [
@@ -492,6 +496,12 @@ def measure_promote(ctx: Context) -> list[Figure]:
                 cache_env,
                 "default env: verifies with kubectl kustomize; after one status run (its "
                 "discovery is reused)",
+            ),
+            (
+                "uncached",
+                "kubectl verification, no status run before",
+                first_env,
+                "no cached discovery: the repository is read first",
             ),
             ("native", "native verification only", native, native_note),
         ]
@@ -530,10 +540,11 @@ def measure_promote(ctx: Context) -> list[Figure]:
                     f"promote --dry-run, {mode_label}, slowest median",
                     max(medians),
                     "s",
-                    f"aim < 1 s; {note}" if mode == "default" else "aim < 1 s",
+                    f"aim < 1 s; {note}" if mode == "default" else note,
                 )
             )
     shutil.rmtree(cache_env["XDG_CACHE_HOME"], ignore_errors=True)
+    shutil.rmtree(first_env["XDG_CACHE_HOME"], ignore_errors=True)
     return figures
 
 
