@@ -87,10 +87,14 @@ def status(
     """Show every app's version in every stage of every pipeline."""
     if not cluster and (context is not None or fail_on is not None):
         raise typer.BadParameter("--context and --fail-on need --cluster")
-    if output is Output.json and not (cluster or render or registry or no_cache):
+    compact = output is Output.json and not (cluster or registry or sys.stdout.isatty())
+    if compact and not (render or no_cache):
         with handled():
             if _print_cached_json(repo_root(repo), pipelines or ()):
                 return
+    elif compact:
+        _print_json(repo, pipelines or (), render)
+        return
     from cli.clusterstatus import parse_fail_on, unreachable_lines
 
     failing = parse_fail_on(fail_on)
@@ -133,16 +137,37 @@ def status(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _print_json(repo: Path | None, pipelines: Sequence[str], render: bool) -> None:
+    """The compact JSON of a run without the cache, each stage's part made where it is read
+    (``promoter.repo.status_json``), then a line per problem."""
+    from cli import views
+
+    with handled():
+        from promoter.repo import status_json
+
+        found = status_json(repo_root(repo), pipelines, render=render)
+        _write_bytes(found.document)
+        problems = views.problem_lines(found.problems)
+    for line in problems:
+        fail(line)
+    if problems or not found.problems.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
     """Print the compact JSON straight from the cache when nothing it depends on changed
     (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
-    if sys.stdout.isatty():  # indented for people: built from the model
-        return False
     from promoter.statuscache import cached_json
 
     data = cached_json(root, pipelines)
     if data is None:
         return False
+    _write_bytes(data)
+    return True
+
+
+def _write_bytes(data: bytes) -> None:
+    """Write an ASCII document to stdout as it is."""
     binary = getattr(sys.stdout, "buffer", None)
     if binary is None:  # a text-only stream (tests)
         sys.stdout.write(data.decode())
@@ -150,7 +175,6 @@ def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
         sys.stdout.flush()
         binary.write(data)
         binary.flush()
-    return True
 
 
 def _print(

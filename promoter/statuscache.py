@@ -463,8 +463,9 @@ def _cached_status(
                     todo.append(stage)
         if todo:
             reads = reader.repo().read_stages(todo, False)
-            for stage in todo:
-                status, files = reads[(stage.pipeline, stage.name)]
+            for stage, read in zip(todo, reads, strict=True):
+                status, files = read.status, read.files
+                assert status is not None  # asked for
                 statuses[(stage.pipeline, stage.name)] = status
                 stats.misses.append((stage.pipeline, stage.name))
                 deps = _storable(status, files)
@@ -612,34 +613,28 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> bytes | None
         if not all(name in by_name for name in pipelines):
             return None  # cached_status says which is unknown
         chosen = [by_name[n] for n in dict.fromkeys(pipelines)] if pipelines else old.outline
-        parts: list[bytes] = []
-        for _, broken, stages, head, tail in chosen:
+        for _, broken, stages, _, _ in chosen:
             if broken:
                 return None
             for name in stages:
                 deps = old.stages.get(name)
                 if deps is None or name not in old.fragments or not stale.isdisjoint(deps):
                     return None
-            parts.append(head + b", ".join(old.fragments[n] for n in stages) + tail)
-    return b'{"pipelines": [' + b", ".join(parts) + b"]}\n"
+        fragments = old.fragments
+    from promoter.serialize import join_status_json
+
+    return join_status_json((h, [fragments[n] for n in stages], t) for _, _, stages, h, t in chosen)
 
 
 def _outline(pipeline: Pipeline) -> Outline:
-    """``json.dumps(pipeline_dict(...))`` split where the stages' parts go."""
-    import json
+    """The pipeline as ``cached_json`` joins it (``promoter.serialize.pipeline_json_ends``)."""
+    from promoter.serialize import pipeline_json_ends
 
-    from promoter.model import PipelineStatus
-    from promoter.serialize import pipeline_dict
-
-    text = json.dumps(pipeline_dict(PipelineStatus(pipeline, ())))
-    # The first '"stages": []' is the key: in a JSON string every '"' is escaped, so no
-    # value before it (the name, declared_in) can hold that text.
-    hole = '"stages": []'
-    at = text.index(hole)
+    head, tail = pipeline_json_ends(pipeline)
     return (
         pipeline.name,
         bool(pipeline.problems),
         tuple(repr(s) for s in pipeline.stages),
-        (text[:at] + '"stages": [').encode(),
-        ("]" + text[at + len(hole) :]).encode(),
+        head,
+        tail,
     )

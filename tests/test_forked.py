@@ -1,0 +1,198 @@
+"""Work shared with a forked child (``promoter.forked.share_items``) and the cold
+``status -o json`` made of the parts each process reads (``GitOpsRepo.status_json``): the
+same results and the same bytes as one process, whatever the child does."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from cli.views import problem_lines
+from promoter import children, forked, repo
+from promoter.repo import GitOpsRepo, status, status_json
+from promoter.serialize import status_dict, to_json
+from tests.builders.repos import example_repo, flux_sync, kustomization, simple_pipeline, write
+
+
+@pytest.fixture
+def fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Share the work with a child even on a few items, whatever threads pytest runs."""
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(repo, "_PARALLEL_MIN", 2)
+
+
+def _slow(index: int) -> tuple[int, int]:
+    time.sleep(0.005)  # both processes get a share
+    return index, os.getpid()
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.usefixtures("fork")
+def test_the_child_takes_items_from_the_back() -> None:
+    """The results come in order; this process did the front, the child the back."""
+    found = forked.share_items(100, _slow)
+    assert [i for i, _ in found] == list(range(100))
+    pids = [pid for _, pid in found]
+    assert pids[0] == os.getpid() and pids[-1] != os.getpid()
+    ours = pids.count(os.getpid())
+    assert pids == [os.getpid()] * ours + [pids[-1]] * (100 - ours)
+    assert _no_children_left()
+
+
+@pytest.mark.usefixtures("fork")
+def test_a_failing_child_leaves_its_items_to_the_parent() -> None:
+    """A child that fails on an item: every item is still done, here."""
+    parent = os.getpid()
+
+    def work(index: int) -> int:
+        if os.getpid() != parent and index == 50:
+            raise RuntimeError("child broke")
+        time.sleep(0.001)
+        return index * 2
+
+    assert list(forked.share_items(60, work)) == [i * 2 for i in range(60)]
+    assert _no_children_left()
+
+
+@pytest.mark.usefixtures("fork")
+def test_a_child_killed_holding_the_token_does_not_hang_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child dies between taking the token and passing it on: the parent notices (the
+    child's pipe closes) and does the rest."""
+    parent = os.getpid()
+    taken = []
+    real_take = forked._take
+
+    def take(token_read: int, token_write: int, **kwargs: object) -> int | None:
+        if os.getpid() != parent:
+            taken.append(1)
+            if len(taken) == 5:
+                os.read(token_read, forked._CURSORS.size)
+                os._exit(9)
+        return real_take(token_read, token_write, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "_take", take)
+    assert [i for i, _ in forked.share_items(40, _slow)] == list(range(40))
+    assert _no_children_left()
+
+
+@pytest.mark.usefixtures("fork")
+def test_an_error_in_the_parent_ends_the_child() -> None:
+    """The parent's exception goes up; the child is stopped and reaped, not left behind."""
+    parent = os.getpid()
+
+    def work(index: int) -> int:
+        if os.getpid() == parent and index == 3:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+        return index
+
+    with pytest.raises(KeyboardInterrupt):
+        forked.share_items(200, work)
+    assert _no_children_left()
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    """A fork would copy the other thread's locks: one process does everything."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not forked.can_fork()
+        assert {pid for _, pid in forked.share_items(60, _slow)} == {os.getpid()}
+    finally:
+        stop.set()
+        other.join()
+
+
+# -- the compact status document ----------------------------------------------------------
+
+
+def _mixed(root: Path) -> Path:
+    """The example pipelines, plus a stage that cannot be read, a broken declaration and a
+    remote base the native reader cannot follow."""
+    example_repo(root)
+    simple_pipeline(root, "demo", {"dev": (0, "1.1.0"), "qa": (1, "1.0.5"), "prod": (2, "1.0")})
+    remote = "https://github.com/acme/cfg//base?ref=v1"
+    write(
+        root,
+        {
+            "demo/qa/kustomization.yaml": kustomization("deployment.yaml", "missing.yaml"),
+            "demo/dev/kustomization.yaml": kustomization("deployment.yaml", remote),
+            "clusters/odd/sync.yaml": flux_sync("x-odd", "./pipelines/web/dev", "x", "one"),
+        },
+    )
+    return root
+
+
+def _expected(root: Path, chosen: tuple[str, ...] = ()) -> tuple[str, list[str], bool]:
+    read = status(root, chosen)
+    return to_json(status_dict(read), indent=None), problem_lines(read), read.ok
+
+
+def _joined(root: Path, chosen: tuple[str, ...] = ()) -> tuple[str, list[str], bool]:
+    found = status_json(root, chosen)
+    return found.document.decode("ascii"), problem_lines(found.problems), found.problems.ok
+
+
+@pytest.mark.usefixtures("fork")
+@pytest.mark.parametrize("chosen", [(), ("demo",), ("web", "demo"), ("x", "demo", "x")], ids=str)
+def test_the_joined_document_is_the_serializers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen: tuple[str, ...]
+) -> None:
+    """Joined from the parts both processes made: byte for byte the serializer's document
+    of the same status, with the same problem lines (problems, a broken pipeline, notes of
+    what the reader cannot follow; subsets in the order given)."""
+    root = _mixed(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no kustomize: the remote base is a note
+    expected = _expected(root, chosen)
+    assert '"unsupported": ["demo/dev' in expected[0] or "demo" not in (chosen or ("demo",))
+    assert not expected[2]
+    assert _joined(root, chosen) == expected
+
+
+@pytest.mark.usefixtures("fork")
+def test_the_joined_document_of_rendered_stages(kubectl: str, tmp_path: Path) -> None:
+    """Stages kustomize rendered (``--render``, and a remote base) join the same way."""
+    root = _mixed(tmp_path)
+    opened = GitOpsRepo.open(root)
+    for render in (False, True):
+        read = opened.status(render=render)
+        found = opened.status_json(render=render)
+        assert found.document.decode() == to_json(status_dict(read), indent=None)
+        assert problem_lines(found.problems) == problem_lines(read)
+
+
+@pytest.mark.usefixtures("fork")
+def test_a_failed_child_prints_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``status -o json --no-cache`` prints the same bytes, problem lines and exit code when
+    the child that shares the reading fails at once."""
+    root = _mixed(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    args = ["status", "--repo", str(root), "-o", "json", "--no-cache"]
+    runner = CliRunner()
+    shared = runner.invoke(app, args)
+
+    def broken() -> None:
+        raise RuntimeError("the child cannot start")
+
+    monkeypatch.setattr(children, "die_with_parent", broken)
+    alone = runner.invoke(app, args)
+    assert shared.exit_code == alone.exit_code == 1
+    assert (shared.stdout, shared.stderr) == (alone.stdout, alone.stderr)
+    assert shared.stdout == _expected(root)[0]
+    assert _no_children_left()
