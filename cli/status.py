@@ -140,18 +140,19 @@ def status(
 def _print_json(repo: Path | None, pipelines: Sequence[str], render: bool) -> None:
     """The compact JSON of a run without the cache, each stage's part made where it is read
     (``promoter.repo.status_json``), then a line per problem."""
-    from cli import views
-
     with handled():
         from promoter.repo import status_json
 
         found = status_json(repo_root(repo), pipelines, render=render)
         _write_bytes(found.document)
+        if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
+            return
+        from cli import views
+
         problems = views.problem_lines(found.problems)
     for line in problems:
         fail(line)
-    if problems or not found.problems.ok:
-        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_FAILED)
 
 
 def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:

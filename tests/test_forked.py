@@ -5,6 +5,8 @@ same results and the same bytes as one process, whatever the child does."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -196,3 +198,23 @@ def test_a_failed_child_prints_the_same(tmp_path: Path, monkeypatch: pytest.Monk
     assert (shared.stdout, shared.stderr) == (alone.stdout, alone.stderr)
     assert shared.stdout == _expected(root)[0]
     assert _no_children_left()
+
+
+def test_a_clean_cold_json_run_imports_no_rich(tmp_path: Path) -> None:
+    """Without a problem to print, the cold ``status -o json`` imports no Rich (the tables'
+    module): its import is a serial part of every cold run."""
+    root = example_repo(tmp_path / "repo")
+    code = (
+        "import contextlib, io, sys\n"
+        "from cli.main import pipelines_main\n"
+        f"sys.argv = ['pipelines', 'status', '--repo', {str(root)!r}, '-o', 'json', '--no-cache']\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    pipelines_main()\n"
+        "assert out.getvalue().startswith('{\"pipelines\": [')\n"
+        "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert done.stdout == "[]\n"
