@@ -137,13 +137,21 @@ def status(
         raise typer.Exit(EXIT_FAILED)
 
 
+_KEPT: list[object] = []
+"""What the last run read, kept until the process ends (``_print_json``)."""
+
+
 def _print_json(repo: Path | None, pipelines: Sequence[str], render: bool) -> None:
     """The compact JSON of a run without the cache, each stage's part made where it is read
-    (``promoter.repo.status_json``), then a line per problem."""
+    (``GitOpsRepo.status_json``), then a line per problem."""
     with handled():
-        from promoter.repo import status_json
+        from promoter.repo import open_status_repo
 
-        found = status_json(repo_root(repo), pipelines, render=render)
+        opened = open_status_repo(repo_root(repo))
+        # Not freed when this returns: the parsed repository is hundreds of thousands of
+        # objects, and the console script ends (os._exit) without freeing them one by one.
+        _KEPT[:] = [opened]
+        found = opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
         _write_bytes(found.document)
         if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
             return

@@ -471,22 +471,23 @@ def status(
         from promoter.statuscache import cached_status
 
         return cached_status(path, pipelines)
-    with paused_gc():
-        repo = GitOpsRepo.open(path)
-    if not repo.pipelines:
-        raise no_pipelines(path)
-    return repo.status(tuple(dict.fromkeys(pipelines)), render=render)
+    return open_status_repo(path).status(tuple(dict.fromkeys(pipelines)), render=render)
 
 
 def status_json(
     path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
 ) -> StatusJson:
     """``status`` (without the cache) as its compact JSON document (``GitOpsRepo.status_json``)."""
+    return open_status_repo(path).status_json(tuple(dict.fromkeys(pipelines)), render=render)
+
+
+def open_status_repo(path: str | Path) -> GitOpsRepo:
+    """The repository at ``path`` as ``status`` reads it: one without pipelines is an error."""
     with paused_gc():
         repo = GitOpsRepo.open(path)
     if not repo.pipelines:
         raise no_pipelines(path)
-    return repo.status_json(tuple(dict.fromkeys(pipelines)), render=render)
+    return repo
 
 
 def no_pipelines(path: str | Path) -> RepoError:

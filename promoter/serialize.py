@@ -159,8 +159,14 @@ def pipeline_json_ends(pipeline: Pipeline) -> tuple[bytes, bytes]:
 def join_status_json(pipelines: Iterable[tuple[bytes, Iterable[bytes], bytes]]) -> bytes:
     """The compact document (``to_json(status_dict(...), indent=None)``) from each
     pipeline's ends (``pipeline_json_ends``) and its stages' parts (``stage_json``)."""
-    parts = [head + b", ".join(stages) + tail for head, stages, tail in pipelines]
-    return b'{"pipelines": [' + b", ".join(parts) + b"]}\n"
+    pieces = [b'{"pipelines": [']
+    for index, (head, stages, tail) in enumerate(pipelines):
+        pieces += (b", ", head) if index else (head,)
+        for number, stage in enumerate(stages):
+            pieces += (b", ", stage) if number else (stage,)
+        pieces.append(tail)
+    pieces.append(b"]}\n")
+    return b"".join(pieces)  # the document is copied once
 
 
 def status_registry_dict(status: RepoStatus, registry: RegistryStatus) -> dict[str, Any]:

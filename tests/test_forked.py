@@ -218,3 +218,15 @@ def test_a_clean_cold_json_run_imports_no_rich(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
     assert done.stdout == "[]\n"
+
+
+def test_joining_no_pipeline_and_a_pipeline_without_stages() -> None:
+    """The edges of the join: no pipeline at all, a pipeline without a stage."""
+    from promoter.model import Pipeline, PipelineStatus, RepoStatus
+    from promoter.serialize import join_status_json, pipeline_json_ends
+
+    assert join_status_json([]).decode() == to_json(status_dict(RepoStatus(())), indent=None)
+    empty = Pipeline("empty", (), "promoter.yaml")
+    head, tail = pipeline_json_ends(empty)
+    expected = to_json(status_dict(RepoStatus((PipelineStatus(empty, ()),) * 2)), indent=None)
+    assert join_status_json([(head, [], tail)] * 2).decode() == expected
