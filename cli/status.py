@@ -87,13 +87,13 @@ def status(
     """Show every app's version in every stage of every pipeline."""
     if not cluster and (context is not None or fail_on is not None):
         raise typer.BadParameter("--context and --fail-on need --cluster")
-    compact = output is Output.json and not (cluster or registry or sys.stdout.isatty())
-    if compact and not (render or no_cache):
-        with handled():
-            if _print_cached_json(repo_root(repo), pipelines or ()):
-                return
-    elif compact:
-        _print_json(repo, pipelines or (), render)
+    if output is Output.json and not (cluster or registry or sys.stdout.isatty()):
+        cache = not (render or no_cache)
+        if cache:
+            with handled():
+                if _print_cached_json(repo_root(repo), pipelines or ()):
+                    return
+        _print_json(repo, pipelines or (), render=render, cache=cache)
         return
     from cli.clusterstatus import parse_fail_on, unreachable_lines
 
@@ -141,17 +141,24 @@ _KEPT: list[object] = []
 """What the last run read, kept until the process ends (``_print_json``)."""
 
 
-def _print_json(repo: Path | None, pipelines: Sequence[str], render: bool) -> None:
-    """The compact JSON of a run without the cache, each stage's part made where it is read
-    (``GitOpsRepo.status_json``), then a line per problem."""
+def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, cache: bool) -> None:
+    """The compact JSON, each stage's part made where it is read (``GitOpsRepo.status_json``)
+    or taken from the cache (``cache``: ``promoter.statuscache.cached_status_json``), then a
+    line per problem."""
     with handled():
-        from promoter.repo import open_status_repo
+        root = repo_root(repo)
+        if cache:
+            from promoter.statuscache import cached_status_json
 
-        opened = open_status_repo(repo_root(repo))
-        # Not freed when this returns: the parsed repository is hundreds of thousands of
-        # objects, and the console script ends (os._exit) without freeing them one by one.
-        _KEPT[:] = [opened]
-        found = opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
+            found = cached_status_json(root, pipelines)
+        else:
+            from promoter.repo import open_status_repo
+
+            opened = open_status_repo(root)
+            # Not freed when this returns: the parsed repository is hundreds of thousands of
+            # objects, and the console script ends (os._exit) without freeing them one by one.
+            _KEPT[:] = [opened]
+            found = opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
         _write_bytes(found.document)
         if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
             return

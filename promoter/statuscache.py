@@ -50,7 +50,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from promoter.gcpause import paused_gc
 from promoter.safefs import max_file_bytes
@@ -58,7 +58,7 @@ from promoter.tree import skipped
 
 if TYPE_CHECKING:  # imported where used: a warm ``-o json`` run builds no model object
     from promoter.model import Pipeline, RepoStatus, Stage, StageStatus
-    from promoter.repo import GitOpsRepo
+    from promoter.repo import GitOpsRepo, StatusJson
 
 FORMAT = 2
 MAGIC = b"kustomize-promoter status cache\n"
@@ -400,12 +400,31 @@ def cached_status(
 ) -> RepoStatus:
     """``promoter.status`` through the cache: stages whose inputs did not change since the
     last run come from the cache, the others are read (and the cache updated)."""
+    found = _retried(path, pipelines, stats, json=False)
+    assert not isinstance(found, tuple)
+    return found
+
+
+def cached_status_json(
+    path: str | Path, pipelines: Sequence[str] = (), *, stats: CacheStats | None = None
+) -> StatusJson:
+    """``cached_status`` as the compact JSON document (``GitOpsRepo.status_json``): the
+    cached stages' parts as the cache holds them, the others' made where they are read (and
+    stored); nothing is serialized twice."""
+    found = _retried(path, pipelines, stats, json=True)
+    assert isinstance(found, tuple)
+    return found
+
+
+def _retried(
+    path: str | Path, pipelines: Sequence[str], stats: CacheStats | None, *, json: bool
+) -> RepoStatus | StatusJson:
     stats = stats if stats is not None else CacheStats()
     try:
-        return _cached_status(path, pipelines, stats, use_old=True)
+        return _cached_status(path, pipelines, stats, use_old=True, json=json)
     except _Damaged:
         damaged = CacheStats()
-        result = _cached_status(path, pipelines, damaged, use_old=False)
+        result = _cached_status(path, pipelines, damaged, use_old=False, json=json)
         stats.__dict__.update(damaged.__dict__)
         return result
 
@@ -416,8 +435,9 @@ def _stale(old: _State, disk: _Disk) -> set[int]:
 
 
 def _cached_status(
-    path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool
-) -> RepoStatus:
+    path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool, json: bool
+) -> RepoStatus | StatusJson:
+    """The status (``json``: its compact document) through the cache."""
     from promoter.errors import RepoError
     from promoter.model import PipelineStatus, RepoStatus
 
@@ -450,37 +470,74 @@ def _cached_status(
             else list(reader.pipelines)
         )
         statuses: dict[tuple[str, str], StageStatus] = {}
-        new: dict[str, tuple[list[tuple[str, str]], StageStatus]] = {}
+        parts: dict[tuple[str, str], bytes] = {}  # with ``json``
+        new: dict[str, _Entry] = {}
         todo: list[Stage] = []
         for pipeline in chosen:
             for stage in pipeline.stages:
                 name = repr(stage)
                 known = old.stages.get(name) if old is not None else None
                 if old is not None and known is not None and stale.isdisjoint(known):
-                    statuses[(stage.pipeline, stage.name)] = old.status(name)
+                    if json:  # a stored stage has no problem: its part is all it takes
+                        parts[(stage.pipeline, stage.name)] = old.fragments[name]
+                    else:
+                        statuses[(stage.pipeline, stage.name)] = old.status(name)
                     stats.hits.append((stage.pipeline, stage.name))
                 else:
                     todo.append(stage)
         if todo:
-            reads = reader.repo().read_stages(todo, False)
+            reads = reader.repo().read_stages(todo, False, json=json)
             for stage, read in zip(todo, reads, strict=True):
-                status, files = read.status, read.files
-                assert status is not None  # asked for
+                status = read.status
+                assert status is not None  # asked for: the cache stores it
                 statuses[(stage.pipeline, stage.name)] = status
+                if read.json is not None:
+                    parts[(stage.pipeline, stage.name)] = read.json
                 stats.misses.append((stage.pipeline, stage.name))
-                deps = _storable(status, files)
+                deps = _storable(status, read.files)
                 if deps is not None:
-                    new[repr(stage)] = (deps, status)
-        result = RepoStatus(
+                    new[repr(stage)] = _Entry(deps, status, read.json)
+        if todo or old is None or not stats.discovery_reused:
+            state = _next_state(key, root, old, stale, reader, new, disk)
+            stats.written = _write(file, state)
+    if not json:
+        return RepoStatus(
             tuple(
                 PipelineStatus(p, tuple(statuses[(p.name, s.name)] for s in p.stages))
                 for p in chosen
             )
         )
-        if todo or old is None or not stats.discovery_reused:
-            state = _next_state(key, root, old, stale, reader, new, disk)
-            stats.written = _write(file, state)
-    return result
+    from promoter.repo import StatusJson
+    from promoter.serialize import join_status_json, pipeline_json_ends
+
+    ends = [pipeline_json_ends(p) for p in chosen]
+    joined = join_status_json(
+        (head, [parts[(p.name, s.name)] for s in p.stages], tail)
+        for p, (head, tail) in zip(chosen, ends, strict=True)
+    )
+    # Only stages read in this run can have a problem (a stored one has none).
+    problems = RepoStatus(
+        tuple(
+            PipelineStatus(p, tuple(_problem_only(s, statuses) for s in p.stages)) for p in chosen
+        )
+    )
+    return StatusJson(joined, problems)
+
+
+def _problem_only(stage: Stage, read: dict[tuple[str, str], StageStatus]) -> StageStatus:
+    from promoter.model import StageStatus
+
+    found = read.get((stage.pipeline, stage.name))
+    return StageStatus(stage, problem=None if found is None else found.problem)
+
+
+class _Entry(NamedTuple):
+    """A stage read in this run that the cache stores."""
+
+    deps: list[tuple[str, str]]
+    status: StageStatus
+    json: bytes | None
+    """Its part of the compact document, when it was made where the stage was read."""
 
 
 class _Reader:
@@ -535,14 +592,12 @@ def _next_state(
     old: _State | None,
     stale: set[int],
     reader: _Reader,
-    new: dict[str, tuple[list[tuple[str, str]], StageStatus]],
+    new: dict[str, _Entry],
     disk: _Disk,
 ) -> _State:
     """The file to write: valid old entries, new ones, and old entries of stages that were
     not asked for this time (checked when next used); stages that no longer exist go."""
-    import json
-
-    from promoter.serialize import stage_dict
+    from promoter.serialize import stage_json
 
     table = _Table()
     discovery_deps = tuple(table.add(*dep) for dep in reader.deps)
@@ -556,10 +611,10 @@ def _next_state(
                 entries[name] = tuple(table.add(*old.paths[i]) for i in deps)
                 statuses[name] = old.status(name)
                 fragments[name] = old.fragments[name]
-    for name, (paths, status) in new.items():
+    for name, (paths, status, part) in new.items():
         entries[name] = tuple(table.add(r, k, disk.fp(r, k)) for r, k in paths)
         statuses[name] = status
-        fragments[name] = json.dumps(stage_dict(status)).encode()
+        fragments[name] = part if part is not None else stage_json(status)
     blob = pickle.dumps(statuses, pickle.HIGHEST_PROTOCOL)
     outline = tuple(_outline(p) for p in reader.pipelines)
     return _State(
