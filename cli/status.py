@@ -152,13 +152,17 @@ def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, ca
 
             found = cached_status_json(root, pipelines)
         else:
-            from promoter.repo import open_status_repo
+            from promoter.forked import Pair, paired
+            from promoter.repo import StatusJson, open_status_repo
 
-            opened = open_status_repo(root)
-            # Not freed when this returns: the parsed repository is hundreds of thousands of
-            # objects, and the console script ends (os._exit) without freeing them one by one.
-            _KEPT[:] = [opened]
-            found = opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
+            def read(pair: Pair) -> StatusJson:  # a forked child may share discovery and reading
+                opened = open_status_repo(root, pair)
+                # Not freed when this returns: the parsed repository is hundreds of thousands
+                # of objects, and the console script ends (os._exit) without freeing them.
+                _KEPT[:] = [opened]
+                return opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
+
+            found = paired(read)
         _write_bytes(found.document)
         if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
             return

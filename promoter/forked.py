@@ -1,16 +1,24 @@
 """Work shared with one forked child: ``status`` and ``history`` on large repositories read
-part of the work in a child process that shares what is already parsed (copy-on-write)."""
+part of the work in a child process that shares what is already parsed (copy-on-write).
+
+``history`` hands its child one piece of work (``fork_work``).  ``status`` keeps the child
+busy from the start (``Pair``): forked once the YAML files are listed, it reads half of them
+for discovery and swaps what it found with the parent, both go on with the same discovery,
+then they take stages from either end (``Pair.share_items``) and the child sends its share
+of the results.  Whatever the child does not deliver is done by the parent, so a failing
+child changes nothing but the time taken; a failing parent stops its child."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
 import signal
 import struct
 import threading
-from collections.abc import Callable, Sequence
-from typing import BinaryIO, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 from promoter import children
 
@@ -61,64 +69,177 @@ def fork_work(work: Callable[[], T]) -> Callable[[], T | None]:
 _CURSORS = struct.Struct("=qq")
 """The token passed between the two processes: the next item from the front, and the end
 (exclusive) of what is left from the back."""
+_LENGTH = struct.Struct("=q")
 
 
-def share_items(count: int, work: Callable[[int], T], *, fork: bool = True) -> Sequence[T]:
-    """``[work(0), ..., work(count - 1)]``; with ``fork`` (and ``can_fork()``) shared with a
-    forked child: this process takes items from the front, the child from the back, one at
-    a time, until they meet, so whichever runs faster does more and neither waits for the
-    other at the end (the machine may be busy; the items may differ in cost).  The child's
-    results come back pickled at its end; whatever it did not deliver (it failed, or was
-    killed) is done here, so the results are the same either way."""
-    if count < 2 or not fork or not can_fork():
-        return [work(index) for index in range(count)]
-    # Who takes the next item: the one holding the token, a pipe's only message (sent
-    # whole: it is shorter than PIPE_BUF).
-    token_read, token_write = os.pipe()
-    result_read, result_write = os.pipe()
-    os.write(token_write, _CURSORS.pack(0, count))
-    pid = os.fork()
-    if pid == 0:  # the child: work from the back, send, and leave without any cleanup
+class Pair:
+    """This process and, once ``start`` forked it, a child running the same code from there
+    on: the two swap what each found (``swap``) and share items (``share_items``); the child
+    ends (``os._exit``) once it sent its share of the items.  A job that starts the pair
+    before ``share_items`` runs inside ``paired``, which ends a child that fails first."""
+
+    def __init__(self) -> None:
+        self.child = False
+        """True in the child."""
+        self._pid = 0  # the child's, in the parent (0: none, or it failed)
+        self._up = -1  # the pipe from the child to the parent (this process's end)
+        self._down = -1  # the pipe from the parent to the child (this process's end)
+        self._token = (-1, -1)
+
+    def start(self) -> bool:
+        """Fork the child when none runs yet and ``can_fork()``; True in both processes
+        when they now share the job."""
+        if self._pid or self.child or not can_fork():
+            return False
+        token, up, down = os.pipe(), os.pipe(), os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                children.die_with_parent()  # a killed parent takes its child with it
+                self.child = True
+                os.close(up[0])
+                os.close(down[1])
+                self._up, self._down = up[1], down[0]
+            except BaseException:
+                os._exit(1)
+        else:
+            self._pid = pid
+            os.close(up[1])
+            os.close(down[0])
+            self._up, self._down = up[0], down[1]
+        self._token = token
+        return True
+
+    def swap(self, mine: T) -> T | None:
+        """Send ``mine`` to the other process and return what it sent; None in the parent
+        when there is no child or it failed (the parent then does its part too)."""
+        if self.child:
+            _send(self._up, mine)
+            theirs: T | None = _receive(self._down)
+            if theirs is None:  # the parent failed: it has stopped waiting
+                os._exit(1)
+            return theirs
+        if not self._pid:
+            return None
+        theirs = _receive(self._up)
+        if theirs is None:
+            self.end()
+            return None
+        with contextlib.suppress(OSError):  # it died since: ``share_items`` finds out
+            _send(self._down, mine)
+        return theirs
+
+    def share_items(self, count: int, work: Callable[[int], T], *, fork: bool = True) -> list[T]:
+        """``[work(0), ..., work(count - 1)]``; with ``fork`` shared with the child (forked
+        now when it does not run yet): this process takes items from the front, the child
+        from the back, one at a time, until they meet, so whichever runs faster does more
+        and neither waits for the other at the end.  The child sends what it did and ends;
+        whatever it did not deliver (it failed, or died) is done here."""
+        fork = fork and count >= 2
+        if fork:
+            self.start()
+        if self.child:
+            self._child_share(work if fork else None)
+        found: dict[int, T] = {}
+        if self._pid and fork:
+            token_read, token_write = self._token
+            os.write(token_write, _CURSORS.pack(0, count))  # the child waits for it
+            try:
+                while (
+                    index := _take(token_read, token_write, back=False, child=self._up)
+                ) is not None:
+                    found[index] = work(index)
+                done: list[tuple[int, T]] | None = _receive(self._up)
+                found.update(done or ())
+            except BaseException:  # interrupted, or a bug: the child's work is not wanted
+                self.end()
+                raise
+        self.end()
+        # What the child did not deliver (it failed) is done here.
+        return [found[i] if i in found else work(i) for i in range(count)]
+
+    def _child_share(self, work: Callable[[int], T] | None) -> NoReturn:
         code = 1
         try:
-            children.die_with_parent()  # a killed parent takes its child with it
-            os.close(result_read)
             done: list[tuple[int, T]] = []
-            while (index := _take(token_read, token_write, back=True)) is not None:
+            while work is not None and (index := _take(*self._token, back=True)) is not None:
                 done.append((index, work(index)))
-            payload = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(result_write, "wb") as pipe:
-                pipe.write(payload)
+            _send(self._up, done)
             code = 0
         finally:
             os._exit(code)
-    os.close(result_write)
-    found: dict[int, T] = {}
-    with os.fdopen(result_read, "rb") as results:
-        try:
-            while (index := _take(token_read, token_write, back=False, child=results)) is not None:
-                found[index] = work(index)
-            found.update(_collect(results, pid) or ())
-        except BaseException:  # interrupted, or a bug: the child's work is not wanted
-            _end(pid)
-            raise
-        finally:
-            os.close(token_read)
-            os.close(token_write)
-    # What the child did not deliver (it failed) is done here.
-    return [found[i] if i in found else work(i) for i in range(count)]
+
+    def end(self) -> None:
+        """The child is no longer needed: stop it (when it still runs) and reap it."""
+        if self.child or not self._pid:
+            return
+        pid, self._pid = self._pid, 0
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
+        for fd in (self._up, self._down, *self._token):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._up = self._down = -1
+        self._token = (-1, -1)
 
 
-def _take(
-    token_read: int, token_write: int, *, back: bool, child: BinaryIO | None = None
-) -> int | None:
+def paired(job: Callable[[Pair], T]) -> T:
+    """``job(pair)`` with a ``Pair`` the job may start: the child never returns from here
+    (it ends when it has sent its share of the items, or fails, or the job returns without
+    sharing), and an error of this process stops it."""
+    pair = Pair()
+    try:
+        return job(pair)
+    finally:
+        if pair.child:
+            os._exit(1)
+        pair.end()
+
+
+def share_items(count: int, work: Callable[[int], T], *, fork: bool = True) -> list[T]:
+    """``Pair().share_items``: the items shared with a child forked for them alone."""
+    return Pair().share_items(count, work, fork=fork)
+
+
+def _send(fd: int, value: object) -> None:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    data = memoryview(_LENGTH.pack(len(payload)) + payload)
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _receive(fd: int) -> Any:
+    """The next value the other process sent; None when it ended first."""
+    head = _read(fd, _LENGTH.size)
+    if head is None:
+        return None
+    payload = _read(fd, _LENGTH.unpack(head)[0])
+    return None if payload is None else pickle.loads(payload)
+
+
+def _read(fd: int, size: int) -> bytearray | None:
+    """Exactly ``size`` bytes (None at the end of the pipe)."""
+    data = bytearray(size)
+    view = memoryview(data)
+    got = 0
+    while got < size:
+        step = os.readv(fd, [view[got:]])
+        if not step:
+            return None
+        got += step
+    return data
+
+
+def _take(token_read: int, token_write: int, *, back: bool, child: int = -1) -> int | None:
     """The next item for this process (None when none is left): wait for the token, take
     an item from the front (or the back) and pass the token on.  ``child``: the parent's
     end of the child's result pipe; readable while the token is not means the child died
     holding the token (it sends its results only after passing it on): nothing is left to
     share then."""
-    if child is not None:
-        ready, _, _ = select.select([token_read, child.fileno()], [], [])
+    if child >= 0:
+        ready, _, _ = select.select([token_read, child], [], [])
         if token_read not in ready:
             return None
     front, end = _CURSORS.unpack(os.read(token_read, _CURSORS.size))
@@ -132,22 +253,3 @@ def _take(
             front += 1
     os.write(token_write, _CURSORS.pack(front, end))
     return index
-
-
-def _collect(results: BinaryIO, pid: int) -> list[tuple[int, T]] | None:
-    """The child's results; None when it failed."""
-    payload = results.read()
-    _, code = os.waitpid(pid, 0)
-    if code != 0 or not payload:
-        return None
-    done: list[tuple[int, T]] = pickle.loads(payload)
-    return done
-
-
-def _end(pid: int) -> None:
-    """Stop the child and reap it."""
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:  # already gone
-        pass

@@ -12,7 +12,7 @@ from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
-from promoter.forked import share_items
+from promoter.forked import Pair, paired
 from promoter.gcpause import paused_gc
 from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
@@ -63,11 +63,13 @@ class GitOpsRepo:
         self._renderable = isinstance(self.source, DiskSource)
         self._lines: dict[str, list[str]] = {}
         self._files: dict[tuple[str, str], frozenset[str]] = {}
+        self._pair: Pair | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, cache: bool = False) -> GitOpsRepo:
+    def open(cls, path: str | Path, *, cache: bool = False, pair: Pair | None = None) -> GitOpsRepo:
         """Discover the pipelines of the repository at ``path``; ``cache``: reuse what the
-        last cached ``status`` discovered when nothing it depends on changed."""
+        last cached ``status`` discovered when nothing it depends on changed; ``pair``: a
+        forked child may share the discovery and then the reading (``read_stages``)."""
         root = Path(path)
         if not root.is_dir():
             raise RepoError(f"{path}: not a directory")
@@ -79,8 +81,10 @@ class GitOpsRepo:
                 return cls(root.resolve(), known[0], known[1])
         # One source for discovery and the builds: what discovery read is not read again.
         source = DiskSource(root.resolve())
-        found = discover(source)
-        return cls(source.root, found.pipelines, found.flux_specs, source=source)
+        found = discover(source, pair=pair)
+        opened = cls(source.root, found.pipelines, found.flux_specs, source=source)
+        opened._pair = pair
+        return opened
 
     @classmethod
     def from_source(cls, source: FileSource, root: Path) -> GitOpsRepo:
@@ -191,7 +195,8 @@ class GitOpsRepo:
         part of the compact JSON document (``json``).  Large repositories are read by two
         processes (a fork shares what is already parsed): the stages of one process are
         sent to the other, so only what is asked for is made."""
-        return share_items(
+        pair, self._pair = self._pair or Pair(), None  # a pair shares one job
+        return pair.share_items(
             len(stages),
             lambda index: self._read_stage(stages[index], render, status, json),
             fork=len(stages) >= _PARALLEL_MIN,
@@ -471,20 +476,23 @@ def status(
         from promoter.statuscache import cached_status
 
         return cached_status(path, pipelines)
-    return open_status_repo(path).status(tuple(dict.fromkeys(pipelines)), render=render)
+    chosen = tuple(dict.fromkeys(pipelines))
+    return paired(lambda pair: open_status_repo(path, pair).status(chosen, render=render))
 
 
 def status_json(
     path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
 ) -> StatusJson:
     """``status`` (without the cache) as its compact JSON document (``GitOpsRepo.status_json``)."""
-    return open_status_repo(path).status_json(tuple(dict.fromkeys(pipelines)), render=render)
+    chosen = tuple(dict.fromkeys(pipelines))
+    return paired(lambda pair: open_status_repo(path, pair).status_json(chosen, render=render))
 
 
-def open_status_repo(path: str | Path) -> GitOpsRepo:
-    """The repository at ``path`` as ``status`` reads it: one without pipelines is an error."""
+def open_status_repo(path: str | Path, pair: Pair | None = None) -> GitOpsRepo:
+    """The repository at ``path`` as ``status`` reads it: one without pipelines is an error;
+    ``pair``: see ``GitOpsRepo.open``."""
     with paused_gc():
-        repo = GitOpsRepo.open(path)
+        repo = GitOpsRepo.open(path, pair=pair)
     if not repo.pipelines:
         raise no_pipelines(path)
     return repo

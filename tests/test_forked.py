@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from cli.views import problem_lines
-from promoter import children, forked, repo
+from promoter import children, discovery, forked, repo
+from promoter.errors import PromoterError
+from promoter.forked import paired
 from promoter.repo import GitOpsRepo, status, status_json
 from promoter.serialize import status_dict, to_json
 from tests.builders.repos import example_repo, flux_sync, kustomization, simple_pipeline, write
@@ -230,3 +232,59 @@ def test_joining_no_pipeline_and_a_pipeline_without_stages() -> None:
     head, tail = pipeline_json_ends(empty)
     expected = to_json(status_dict(RepoStatus((PipelineStatus(empty, ()),) * 2)), indent=None)
     assert join_status_json([(head, [], tail)] * 2).decode() == expected
+
+
+# -- discovery shared with the child --------------------------------------------------------
+
+
+@pytest.fixture
+def split(fork: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery shares the YAML files with a child whatever their number."""
+    monkeypatch.setattr(discovery, "_SPLIT_MIN", 1)
+
+
+@pytest.mark.usefixtures("split")
+def test_a_shared_discovery_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovered with a child reading half of the files: the same pipelines, Flux specs,
+    document and problem lines, whether the child works or fails at once."""
+    root = _mixed(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    alone = discovery.discover(root)
+    assert paired(lambda pair: discovery.discover(root, pair=pair)) == alone
+    expected = _expected(root)
+    assert _joined(root) == expected
+    monkeypatch.setattr(children, "die_with_parent", _broken)
+    assert paired(lambda pair: discovery.discover(root, pair=pair)) == alone
+    assert _joined(root) == expected
+    assert _no_children_left()
+
+
+def _broken() -> None:
+    raise RuntimeError("the child cannot start")
+
+
+@pytest.mark.usefixtures("split")
+@pytest.mark.parametrize("where", ["aaa", "zzz"], ids=["parent-half", "child-half"])
+def test_a_file_that_cannot_be_read_is_the_same_error(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A YAML file that cannot be read (too large) fails the shared discovery as it fails
+    alone, in whichever half it is; no child is left behind."""
+    root = _mixed(tmp_path)
+    monkeypatch.setenv("PROMOTER_MAX_FILE_BYTES", "100000")
+    write(root, {f"{where}/large.yaml": "# " + "x" * 200_000 + "\n"})
+    with pytest.raises(PromoterError) as alone:
+        discovery.discover(root)
+    with pytest.raises(PromoterError) as shared:
+        status_json(root)
+    assert str(shared.value) == str(alone.value)
+    assert _no_children_left()
+
+
+@pytest.mark.usefixtures("split")
+def test_an_unknown_pipeline_ends_the_child(tmp_path: Path) -> None:
+    """An error after the shared discovery (an unknown pipeline) ends the child as well."""
+    root = _mixed(tmp_path)
+    with pytest.raises(PromoterError, match="nope"):
+        status_json(root, ("nope",))
+    assert _no_children_left()
