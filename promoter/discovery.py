@@ -69,24 +69,23 @@ def discover(root: Path | FileSource, *, pair: Pair | None = None) -> Discovery:
 
 _SPLIT_MIN = 2000
 """From this many YAML files on, discovery reads them with a forked child (``pair``)."""
+_CHUNK = 64
+"""YAML files read in one turn when a child shares the reading."""
 
 
 def _labelled(source: FileSource, pair: Pair | None) -> list[tuple[str, bytes]]:
     """Every YAML file (promoter.yaml aside) that names the pipeline label, and its bytes,
     in walk order."""
     files = [rel for rel in yaml_files(source) if rel != CONFIG_FILE]
-    if pair is None or len(files) < _SPLIT_MIN or not pair.start():
+    if pair is None or len(files) < _SPLIT_MIN:
         return _scan(source, files)
-    half = len(files) // 2
-    if pair.child:
-        mine = _scan(source, files[half:])
-        theirs = pair.swap(mine)
-        assert theirs is not None  # the child ends when the parent failed
-        return theirs + mine
-    mine = _scan(source, files[:half])
-    theirs = pair.swap(mine)
-    # The child failed (a file it cannot read?): its half is read here, as alone.
-    return mine + (theirs if theirs is not None else _scan(source, files[half:]))
+    # The child takes turns from the back: the stages it reads later are mostly there.
+    chunks = [files[at : at + _CHUNK] for at in range(0, len(files), _CHUNK)]
+    return [
+        found
+        for part in pair.share_all(len(chunks), lambda i: _scan(source, chunks[i]))
+        for found in part
+    ]
 
 
 def _scan(source: FileSource, files: list[str]) -> list[tuple[str, bytes]]:

@@ -2,11 +2,12 @@
 part of the work in a child process that shares what is already parsed (copy-on-write).
 
 ``history`` hands its child one piece of work (``fork_work``).  ``status`` keeps the child
-busy from the start (``Pair``): forked once the YAML files are listed, it reads half of them
-for discovery and swaps what it found with the parent, both go on with the same discovery,
-then they take stages from either end (``Pair.share_items``) and the child sends its share
-of the results.  Whatever the child does not deliver is done by the parent, so a failing
-child changes nothing but the time taken; a failing parent stops its child."""
+busy from the start (``Pair``): forked once the YAML files are listed, it takes turns with
+the parent reading them for discovery, from either end, and they send each other what they
+found (``Pair.share_all``); both go on with the same discovery, then take stages from either
+end (``Pair.share_items``) and the child sends its share of the results.  Whatever the
+child does not deliver is done by the parent, so a failing child changes nothing but the
+time taken; a failing parent stops its child."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import signal
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from promoter import children
 
@@ -74,9 +75,10 @@ _LENGTH = struct.Struct("=q")
 
 class Pair:
     """This process and, once ``start`` forked it, a child running the same code from there
-    on: the two swap what each found (``swap``) and share items (``share_items``); the child
-    ends (``os._exit``) once it sent its share of the items.  A job that starts the pair
-    before ``share_items`` runs inside ``paired``, which ends a child that fails first."""
+    on: the two share items that both need (``share_all``), then items only this process
+    needs (``share_items``): the child ends (``os._exit``) once it sent those.  A job that
+    starts the pair before ``share_items`` runs inside ``paired``, which ends a child that
+    fails first."""
 
     def __init__(self) -> None:
         self.child = False
@@ -110,24 +112,34 @@ class Pair:
         self._token = token
         return True
 
-    def swap(self, mine: T) -> T | None:
-        """Send ``mine`` to the other process and return what it sent; None in the parent
-        when there is no child or it failed (the parent then does its part too)."""
+    def share_all(self, count: int, work: Callable[[int], T], *, fork: bool = True) -> list[T]:
+        """``[work(0), ..., work(count - 1)]`` in both processes; with ``fork`` shared with
+        the child (forked now when it does not run yet) as ``share_items`` shares them,
+        then each sends the other what it did."""
+        fork = fork and count >= 2
+        if fork:
+            self.start()
         if self.child:
-            _send(self._up, mine)
-            theirs: T | None = _receive(self._down)
+            found = dict(self._child_turns(work if fork else None))
+            theirs: list[tuple[int, T]] | None = _receive(self._down)
             if theirs is None:  # the parent failed: it has stopped waiting
                 os._exit(1)
-            return theirs
-        if not self._pid:
-            return None
-        theirs = _receive(self._up)
-        if theirs is None:
-            self.end()
-            return None
-        with contextlib.suppress(OSError):  # it died since: ``share_items`` finds out
-            _send(self._down, mine)
-        return theirs
+            found.update(theirs)
+            return [found[i] for i in range(count)]
+        mine = self._parent_turns(count, work) if fork and self._pid else {}
+        found = dict(mine)
+        if self._pid:
+            theirs = _receive(self._up)
+            if theirs is None:  # it failed, or died
+                self.end()
+            else:
+                found.update(theirs)
+                if fork:  # the token is back in its pipe: the next share starts afresh
+                    os.read(self._token[0], _CURSORS.size)
+                with contextlib.suppress(OSError):  # it died since: the next share finds out
+                    _send(self._down, list(mine.items()))
+        # What the child did not deliver (it failed) is done here.
+        return [found[i] if i in found else work(i) for i in range(count)]
 
     def share_items(self, count: int, work: Callable[[int], T], *, fork: bool = True) -> list[T]:
         """``[work(0), ..., work(count - 1)]``; with ``fork`` shared with the child (forked
@@ -139,35 +151,40 @@ class Pair:
         if fork:
             self.start()
         if self.child:
-            self._child_share(work if fork else None)
-        found: dict[int, T] = {}
-        if self._pid and fork:
-            token_read, token_write = self._token
-            os.write(token_write, _CURSORS.pack(0, count))  # the child waits for it
+            code = 1
             try:
-                while (
-                    index := _take(token_read, token_write, back=False, child=self._up)
-                ) is not None:
-                    found[index] = work(index)
-                done: list[tuple[int, T]] | None = _receive(self._up)
-                found.update(done or ())
-            except BaseException:  # interrupted, or a bug: the child's work is not wanted
-                self.end()
-                raise
+                self._child_turns(work if fork else None)
+                code = 0
+            finally:
+                os._exit(code)
+        found = self._parent_turns(count, work) if fork and self._pid else {}
+        if self._pid:
+            theirs: list[tuple[int, T]] | None = _receive(self._up)
+            found.update(theirs or ())
         self.end()
         # What the child did not deliver (it failed) is done here.
         return [found[i] if i in found else work(i) for i in range(count)]
 
-    def _child_share(self, work: Callable[[int], T] | None) -> NoReturn:
-        code = 1
+    def _parent_turns(self, count: int, work: Callable[[int], T]) -> dict[int, T]:
+        """The items this process takes (from the front) while the child takes its own."""
+        token_read, token_write = self._token
+        os.write(token_write, _CURSORS.pack(0, count))  # the child waits for it
+        found: dict[int, T] = {}
         try:
-            done: list[tuple[int, T]] = []
-            while work is not None and (index := _take(*self._token, back=True)) is not None:
-                done.append((index, work(index)))
-            _send(self._up, done)
-            code = 0
-        finally:
-            os._exit(code)
+            while (index := _take(token_read, token_write, back=False, child=self._up)) is not None:
+                found[index] = work(index)
+        except BaseException:  # interrupted, or a bug: the child's work is not wanted
+            self.end()
+            raise
+        return found
+
+    def _child_turns(self, work: Callable[[int], T] | None) -> list[tuple[int, T]]:
+        """The items the child takes (from the back), sent to the parent."""
+        done: list[tuple[int, T]] = []
+        while work is not None and (index := _take(*self._token, back=True)) is not None:
+            done.append((index, work(index)))
+        _send(self._up, done)
+        return done
 
     def end(self) -> None:
         """The child is no longer needed: stop it (when it still runs) and reap it."""

@@ -95,6 +95,26 @@ def test_a_child_killed_holding_the_token_does_not_hang_the_parent(
 
 
 @pytest.mark.usefixtures("fork")
+def test_both_get_everything_shared_then_the_parent_the_items() -> None:
+    """``share_all`` gives both processes every result (the child's view is sent back
+    here through ``share_items``); the items shared next start afresh, both taking some."""
+
+    def job(pair: forked.Pair) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        first = pair.share_all(100, _slow)
+        seen = {i for i, _ in first}
+        complete = [(len(seen), os.getpid())] if seen == set(range(100)) else []
+        then = pair.share_items(100, lambda i: complete[0] if i == 99 else _slow(i))
+        return first, then
+
+    first, then = paired(job)
+    assert [i for i, _ in first] == list(range(100))
+    assert {pid for _, pid in first} == {os.getpid(), then[-1][1]}
+    assert then[-1][0] == 100 and then[-1][1] != os.getpid()  # the child saw everything
+    assert then[0] == (0, os.getpid())
+    assert _no_children_left()
+
+
+@pytest.mark.usefixtures("fork")
 def test_an_error_in_the_parent_ends_the_child() -> None:
     """The parent's exception goes up; the child is stopped and reaped, not left behind."""
     parent = os.getpid()
@@ -239,8 +259,9 @@ def test_joining_no_pipeline_and_a_pipeline_without_stages() -> None:
 
 @pytest.fixture
 def split(fork: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Discovery shares the YAML files with a child whatever their number."""
+    """Discovery shares the YAML files with a child whatever their number, one a turn."""
     monkeypatch.setattr(discovery, "_SPLIT_MIN", 1)
+    monkeypatch.setattr(discovery, "_CHUNK", 1)
 
 
 @pytest.mark.usefixtures("split")
