@@ -186,6 +186,12 @@ class Pair:
         _send(self._up, done)
         return done
 
+    def finish(self) -> None:
+        """The shared part of the job is over: a child still running ends here."""
+        if self.child:
+            os._exit(0)
+        self.end()
+
     def end(self) -> None:
         """The child is no longer needed: stop it (when it still runs) and reap it."""
         if self.child or not self._pid:

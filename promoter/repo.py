@@ -83,8 +83,13 @@ class GitOpsRepo:
         source = DiskSource(root.resolve())
         found = discover(source, pair=pair)
         opened = cls(source.root, found.pipelines, found.flux_specs, source=source)
-        opened._pair = pair
+        opened.share_with(pair)
         return opened
+
+    def share_with(self, pair: Pair | None) -> None:
+        """Read the next stages (``read_stages``) with ``pair``'s child, which shared the
+        discovery of this repository."""
+        self._pair = pair
 
     @classmethod
     def from_source(cls, source: FileSource, root: Path) -> GitOpsRepo:

@@ -57,6 +57,7 @@ from promoter.safefs import max_file_bytes
 from promoter.tree import skipped
 
 if TYPE_CHECKING:  # imported where used: a warm ``-o json`` run builds no model object
+    from promoter.forked import Pair
     from promoter.model import Pipeline, RepoStatus, Stage, StageStatus
     from promoter.repo import GitOpsRepo, StatusJson
 
@@ -419,12 +420,20 @@ def cached_status_json(
 def _retried(
     path: str | Path, pipelines: Sequence[str], stats: CacheStats | None, *, json: bool
 ) -> RepoStatus | StatusJson:
+    from promoter.forked import paired
+
+    # A forked child may share the discovery and the reading; it never leaves ``paired``:
+    # it ends there (or in ``read_stages``), so only this process writes the cache file.
     stats = stats if stats is not None else CacheStats()
     try:
-        return _cached_status(path, pipelines, stats, use_old=True, json=json)
+        return paired(
+            lambda pair: _cached_status(path, pipelines, stats, pair, use_old=True, json=json)
+        )
     except _Damaged:
         damaged = CacheStats()
-        result = _cached_status(path, pipelines, damaged, use_old=False, json=json)
+        result = paired(
+            lambda pair: _cached_status(path, pipelines, damaged, pair, use_old=False, json=json)
+        )
         stats.__dict__.update(damaged.__dict__)
         return result
 
@@ -435,7 +444,13 @@ def _stale(old: _State, disk: _Disk) -> set[int]:
 
 
 def _cached_status(
-    path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool, json: bool
+    path: str | Path,
+    pipelines: Sequence[str],
+    stats: CacheStats,
+    pair: Pair,
+    *,
+    use_old: bool,
+    json: bool,
 ) -> RepoStatus | StatusJson:
     """The status (``json``: its compact document) through the cache."""
     from promoter.errors import RepoError
@@ -459,7 +474,7 @@ def _cached_status(
             reader.reuse_discovery(old)
             stats.discovery_reused = True
         else:
-            reader.discover()
+            reader.discover(pair)
         if not reader.pipelines:
             from promoter.repo import no_pipelines
 
@@ -497,6 +512,7 @@ def _cached_status(
                 deps = _storable(status, read.files)
                 if deps is not None:
                     new[repr(stage)] = _Entry(deps, status, read.json)
+        pair.finish()  # a child that shared the discovery ends here, even with nothing to read
         if todo or old is None or not stats.discovery_reused:
             state = _next_state(key, root, old, stale, reader, new, disk)
             stats.written = _write(file, state)
@@ -557,14 +573,19 @@ class _Reader:
         self.blob = old.discovery
         self.deps = [old.paths[i] for i in old.discovery_deps]
 
-    def discover(self) -> None:
+    def discover(self, pair: Pair) -> None:
+        """Discover on the disk; ``pair``: see ``GitOpsRepo.open``."""
         from promoter.config import CONFIG_FILE
         from promoter.discovery import discover
         from promoter.repo import GitOpsRepo
+        from promoter.tree import DiskSource
 
         dirs, yaml_files = _walk(self.root)
-        found = discover(self.root)
-        self._repo = GitOpsRepo(self.root, found.pipelines, found.flux_specs)
+        # One source for discovery and the builds: what discovery read is not read again.
+        source = DiskSource(self.root)
+        found = discover(source, pair=pair)
+        self._repo = GitOpsRepo(self.root, found.pipelines, found.flux_specs, source=source)
+        self._repo.share_with(pair)
         self.pipelines = found.pipelines
         self.blob = (
             pickle.dumps(found.pipelines, pickle.HIGHEST_PROTOCOL),
