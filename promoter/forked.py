@@ -227,10 +227,12 @@ def share_items(count: int, work: Callable[[int], T], *, fork: bool = True) -> l
 
 
 def _send(fd: int, value: object) -> None:
+    """``value`` pickled, after its length."""
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    data = memoryview(_LENGTH.pack(len(payload)) + payload)
-    while data:
-        data = data[os.write(fd, data) :]
+    for part in (_LENGTH.pack(len(payload)), payload):
+        data = memoryview(part)
+        while data:
+            data = data[os.write(fd, data) :]
 
 
 def _receive(fd: int) -> Any:
