@@ -43,9 +43,9 @@ class Discovery:
 
 def discover(root: Path | FileSource, *, pair: Pair | None = None) -> Discovery:
     """Read the pipelines of the repository at ``root`` (a directory or a snapshot).
-    ``pair``: in a large repository, a forked child reads half of the YAML files (the
-    later half: the stages it reads later are mostly there) and both processes go on with
-    the same discovery (``promoter.forked.Pair``)."""
+    ``pair``: in a large repository a forked child takes turns with this process reading
+    the YAML files (``promoter.forked.Pair.share_all``) and both go on with the same
+    discovery."""
     source = DiskSource(root) if isinstance(root, Path) else root
     labelled, flux_specs = _from_labels(source, _labelled(source, pair))
     config = read_config(source)

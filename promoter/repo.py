@@ -198,8 +198,9 @@ class GitOpsRepo:
         """What reading each stage gave, in order: its status (``status``), the files its
         native build read (what ``promoter.statuscache`` keys a cached status on) and its
         part of the compact JSON document (``json``).  Large repositories are read by two
-        processes (a fork shares what is already parsed): the stages of one process are
-        sent to the other, so only what is asked for is made."""
+        processes (a fork shares what is already parsed; the child that shared discovery,
+        ``share_with``, when there is one): what the child reads is sent to this process,
+        so only what is asked for is made."""
         pair, self._pair = self._pair or Pair(), None  # a pair shares one job
         return pair.share_items(
             len(stages),
