@@ -87,10 +87,14 @@ def status(
     """Show every app's version in every stage of every pipeline."""
     if not cluster and (context is not None or fail_on is not None):
         raise typer.BadParameter("--context and --fail-on need --cluster")
-    if output is Output.json and not (cluster or render or registry or no_cache):
-        with handled():
-            if _print_cached_json(repo_root(repo), pipelines or ()):
-                return
+    if output is Output.json and not (cluster or registry or sys.stdout.isatty()):
+        cache = not (render or no_cache)
+        if cache:
+            with handled():
+                if _print_cached_json(repo_root(repo), pipelines or ()):
+                    return
+        _print_json(repo, pipelines or (), render=render, cache=cache)
+        return
     from cli.clusterstatus import parse_fail_on, unreachable_lines
 
     failing = parse_fail_on(fail_on)
@@ -133,16 +137,57 @@ def status(
         raise typer.Exit(EXIT_FAILED)
 
 
+_KEPT: list[object] = []
+"""What the last run read, kept until the process ends (``_print_json``)."""
+
+
+def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, cache: bool) -> None:
+    """The compact JSON, each stage's part made where it is read (``GitOpsRepo.status_json``)
+    or taken from the cache (``cache``: ``promoter.statuscache.cached_status_json``), then a
+    line per problem."""
+    with handled():
+        root = repo_root(repo)
+        if cache:
+            from promoter.statuscache import cached_status_json
+
+            found = cached_status_json(root, pipelines)
+        else:
+            from promoter.forked import Pair, paired
+            from promoter.repo import StatusJson, open_status_repo
+
+            def read(pair: Pair) -> StatusJson:  # a forked child may share discovery and reading
+                opened = open_status_repo(root, pair)
+                # Not freed when this returns: the parsed repository is hundreds of thousands
+                # of objects, and the console script ends (os._exit) without freeing them.
+                _KEPT[:] = [opened]
+                return opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
+
+            found = paired(read)
+        _write_bytes(found.document)
+        if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
+            return
+        from cli import views
+
+        problems = views.problem_lines(found.problems)
+    for line in problems:
+        fail(line)
+    raise typer.Exit(EXIT_FAILED)
+
+
 def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
     """Print the compact JSON straight from the cache when nothing it depends on changed
     (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
-    if sys.stdout.isatty():  # indented for people: built from the model
-        return False
     from promoter.statuscache import cached_json
 
     data = cached_json(root, pipelines)
     if data is None:
         return False
+    _write_bytes(data)
+    return True
+
+
+def _write_bytes(data: bytes) -> None:
+    """Write an ASCII document to stdout as it is."""
     binary = getattr(sys.stdout, "buffer", None)
     if binary is None:  # a text-only stream (tests)
         sys.stdout.write(data.decode())
@@ -150,7 +195,6 @@ def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
         sys.stdout.flush()
         binary.write(data)
         binary.flush()
-    return True
 
 
 def _print(

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promoter._yaml import YMap, parse_bytes
 from promoter.config import CONFIG_FILE, Config, read_config, stage_directory
@@ -22,6 +22,9 @@ from promoter.model import FluxRef, Pipeline, Stage
 from promoter.names import NAME_INVALID, control_problem, escaped
 from promoter.problems import DUPLICATE_STAGE, Problem
 from promoter.tree import DiskSource, FileSource, yaml_files
+
+if TYPE_CHECKING:
+    from promoter.forked import Pair
 
 NAME_LABEL = "pipelines.weave.works/name"
 STAGE_LABEL = "pipelines.weave.works/stage"
@@ -38,10 +41,13 @@ class Discovery:
     config: Config = field(default_factory=Config)
 
 
-def discover(root: Path | FileSource) -> Discovery:
-    """Read the pipelines of the repository at ``root`` (a directory or a snapshot)."""
+def discover(root: Path | FileSource, *, pair: Pair | None = None) -> Discovery:
+    """Read the pipelines of the repository at ``root`` (a directory or a snapshot).
+    ``pair``: in a large repository a forked child takes turns with this process reading
+    the YAML files (``promoter.forked.Pair.share_all``) and both go on with the same
+    discovery."""
     source = DiskSource(root) if isinstance(root, Path) else root
-    labelled, flux_specs = _from_labels(source)
+    labelled, flux_specs = _from_labels(source, _labelled(source, pair))
     config = read_config(source)
     declared = _from_config(source, config)
     merged = {p.name: p for p in labelled}
@@ -61,19 +67,46 @@ def discover(root: Path | FileSource) -> Discovery:
 # -- labels --------------------------------------------------------------------------------
 
 
-def _from_labels(source: FileSource) -> tuple[list[Pipeline], dict[tuple[str, str], YMap]]:
-    found: dict[str, list[tuple[Stage, YMap]]] = defaultdict(list)
-    errors: dict[str, list[Problem]] = defaultdict(list)
-    appeared: dict[str, None] = {}
-    for rel in yaml_files(source):
-        if rel == CONFIG_FILE:
-            continue
+_SPLIT_MIN = 2000
+"""From this many YAML files on, discovery reads them with a forked child (``pair``)."""
+_CHUNK = 64
+"""YAML files read in one turn when a child shares the reading."""
+
+
+def _labelled(source: FileSource, pair: Pair | None) -> list[tuple[str, bytes]]:
+    """Every YAML file (promoter.yaml aside) that names the pipeline label, and its bytes,
+    in walk order."""
+    files = [rel for rel in yaml_files(source) if rel != CONFIG_FILE]
+    if pair is None or len(files) < _SPLIT_MIN:
+        return _scan(source, files)
+    # The child takes turns from the back: the stages it reads later are mostly there.
+    chunks = [files[at : at + _CHUNK] for at in range(0, len(files), _CHUNK)]
+    return [
+        found
+        for part in pair.share_all(len(chunks), lambda i: _scan(source, chunks[i]))
+        for found in part
+    ]
+
+
+def _scan(source: FileSource, files: list[str]) -> list[tuple[str, bytes]]:
+    found = []
+    for rel in files:
         try:
             data = source.read_bytes(rel)
         except OSError as exc:
             raise ManifestError(rel, f"cannot be read: {exc.strerror}") from exc
-        if _NAME_LABEL_BYTES not in data:
-            continue
+        if _NAME_LABEL_BYTES in data:
+            found.append((rel, data))
+    return found
+
+
+def _from_labels(
+    source: FileSource, labelled: list[tuple[str, bytes]]
+) -> tuple[list[Pipeline], dict[tuple[str, str], YMap]]:
+    found: dict[str, list[tuple[Stage, YMap]]] = defaultdict(list)
+    errors: dict[str, list[Problem]] = defaultdict(list)
+    appeared: dict[str, None] = {}
+    for rel, data in labelled:
         for doc in parse_bytes(data, rel, "flux"):
             _collect(doc, rel, source, found, errors)
             appeared.update(dict.fromkeys([*found, *errors]))

@@ -6,17 +6,18 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from promoter._yaml import YMap, parse_text
 from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
-from promoter.forked import can_fork, fork_work
+from promoter.forked import Pair, paired
 from promoter.gcpause import paused_gc
 from promoter.kustomize import Build, Builder, FluxLayer, Resource
 from promoter.kustomize import render as _render
 from promoter.model import App, Pipeline, PipelineStatus, RepoStatus, Stage, StageStatus
+from promoter.problems import Problem
 from promoter.tree import DiskSource, FileSource
 
 if TYPE_CHECKING:
@@ -62,11 +63,13 @@ class GitOpsRepo:
         self._renderable = isinstance(self.source, DiskSource)
         self._lines: dict[str, list[str]] = {}
         self._files: dict[tuple[str, str], frozenset[str]] = {}
+        self._pair: Pair | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, cache: bool = False) -> GitOpsRepo:
+    def open(cls, path: str | Path, *, cache: bool = False, pair: Pair | None = None) -> GitOpsRepo:
         """Discover the pipelines of the repository at ``path``; ``cache``: reuse what the
-        last cached ``status`` discovered when nothing it depends on changed."""
+        last cached ``status`` discovered when nothing it depends on changed; ``pair``: a
+        forked child may share the discovery and then the reading (``read_stages``)."""
         root = Path(path)
         if not root.is_dir():
             raise RepoError(f"{path}: not a directory")
@@ -78,8 +81,15 @@ class GitOpsRepo:
                 return cls(root.resolve(), known[0], known[1])
         # One source for discovery and the builds: what discovery read is not read again.
         source = DiskSource(root.resolve())
-        found = discover(source)
-        return cls(source.root, found.pipelines, found.flux_specs, source=source)
+        found = discover(source, pair=pair)
+        opened = cls(source.root, found.pipelines, found.flux_specs, source=source)
+        opened.share_with(pair)
+        return opened
+
+    def share_with(self, pair: Pair | None) -> None:
+        """Read the next stages (``read_stages``) with ``pair``'s child, which shared the
+        discovery of this repository."""
+        self._pair = pair
 
     @classmethod
     def from_source(cls, source: FileSource, root: Path) -> GitOpsRepo:
@@ -150,40 +160,66 @@ class GitOpsRepo:
 
     def status(self, pipelines: Sequence[str] = (), *, render: bool = False) -> RepoStatus:
         """Every app's version in every stage of the named pipelines (all by default)."""
-        chosen = [self.pipeline(n) for n in pipelines] if pipelines else list(self.pipelines)
+        chosen = self._chosen(pipelines)
         stages = [s for p in chosen for s in p.stages]
         with paused_gc():
-            found = self._statuses(stages, render)
+            reads = iter(self.read_stages(stages, render))
         return RepoStatus(
-            tuple(
-                PipelineStatus(p, tuple(found[(p.name, s.name)] for s in p.stages)) for p in chosen
-            )
+            tuple(PipelineStatus(p, tuple(_status(next(reads)) for _ in p.stages)) for p in chosen)
         )
 
-    def _statuses(self, stages: list[Stage], render: bool) -> dict[tuple[str, str], StageStatus]:
-        """Stage statuses; large repositories are read by two processes (a fork shares
-        what is already parsed), each taking every other stage."""
-        return {key: read[0] for key, read in self.read_stages(stages, render).items()}
+    def status_json(self, pipelines: Sequence[str] = (), *, render: bool = False) -> StatusJson:
+        """``status``'s compact JSON document, made where each stage is read (no status is
+        sent between processes or kept: only its part of the document and its problem)."""
+        from promoter.serialize import join_status_json, pipeline_json_ends
 
-    def read_stages(self, stages: list[Stage], render: bool) -> dict[tuple[str, str], StageRead]:
-        """Each stage's status and the files its native build read (None when it was not
-        built natively): what ``promoter.statuscache`` keys a stage's cached status on."""
-        mine, theirs = stages, []
-        if len(stages) >= _PARALLEL_MIN and can_fork():
-            mine, theirs = stages[0::2], stages[1::2]
-        child = None
-        if theirs:
-            child = fork_work(lambda: [self._read_stage(s, render) for s in theirs])
-        found = {(s.pipeline, s.name): self._read_stage(s, render) for s in mine}
-        results = child() if child is not None else None
-        if results is None:  # no child, or it failed: read its share here
-            results = [self._read_stage(s, render) for s in theirs]
-        found.update({(r[0].stage.pipeline, r[0].stage.name): r for r in results})
-        return found
+        chosen = self._chosen(pipelines)
+        stages = [s for p in chosen for s in p.stages]
+        with paused_gc():
+            reads = self.read_stages(stages, render, status=False, json=True)
+        parts: list[tuple[bytes, list[bytes], bytes]] = []
+        problems: list[PipelineStatus] = []
+        at = 0
+        for pipeline in chosen:
+            mine = reads[at : at + len(pipeline.stages)]
+            at += len(pipeline.stages)
+            head, tail = pipeline_json_ends(pipeline)
+            parts.append((head, [r.json or b"" for r in mine], tail))
+            found = zip(pipeline.stages, mine, strict=True)
+            problems.append(
+                PipelineStatus(pipeline, tuple(StageStatus(s, problem=r.problem) for s, r in found))
+            )
+        return StatusJson(join_status_json(parts), RepoStatus(tuple(problems)))
 
-    def _read_stage(self, stage: Stage, render: bool) -> StageRead:
-        status = self.stage_status(stage, render=render)
-        return status, self._files.get((stage.pipeline, stage.name))
+    def _chosen(self, pipelines: Sequence[str]) -> list[Pipeline]:
+        return [self.pipeline(n) for n in pipelines] if pipelines else list(self.pipelines)
+
+    def read_stages(
+        self, stages: Sequence[Stage], render: bool, *, status: bool = True, json: bool = False
+    ) -> Sequence[StageRead]:
+        """What reading each stage gave, in order: its status (``status``), the files its
+        native build read (what ``promoter.statuscache`` keys a cached status on) and its
+        part of the compact JSON document (``json``).  Large repositories are read by two
+        processes (a fork shares what is already parsed; the child that shared discovery,
+        ``share_with``, when there is one): what the child reads is sent to this process,
+        so only what is asked for is made."""
+        pair, self._pair = self._pair or Pair(), None  # a pair shares one job
+        return pair.share_items(
+            len(stages),
+            lambda index: self._read_stage(stages[index], render, status, json),
+            fork=len(stages) >= _PARALLEL_MIN,
+        )
+
+    def _read_stage(self, stage: Stage, render: bool, status: bool, json: bool) -> StageRead:
+        from promoter.serialize import stage_json
+
+        read = self.stage_status(stage, render=render)
+        return StageRead(
+            read.problem,
+            read if status else None,
+            self._files.get((stage.pipeline, stage.name)),
+            stage_json(read) if json else None,
+        )
 
     def stage_status(self, stage: Stage, *, render: bool = False) -> StageStatus:
         """What ``stage`` deploys; natively, or rendered when asked or when needed."""
@@ -400,8 +436,32 @@ _PARALLEL_MIN = 48
 """Below this many stages one process is faster than forking."""
 
 
-StageRead = tuple[StageStatus, frozenset[str] | None]
-"""A stage's status and the files its native build read (None: not built natively)."""
+def _status(read: StageRead) -> StageStatus:
+    assert read.status is not None  # asked for
+    return read.status
+
+
+class StatusJson(NamedTuple):
+    """``status -o json`` as the compact document (``to_json(status_dict(status),
+    indent=None)`` as bytes: ASCII) and the status as far as its problems go (each stage's
+    ``problem``; no app): what ``cli.views.problem_lines`` and ``RepoStatus.ok`` read."""
+
+    document: bytes
+    problems: RepoStatus
+
+
+class StageRead(NamedTuple):
+    """What reading one stage gave (``GitOpsRepo.read_stages``)."""
+
+    problem: Problem | None
+    """Why the stage could not be read (``StageStatus.problem``)."""
+    status: StageStatus | None
+    """None when it was not asked for."""
+    files: frozenset[str] | None
+    """The files its native build read (None: not built natively)."""
+    json: bytes | None
+    """Its part of the compact JSON document (``promoter.serialize.stage_json``); None
+    when it was not asked for."""
 
 
 def _sourced(rendered: App, native: App) -> App:
@@ -431,11 +491,26 @@ def status(
         from promoter.statuscache import cached_status
 
         return cached_status(path, pipelines)
+    chosen = tuple(dict.fromkeys(pipelines))
+    return paired(lambda pair: open_status_repo(path, pair).status(chosen, render=render))
+
+
+def status_json(
+    path: str | Path, pipelines: Sequence[str] = (), *, render: bool = False
+) -> StatusJson:
+    """``status`` (without the cache) as its compact JSON document (``GitOpsRepo.status_json``)."""
+    chosen = tuple(dict.fromkeys(pipelines))
+    return paired(lambda pair: open_status_repo(path, pair).status_json(chosen, render=render))
+
+
+def open_status_repo(path: str | Path, pair: Pair | None = None) -> GitOpsRepo:
+    """The repository at ``path`` as ``status`` reads it: one without pipelines is an error;
+    ``pair``: see ``GitOpsRepo.open``."""
     with paused_gc():
-        repo = GitOpsRepo.open(path)
+        repo = GitOpsRepo.open(path, pair=pair)
     if not repo.pipelines:
         raise no_pipelines(path)
-    return repo.status(tuple(dict.fromkeys(pipelines)), render=render)
+    return repo
 
 
 def no_pipelines(path: str | Path) -> RepoError:

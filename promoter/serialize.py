@@ -5,6 +5,7 @@ and ``diff``, in one place."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from promoter.redact import redact_url
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from promoter.model import (
         App,
         ContainerImage,
+        Pipeline,
         PipelineStatus,
         RepoStatus,
         StageStatus,
@@ -129,6 +131,42 @@ def pipeline_dict(status: PipelineStatus) -> dict[str, Any]:
 def status_dict(status: RepoStatus) -> dict[str, Any]:
     """``{"pipelines": [...]}``: the whole status."""
     return {"pipelines": [pipeline_dict(p) for p in status.pipelines]}
+
+
+# The compact ``status -o json`` document in parts: each stage's part can be made where the
+# stage is read (a forked child, or the status cache) and the parts joined as bytes.  The
+# parts are ``json.dumps`` output (ASCII: everything else is escaped), so the joined
+# document is byte for byte ``to_json(status_dict(...), indent=None)``.
+
+
+def stage_json(status: StageStatus) -> bytes:
+    """A stage's part of the compact document: ``stage_dict`` as compact JSON."""
+    return json.dumps(stage_dict(status)).encode()
+
+
+def pipeline_json_ends(pipeline: Pipeline) -> tuple[bytes, bytes]:
+    """A pipeline's part of the compact document before and after its stages' parts."""
+    from promoter.model import PipelineStatus
+
+    text = json.dumps(pipeline_dict(PipelineStatus(pipeline, ())))
+    # The first '"stages": []' is the key: in a JSON string every '"' is escaped, so no
+    # value before it (the name, declared_in) can hold that text.
+    hole = '"stages": []'
+    at = text.index(hole)
+    return (text[:at] + '"stages": [').encode(), ("]" + text[at + len(hole) :]).encode()
+
+
+def join_status_json(pipelines: Iterable[tuple[bytes, Iterable[bytes], bytes]]) -> bytes:
+    """The compact document (``to_json(status_dict(...), indent=None)``) from each
+    pipeline's ends (``pipeline_json_ends``) and its stages' parts (``stage_json``)."""
+    pieces = [b'{"pipelines": [']
+    for index, (head, stages, tail) in enumerate(pipelines):
+        pieces += (b", ", head) if index else (head,)
+        for number, stage in enumerate(stages):
+            pieces += (b", ", stage) if number else (stage,)
+        pieces.append(tail)
+    pieces.append(b"]}\n")
+    return b"".join(pieces)  # the document is copied once
 
 
 def status_registry_dict(status: RepoStatus, registry: RegistryStatus) -> dict[str, Any]:
@@ -374,6 +412,8 @@ def add_cluster(data: dict[str, Any], report: ClusterReport) -> dict[str, Any]:
             for app, app_data in zip(stage.apps, stage_data["apps"], strict=True):
                 app_data["live"] = live_to_dict(cluster.live(app.key))
     return data
+
+
 # -- report --------------------------------------------------------------------------------
 
 

@@ -50,15 +50,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from promoter.gcpause import paused_gc
 from promoter.safefs import max_file_bytes
 from promoter.tree import skipped
 
 if TYPE_CHECKING:  # imported where used: a warm ``-o json`` run builds no model object
+    from promoter.forked import Pair
     from promoter.model import Pipeline, RepoStatus, Stage, StageStatus
-    from promoter.repo import GitOpsRepo
+    from promoter.repo import GitOpsRepo, StatusJson
 
 FORMAT = 2
 MAGIC = b"kustomize-promoter status cache\n"
@@ -432,12 +433,39 @@ def cached_status(
 ) -> RepoStatus:
     """``promoter.status`` through the cache: stages whose inputs did not change since the
     last run come from the cache, the others are read (and the cache updated)."""
+    found = _retried(path, pipelines, stats, json=False)
+    assert not isinstance(found, tuple)
+    return found
+
+
+def cached_status_json(
+    path: str | Path, pipelines: Sequence[str] = (), *, stats: CacheStats | None = None
+) -> StatusJson:
+    """``cached_status`` as the compact JSON document (``GitOpsRepo.status_json``): the
+    cached stages' parts as the cache holds them, the others' made where they are read (and
+    stored); nothing is serialized twice."""
+    found = _retried(path, pipelines, stats, json=True)
+    assert isinstance(found, tuple)
+    return found
+
+
+def _retried(
+    path: str | Path, pipelines: Sequence[str], stats: CacheStats | None, *, json: bool
+) -> RepoStatus | StatusJson:
+    from promoter.forked import paired
+
+    # A forked child may share the discovery and the reading; it never leaves ``paired``:
+    # it ends there (or in ``read_stages``), so only this process writes the cache file.
     stats = stats if stats is not None else CacheStats()
     try:
-        return _cached_status(path, pipelines, stats, use_old=True)
+        return paired(
+            lambda pair: _cached_status(path, pipelines, stats, pair, use_old=True, json=json)
+        )
     except _Damaged:
         damaged = CacheStats()
-        result = _cached_status(path, pipelines, damaged, use_old=False)
+        result = paired(
+            lambda pair: _cached_status(path, pipelines, damaged, pair, use_old=False, json=json)
+        )
         stats.__dict__.update(damaged.__dict__)
         return result
 
@@ -448,8 +476,15 @@ def _stale(old: _State, disk: _Disk) -> set[int]:
 
 
 def _cached_status(
-    path: str | Path, pipelines: Sequence[str], stats: CacheStats, *, use_old: bool
-) -> RepoStatus:
+    path: str | Path,
+    pipelines: Sequence[str],
+    stats: CacheStats,
+    pair: Pair,
+    *,
+    use_old: bool,
+    json: bool,
+) -> RepoStatus | StatusJson:
+    """The status (``json``: its compact document) through the cache."""
     from promoter.errors import RepoError
     from promoter.model import PipelineStatus, RepoStatus
 
@@ -471,7 +506,7 @@ def _cached_status(
             reader.reuse_discovery(old)
             stats.discovery_reused = True
         else:
-            reader.discover()
+            reader.discover(pair)
         if not reader.pipelines:
             from promoter.repo import no_pipelines
 
@@ -482,36 +517,75 @@ def _cached_status(
             else list(reader.pipelines)
         )
         statuses: dict[tuple[str, str], StageStatus] = {}
-        new: dict[str, tuple[list[tuple[str, str]], StageStatus]] = {}
+        parts: dict[tuple[str, str], bytes] = {}  # with ``json``
+        new: dict[str, _Entry] = {}
         todo: list[Stage] = []
         for pipeline in chosen:
             for stage in pipeline.stages:
                 name = repr(stage)
                 known = old.stages.get(name) if old is not None else None
                 if old is not None and known is not None and stale.isdisjoint(known):
-                    statuses[(stage.pipeline, stage.name)] = old.status(name)
+                    if json:  # a stored stage has no problem: its part is all it takes
+                        parts[(stage.pipeline, stage.name)] = old.fragments[name]
+                    else:
+                        statuses[(stage.pipeline, stage.name)] = old.status(name)
                     stats.hits.append((stage.pipeline, stage.name))
                 else:
                     todo.append(stage)
         if todo:
-            reads = reader.repo().read_stages(todo, False)
-            for stage in todo:
-                status, files = reads[(stage.pipeline, stage.name)]
+            reads = reader.repo().read_stages(todo, False, json=json)
+            for stage, read in zip(todo, reads, strict=True):
+                status = read.status
+                assert status is not None  # asked for: the cache stores it
                 statuses[(stage.pipeline, stage.name)] = status
+                if read.json is not None:
+                    parts[(stage.pipeline, stage.name)] = read.json
                 stats.misses.append((stage.pipeline, stage.name))
-                deps = _storable(status, files)
+                deps = _storable(status, read.files)
                 if deps is not None:
-                    new[repr(stage)] = (deps, status)
-        result = RepoStatus(
+                    new[repr(stage)] = _Entry(deps, status, read.json)
+        pair.finish()  # a child that shared the discovery ends here, even with nothing to read
+        if todo or old is None or not stats.discovery_reused:
+            state = _next_state(key, root, old, stale, reader, new, disk)
+            stats.written = _write(file, state)
+    if not json:
+        return RepoStatus(
             tuple(
                 PipelineStatus(p, tuple(statuses[(p.name, s.name)] for s in p.stages))
                 for p in chosen
             )
         )
-        if todo or old is None or not stats.discovery_reused:
-            state = _next_state(key, root, old, stale, reader, new, disk)
-            stats.written = _write(file, state)
-    return result
+    from promoter.repo import StatusJson
+    from promoter.serialize import join_status_json, pipeline_json_ends
+
+    ends = [pipeline_json_ends(p) for p in chosen]
+    joined = join_status_json(
+        (head, [parts[(p.name, s.name)] for s in p.stages], tail)
+        for p, (head, tail) in zip(chosen, ends, strict=True)
+    )
+    # Only stages read in this run can have a problem (a stored one has none).
+    problems = RepoStatus(
+        tuple(
+            PipelineStatus(p, tuple(_problem_only(s, statuses) for s in p.stages)) for p in chosen
+        )
+    )
+    return StatusJson(joined, problems)
+
+
+def _problem_only(stage: Stage, read: dict[tuple[str, str], StageStatus]) -> StageStatus:
+    from promoter.model import StageStatus
+
+    found = read.get((stage.pipeline, stage.name))
+    return StageStatus(stage, problem=None if found is None else found.problem)
+
+
+class _Entry(NamedTuple):
+    """A stage read in this run that the cache stores."""
+
+    deps: list[tuple[str, str]]
+    status: StageStatus
+    json: bytes | None
+    """Its part of the compact document, when it was made where the stage was read."""
 
 
 class _Reader:
@@ -531,14 +605,19 @@ class _Reader:
         self.blob = old.discovery
         self.deps = [old.paths[i] for i in old.discovery_deps]
 
-    def discover(self) -> None:
+    def discover(self, pair: Pair) -> None:
+        """Discover on the disk; ``pair``: see ``GitOpsRepo.open``."""
         from promoter.config import CONFIG_FILE
         from promoter.discovery import discover
         from promoter.repo import GitOpsRepo
+        from promoter.tree import DiskSource
 
         dirs, yaml_files = _walk(self.root)
-        found = discover(self.root)
-        self._repo = GitOpsRepo(self.root, found.pipelines, found.flux_specs)
+        # One source for discovery and the builds: what discovery read is not read again.
+        source = DiskSource(self.root)
+        found = discover(source, pair=pair)
+        self._repo = GitOpsRepo(self.root, found.pipelines, found.flux_specs, source=source)
+        self._repo.share_with(pair)
         self.pipelines = found.pipelines
         self.blob = (
             pickle.dumps(found.pipelines, pickle.HIGHEST_PROTOCOL),
@@ -566,14 +645,12 @@ def _next_state(
     old: _State | None,
     stale: set[int],
     reader: _Reader,
-    new: dict[str, tuple[list[tuple[str, str]], StageStatus]],
+    new: dict[str, _Entry],
     disk: _Disk,
 ) -> _State:
     """The file to write: valid old entries, new ones, and old entries of stages that were
     not asked for this time (checked when next used); stages that no longer exist go."""
-    import json
-
-    from promoter.serialize import stage_dict
+    from promoter.serialize import stage_json
 
     table = _Table()
     discovery_deps = tuple(table.add(*dep) for dep in reader.deps)
@@ -587,10 +664,10 @@ def _next_state(
                 entries[name] = tuple(table.add(*old.paths[i]) for i in deps)
                 statuses[name] = old.status(name)
                 fragments[name] = old.fragments[name]
-    for name, (paths, status) in new.items():
+    for name, (paths, status, part) in new.items():
         entries[name] = tuple(table.add(r, k, disk.fp(r, k)) for r, k in paths)
         statuses[name] = status
-        fragments[name] = json.dumps(stage_dict(status)).encode()
+        fragments[name] = part if part is not None else stage_json(status)
     blob = pickle.dumps(statuses, pickle.HIGHEST_PROTOCOL)
     outline = tuple(_outline(p) for p in reader.pipelines)
     return _State(
@@ -655,34 +732,28 @@ def cached_json(path: str | Path, pipelines: Sequence[str] = ()) -> bytes | None
         if not all(name in by_name for name in pipelines):
             return None  # cached_status says which is unknown
         chosen = [by_name[n] for n in dict.fromkeys(pipelines)] if pipelines else old.outline
-        parts: list[bytes] = []
-        for _, broken, stages, head, tail in chosen:
+        for _, broken, stages, _, _ in chosen:
             if broken:
                 return None
             for name in stages:
                 deps = old.stages.get(name)
                 if deps is None or name not in old.fragments or not stale.isdisjoint(deps):
                     return None
-            parts.append(head + b", ".join(old.fragments[n] for n in stages) + tail)
-    return b'{"pipelines": [' + b", ".join(parts) + b"]}\n"
+        fragments = old.fragments
+    from promoter.serialize import join_status_json
+
+    return join_status_json((h, [fragments[n] for n in stages], t) for _, _, stages, h, t in chosen)
 
 
 def _outline(pipeline: Pipeline) -> Outline:
-    """``json.dumps(pipeline_dict(...))`` split where the stages' parts go."""
-    import json
+    """The pipeline as ``cached_json`` joins it (``promoter.serialize.pipeline_json_ends``)."""
+    from promoter.serialize import pipeline_json_ends
 
-    from promoter.model import PipelineStatus
-    from promoter.serialize import pipeline_dict
-
-    text = json.dumps(pipeline_dict(PipelineStatus(pipeline, ())))
-    # The first '"stages": []' is the key: in a JSON string every '"' is escaped, so no
-    # value before it (the name, declared_in) can hold that text.
-    hole = '"stages": []'
-    at = text.index(hole)
+    head, tail = pipeline_json_ends(pipeline)
     return (
         pipeline.name,
         bool(pipeline.problems),
         tuple(repr(s) for s in pipeline.stages),
-        (text[:at] + '"stages": [').encode(),
-        ("]" + text[at + len(hole) :]).encode(),
+        head,
+        tail,
     )

@@ -16,7 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from promoter import GitOpsRepo
+from cli.views import problem_lines
+from promoter import GitOpsRepo, discovery, forked
+from promoter import repo as repo_module
 from promoter.planner import plan_promotion
 from promoter.repo import status
 from promoter.serialize import status_dict, to_json
@@ -27,6 +29,7 @@ from promoter.statuscache import (
     cached_discovery,
     cached_json,
     cached_status,
+    cached_status_json,
 )
 from tests.builders.repos import example_repo, flux_sync, git_init, write
 from tests.test_kustomize import (
@@ -276,6 +279,35 @@ def test_every_change_answers_as_a_cold_run(repo: Path, change: str) -> None:
         if s.problem is not None
     }
     assert set(stats.misses) == failing
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["one-process", "forked"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_the_json_through_the_cache_is_the_cold_one(
+    repo: Path, change: str, shared: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cached_status_json`` (stored parts, and parts made where the changed stages are
+    read, by one process or two) is byte for byte the cold compact document with the same
+    problem lines, right after each change and once everything is cached again."""
+    if shared:  # the discovery and the reading shared with a child, one file a turn
+        monkeypatch.setattr(forked, "can_fork", lambda: True)
+        monkeypatch.setattr(repo_module, "_PARALLEL_MIN", 2)
+        monkeypatch.setattr(discovery, "_SPLIT_MIN", 1)
+        monkeypatch.setattr(discovery, "_CHUNK", 1)
+    CHANGES[change](repo)
+    for _ in range(2):
+        found = cached_status_json(repo)
+        cold = status(repo)
+        assert found.document.decode("ascii") == to_json(status_dict(cold), indent=None)
+        assert (problem_lines(found.problems), found.problems.ok) == (problem_lines(cold), cold.ok)
+        # Only this process wrote the cache (no temporary file left), and no child is left.
+        assert [p.name for p in cache_path(repo.resolve()).parent.iterdir()] == [
+            cache_path(repo.resolve()).name
+        ]
+        with pytest.raises(ChildProcessError):
+            os.waitpid(-1, os.WNOHANG)
+        age(repo)
+    assert warm(repo)[0] == cold_json(repo)
 
 
 @pytest.mark.parametrize(
