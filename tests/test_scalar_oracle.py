@@ -284,3 +284,226 @@ def test_scalar_renders_as_kubectl(case: Case, rendered: dict[Case, Any]) -> Non
     line = int(origin.node.start_mark.line) + origin.line_offset + 1
     token = case.value.strip('"')
     assert token in _line(root, origin.file, line), (origin.file, line)
+
+
+# The repository the generated-repository oracle found (ORACLE_EXAMPLES=400): a component's
+# patch sets a quoted "1.10" over the resource's plain 6.0; the overlay's plain 6.0
+# patches then render as 6, not "6.0".
+FOUND: dict[str, str] = {
+    "base/all.yaml": (
+        "apiVersion: apps/v1\n"
+        "kind: StatefulSet\n"
+        "metadata:\n"
+        "  name: web\n"
+        "  namespace: explicit\n"
+        "  labels:\n"
+        "    app: web\n"
+        "  annotations:\n"
+        "    owner: web\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      containers:\n"
+        "      - name: main\n"
+        "        image: app\n"
+        "    metadata:\n"
+        "      labels:\n"
+        "        app: web\n"
+    ),
+    "base/kustomization.yaml": (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+        "kind: Kustomization\n"
+        "resources:\n"
+        "- all.yaml\n"
+        "patchesJson6902:\n"
+        "- target:\n"
+        "    group: apps\n"
+        "    version: v1\n"
+        "    kind: StatefulSet\n"
+        "    name: web\n"
+        "  path: ops-1.yaml\n"
+        "namespace: team-a\n"
+        "commonAnnotations:\n"
+        "  owner: team\n"
+    ),
+    "base/ops-1.yaml": (
+        "- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: app\n"
+    ),
+    "components/c-7/Kustomization": (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+        "kind: Component\n"
+        "resources:\n"
+        "- extra.yaml\n"
+        "patchesStrategicMerge:\n"
+        '- \'{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "explicit"}, "spec": {"template": {"spec": {"initContainers": [{"name": "init2", "image": "localhost:5000/app:1.0-alpine"}]}}}}\'\n'  # noqa: E501
+        "patches:\n"
+        "- path: smp-8.yaml\n"
+        "  target:\n"
+        "    kind: HelmRelease\n"
+        "    name: .*extra.*\n"
+    ),
+    "components/c-7/extra.yaml": (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\n"
+        "kind: HelmRelease\n"
+        "metadata:\n"
+        "  name: extra\n"
+        "  labels:\n"
+        "    app: extra\n"
+        "  annotations:\n"
+        "    owner: extra\n"
+        "spec:\n"
+        "  interval: 10m\n"
+        "  chart:\n"
+        "    spec:\n"
+        "      chart: extra\n"
+        "      version: 6.0\n"
+        "      sourceRef:\n"
+        "        kind: HelmRepository\n"
+        "        name: charts\n"
+    ),
+    "components/c-7/smp-8.yaml": (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\n"
+        "kind: HelmRelease\n"
+        "metadata:\n"
+        "  name: extra\n"
+        "spec:\n"
+        "  chart:\n"
+        "    spec:\n"
+        '      version: "1.10"\n'
+    ),
+    "envs/dev/kustomization.yaml": (
+        "bases:\n"
+        "- ../../base\n"
+        "patchesStrategicMerge:\n"
+        "- smp-2.yaml\n"
+        "namespace: team-a\n"
+        "commonAnnotations:\n"
+        "  owner: team\n"
+    ),
+    "envs/dev/smp-2.yaml": (
+        "apiVersion: apps/v1\n"
+        "kind: StatefulSet\n"
+        "metadata:\n"
+        "  name: web\n"
+        "  namespace: explicit\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      containers:\n"
+        "      - name: main\n"
+        "        $patch: delete\n"
+    ),
+    "envs/prod/kustomization.yaml": (
+        "bases:\n"
+        "- ../staging\n"
+        "components:\n"
+        "- ../../components/c-7\n"
+        "patchesStrategicMerge:\n"
+        "- smp-9.yaml\n"
+        '- \'{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "explicit"}, "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "registry.example.com/team/report:1.0-alpine"}]}}}}\'\n'  # noqa: E501
+        "patches:\n"
+        "- path: smp-10.yaml\n"
+        "- path: ops-12.yaml\n"
+        "  target:\n"
+        "    kind: StatefulSet\n"
+        "    name: web\n"
+        "nameSuffix: -v2\n"
+        "commonAnnotations:\n"
+        "  owner: team\n"
+    ),
+    "envs/prod/ops-12.yaml": (
+        "- op: replace\n"
+        "  path: /spec/template/spec/containers/0\n"
+        "  value:\n"
+        "    name: whole-11\n"
+        "    image: registry.example.com/team/report@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"  # noqa: E501
+    ),
+    "envs/prod/smp-10.yaml": (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\n"
+        "kind: HelmRelease\n"
+        "metadata:\n"
+        "  name: extra\n"
+        "spec:\n"
+        "  chart:\n"
+        "    spec:\n"
+        "      version: 6.0\n"
+    ),
+    "envs/prod/smp-9.yaml": (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\n"
+        "kind: HelmRelease\n"
+        "metadata:\n"
+        "  name: extra\n"
+        "spec:\n"
+        "  chart:\n"
+        "    spec:\n"
+        "      version: 6.0\n"
+    ),
+    "envs/staging/kustomization.yaml": (
+        "bases:\n"
+        "- ../../base\n"
+        "patchesStrategicMerge:\n"
+        "- smp-3.yaml\n"
+        "patches:\n"
+        "- path: smp-4.yaml\n"
+        "  target:\n"
+        "    kind: StatefulSet\n"
+        "    name: web\n"
+        "- path: ops-6.yaml\n"
+        "  target:\n"
+        "    kind: StatefulSet\n"
+        "    name: web\n"
+        "commonAnnotations:\n"
+        "  owner: team\n"
+    ),
+    "envs/staging/ops-6.yaml": (
+        "- op: add\n"
+        "  path: /spec/template/spec/containers/-\n"
+        "  value:\n"
+        "    name: extra-5\n"
+        "    image: app\n"
+    ),
+    "envs/staging/smp-3.yaml": (
+        "apiVersion: apps/v1\n"
+        "kind: StatefulSet\n"
+        "metadata:\n"
+        "  name: web\n"
+        "  namespace: explicit\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      containers:\n"
+        "      - name: main\n"
+        "        image: app\n"
+    ),
+    "envs/staging/smp-4.yaml": (
+        "apiVersion: apps/v1\n"
+        "kind: StatefulSet\n"
+        "metadata:\n"
+        "  name: web\n"
+        "  namespace: explicit\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      initContainers:\n"
+        "      - name: init2\n"
+        "        image: app\n"
+    ),
+}
+
+
+def test_found_repository_renders_as_kubectl(kubectl: str, tmp_path: Path) -> None:
+    """The found repository's prod overlay: the chart version renders as kubectl's ``6``,
+    set by the last patch's line."""
+    for name, text in FOUND.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    output = subprocess.run(
+        [kubectl, "kustomize", str(tmp_path / "envs/prod")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert kubectl_version(output) == "6"
+    build = Builder(tmp_path).build("envs/prod")
+    (chart,) = [_chart(r.doc) for r in build.resources if r.id.kind == "HelmRelease"]
+    assert rendered_scalar(chart, "version") == "6"
+    origin = chart.origin("version")
+    assert origin is not None and (origin.file, origin.line) == ("envs/prod/smp-10.yaml", 8)
