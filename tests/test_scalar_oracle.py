@@ -107,6 +107,9 @@ SHAPES: dict[str, Callable[[str], Files]] = {
     "json6902-add": lambda v: base(
         "1.0", "patches:\n- path: o.yaml\n" + TARGET, {"o.yaml": ops("add", v)}
     ),
+    "json6902-inline-replace": lambda v: base(
+        '"1.0"', "patches:\n- patch: |-\n" + _indent(ops("replace", v), 4) + TARGET
+    ),
     "patchesJson6902-replace": lambda v: base(
         "1.0",
         "patchesJson6902:\n- path: o.yaml\n  target: {group: helm.toolkit.fluxcd.io, "
@@ -201,7 +204,7 @@ class Case:
 
 
 CASES = [Case(s, v) for s in SHAPES for v in VALUES] + [
-    Case(s, v) for s in IMAGE_SHAPES for v in VALUES if not v.startswith('"')
+    Case(s, v) for s in IMAGE_SHAPES for v in VALUES if s == "images-newTag" or v[0] != '"'
 ]
 
 

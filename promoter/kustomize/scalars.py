@@ -168,10 +168,11 @@ def json_restyle(resource_doc: YMap) -> YMap:
     if origin is None or not isinstance(node, yaml.ScalarNode):
         return resource_doc
     text = str(node.value)
+    stamp = None if is_string_node(node) else _TIMESTAMP.fullmatch(text)
     if is_string_node(node):
         string = text
-    elif _TIMESTAMP.fullmatch(text) is not None:
-        string = _rfc3339(_TIMESTAMP.fullmatch(text))  # type: ignore[arg-type]
+    elif stamp is not None:
+        string = _rfc3339(stamp)
     elif _v3_non_string(text):
         return resource_doc  # a number or a boolean: plain, and printed the same
     else:
