@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from promoter import GitOpsRepo
 from promoter.errors import PromotionError
+from promoter.kustomize import rendered_scalar
 from promoter.model import App, Stage
 from promoter.planner import plan_promotion
 from promoter.promotion import PromotionPlan
@@ -341,3 +342,60 @@ def test_generated_kustomize_promotions(kubectl: str, repo: Any) -> None:
                 kubectl, root, None, source, target, justified=JUSTIFIED, tree=repo.tree(),
                 before=renders,
             ).renders  # fmt: skip
+
+
+# -- 4. chart versions YAML reads as numbers -------------------------------------------------
+
+_RELEASE = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: extra\n"
+    "spec:\n  chart:\n    spec:\n      chart: extra\n      version: {}\n"
+)
+_CHART_PATCH = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: extra\n"
+    "spec:\n  chart:\n    spec:\n      version: {}\n"
+)
+NUMERIC_CHARTS = [("6.1", "6.0"), ('"6.1"', "6.0"), ("1.10", "6.0"), ("6.1", '"6.0"')]
+
+
+@pytest.mark.parametrize(
+    ("dev", "prod"), NUMERIC_CHARTS, ids=[f"{d}-{p}" for d, p in NUMERIC_CHARTS]
+)
+@pytest.mark.parametrize("render", [False, True], ids=["native", "rendered"])
+def test_numeric_chart_version_over_patched_quoted_value(
+    kubectl: str, tmp_path: Path, dev: str, prod: str, render: bool
+) -> None:
+    """The chart version of each stage is a plain (or quoted) patch value over a base whose
+    plain ``1.0`` a patch replaced with a quoted ``"1.10"``: kustomize keeps the *plain*
+    style there, so a plain ``6.0`` renders as ``6`` (the reader must say so too).  The
+    promotion writes dev's version into prod's patch and kubectl verifies the render."""
+    root = tmp_path / "repo"
+    files = {
+        "base/hr.yaml": _RELEASE.format("1.0"),
+        "base/q.yaml": _CHART_PATCH.format('"1.10"'),
+        "base/kustomization.yaml": (
+            "resources: [hr.yaml]\npatches:\n- path: q.yaml\n  target: {kind: HelmRelease}\n"
+        ),
+        "promoter.yaml": promoter_yaml("charts", [("dev", "envs/dev"), ("prod", "envs/prod")]),
+    }
+    for env, version in (("dev", dev), ("prod", prod)):
+        files[f"envs/{env}/v.yaml"] = _CHART_PATCH.format(version)
+        files[f"envs/{env}/kustomization.yaml"] = (
+            "resources: [../../base]\npatchesStrategicMerge: [v.yaml]\n"
+        )
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    repo = GitOpsRepo.open(root)
+    stages = all_stages(repo)
+    renders = kubectl_renders(kubectl, [root / s.path for s in stages])
+    for stage, text in zip(stages, renders, strict=True):
+        (resource,) = repo.build(stage).resources
+        (doc,) = docs_of(text)
+        native = rendered_scalar(resource.doc["spec"]["chart"]["spec"], "version")
+        assert native == str(doc["spec"]["chart"]["spec"]["version"]), stage.name
+    outcome = check_promotion(kubectl, root, None, "dev", "prod", render=render)
+    assert outcome.plan is not None and not outcome.plan.is_noop
+    assert outcome.renders is not None
+    (prod_stage,) = [s for s in outcome.renders if s.name == "prod"]
+    (doc,) = docs_of(outcome.renders[prod_stage])
+    assert doc["spec"]["chart"]["spec"]["version"] == dev.strip('"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from promoter._yaml import Prov, YMap, YSeq
+from promoter.kustomize.scalars import yaml11_op_value
 
 
 class JsonPatchError(ValueError):
@@ -78,7 +79,8 @@ def _apply_op(doc: YMap, op: YMap, kind: object) -> YMap:
     if kind in ("add", "replace"):
         if "value" not in op:
             raise JsonPatchError(f"{kind} at {op.get('path')} needs a value")
-        return _set(doc, path, op["value"], op.origin("value"), insert=kind == "add")
+        value, prov = yaml11_op_value(op["value"], op.origin("value"))
+        return _set(doc, path, value, prov, insert=kind == "add")
     if kind == "remove":
         return _remove(doc, path)
     if kind in ("move", "copy"):

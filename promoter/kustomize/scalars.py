@@ -7,6 +7,7 @@ An unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and ``2022-01-15`` as
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,8 @@ def rendered_scalar(mapping: YMap, key: Any) -> str | None:
 
     kustomize prints plain scalars the way YAML 1.2 reads them, through Go's number
     formatting: an unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and
-    ``2022-01-15`` as ``2022-01-15T00:00:00Z``; quoted and block scalars stay as written.
+    ``2022-01-15`` as ``2022-01-15T00:00:00Z``; quoted and block scalars (and strings
+    kustomize holds unquoted, see ``plain_string_like``) stay as written.
     """
     value = mapping.get(key)
     if value is None or isinstance(value, (dict, list)):
@@ -45,29 +47,113 @@ def rendered_scalar(mapping: YMap, key: Any) -> str | None:
     origin = mapping.origin(key)
     node = origin.node if origin is not None else None
     if isinstance(node, yaml.ScalarNode):
-        if node.style:  # quoted or block (or quoted by kustomize): a string as written
+        if is_string_node(node):  # quoted or block (or a string to kustomize): as written
             return str(node.value)
         return _render_plain(str(node.value))
     return value if isinstance(value, str) else _render_plain(text_of(value))
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_STRING_TAG = "tag:promoter.invalid,2026:plain-string"
+"""The tag of a node kustomize holds as a string written without quotes (``plain_string_like``)."""
+
+
 def quoted_like(node: yaml.ScalarNode, value: str | None = None) -> yaml.ScalarNode:
     """A copy of ``node`` (same place in its file) that kustomize holds as a quoted string."""
     text = str(node.value) if value is None else value
-    return yaml.ScalarNode("tag:yaml.org,2002:str", text, node.start_mark, node.end_mark, '"')
+    return yaml.ScalarNode(_STR_TAG, text, node.start_mark, node.end_mark, '"')
+
+
+def plain_string_like(node: yaml.ScalarNode, value: str | None = None) -> yaml.ScalarNode:
+    """A copy of ``node`` (same place in its file) that kustomize holds as a string *with
+    no quoting style*: kyaml's node has the ``!!str`` tag and style 0.  It prints as a
+    string (Go's encoder quotes it when it must), but a later strategic merge gives a plain
+    patch value this plain style, so that value is read as YAML again (``6.0`` -> ``6``)."""
+    text = str(node.value) if value is None else value
+    return yaml.ScalarNode(_PLAIN_STRING_TAG, text, node.start_mark, node.end_mark, None)
+
+
+def is_string_node(node: yaml.ScalarNode) -> bool:
+    """Whether kustomize holds ``node`` as a string whatever its text (quoted, block, or
+    ``plain_string_like``)."""
+    return bool(node.style) or node.tag == _PLAIN_STRING_TAG
+
+
+def merged_scalar(patch: yaml.ScalarNode, dest: yaml.Node | None) -> yaml.ScalarNode:
+    """The node a strategic merge leaves when scalar ``patch`` is set over ``dest`` (the
+    node it replaces; None when the field is new).
+
+    kyaml's merge (``merge2.Merge``, through ``walk.Walker`` and ``yaml.FieldSetter``)
+    keeps the patch's node, hence its *tag*, but gives it the *style* of the value it
+    replaces.  So a plain ``6.0`` over a quoted value is the string ``6.0``; a quoted
+    ``"1.10"`` over a plain value is a string with no quoting style, and a plain ``6.0``
+    merged over *that* is the number ``6`` again.  A new field keeps the patch's style,
+    except that a plain string YAML 1.1 reads as a boolean (``yes``, ``off``) is quoted.
+    """
+    if dest is None:
+        if not is_string_node(patch) and patch.value in _OLD_BOOLS:
+            return quoted_like(patch)
+        return patch
+    if isinstance(dest, yaml.ScalarNode) and dest.style:
+        return patch if patch.style else quoted_like(patch)
+    if is_string_node(patch) and patch.style:
+        return plain_string_like(patch)
+    return patch
 
 
 _OLD_BOOLS = frozenset(
     ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off")
 ) | {"OFF"}
+_OLD_TRUE = frozenset(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON"))
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_V3_WORDS = frozenset(
+    (
+        *("", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"),
+        *(".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"),
+        *(".nan", ".NaN", ".NAN"),
+    )
+)
+
+
+def _v3_non_string(text: str) -> bool:
+    """Whether Go's YAML (yaml.v3, what kustomize reads with) reads plain ``text`` as
+    something else than a string: null, a boolean, a number or a timestamp."""
+    plain = text.replace("_", "")
+    return (
+        text in _V3_WORDS
+        or _GO_INT.fullmatch(plain) is not None
+        or _YAML_FLOAT.fullmatch(plain) is not None
+        or _TIMESTAMP.fullmatch(text) is not None
+    )
+
+
+def _encoder_quotes(text: str) -> bool:
+    """Whether yaml.v3's encoder writes string ``text`` quoted (or as a block): when it
+    would read back as something else, or cannot be written plain at all (an approximation
+    of libyaml's scalar analysis: indicators, ``: ``, `` #``, outer spaces)."""
+    return (
+        _v3_non_string(text)
+        or text in _OLD_BOOLS
+        or _BASE60.fullmatch(text) is not None
+        or "\n" in text
+        or text != text.strip()
+        or text[0] in ",[]{}#&*!|>'\"%@`"
+        or (text[0] in "-?:" and text[1:2] in ("", " "))
+        or text in ("---", "...")
+        or ": " in text
+        or " #" in text
+        or text.endswith(":")
+    )
 
 
 def json_restyle(resource_doc: YMap) -> YMap:
-    """kustomize sends an object through JSON to apply a JSON6902 patch; plain scalars that
-    come back as strings which look like something else (a date, ``yes``) are quoted from
-    then on, and a later strategic merge keeps that quoting.  Only the HelmRelease chart
-    version is rendered, so only it is restyled (copying just the path to it)."""
+    """kustomize sends an object through JSON to apply a JSON6902 patch (kyaml's
+    ``RNode.MarshalJSON``, then ``UnmarshalJSON``: Go values encoded by yaml.v3 and
+    parsed again).  Numbers and booleans come back plain; a string comes back quoted when
+    the encoder must quote it (``"1.10"``, a timestamp, ``yes``) and *plain* otherwise
+    (``"v1"``), whatever quoting it had, and a later strategic merge keeps that style.
+    Only the HelmRelease chart version is rendered, so only it is restyled (copying just
+    the path to it)."""
     chart = resource_doc.get("spec")
     path: list[YMap] = [resource_doc]
     for key in ("chart", "spec"):
@@ -79,23 +165,54 @@ def json_restyle(resource_doc: YMap) -> YMap:
         return resource_doc
     origin = chart.origin("version")
     node = origin.node if origin is not None else None
-    if origin is None or not isinstance(node, yaml.ScalarNode) or node.style:
+    if origin is None or not isinstance(node, yaml.ScalarNode):
         return resource_doc
     text = str(node.value)
-    rendered = _render_plain(text)
-    stamp = _TIMESTAMP.fullmatch(text) is not None
-    if rendered is None or not (stamp or text in _OLD_BOOLS or _BASE60.fullmatch(text)):
-        return resource_doc
+    stamp = None if is_string_node(node) else _TIMESTAMP.fullmatch(text)
+    if is_string_node(node):
+        string = text
+    elif stamp is not None:
+        string = _rfc3339(stamp)
+    elif _v3_non_string(text):
+        return resource_doc  # a number or a boolean: plain, and printed the same
+    else:
+        string = text
+    if _encoder_quotes(string):
+        if node.style and node.value == string:
+            return resource_doc
+        restyled = quoted_like(node, string)
+    elif node.style:
+        restyled = plain_string_like(node, string)
+    else:
+        return resource_doc  # a plain string stays plain
     out = chart.evolve()
     out.prov["version"] = Prov(
-        origin.file, quoted_like(node, rendered), origin.mech, origin.line_offset,
-        origin.col_offset,
-    )  # fmt: skip
+        origin.file, restyled, origin.mech, origin.line_offset, origin.col_offset
+    )
     for parent, key in zip(reversed(path), ("spec", "chart", "spec"), strict=True):
         new_parent = parent.evolve()
         new_parent[key] = out
         out = new_parent
     return out
+
+
+def yaml11_op_value(value: Any, prov: Prov | None) -> tuple[Any, Prov | None]:
+    """A JSON6902 operation's value as kustomize reads it: the operations go through
+    ``sigs.k8s.io/yaml.YAMLToJSON`` (YAML 1.1, yaml.v2), so a plain ``yes``/``off`` is a
+    boolean and a plain date stays the string as written (not a timestamp)."""
+    node = prov.node if prov is not None else None
+    if prov is None or not isinstance(node, yaml.ScalarNode) or is_string_node(node):
+        return value, prov
+    text = str(node.value)
+    if text in _OLD_BOOLS:
+        word = "true" if text in _OLD_TRUE else "false"
+        bool_node = yaml.ScalarNode(
+            "tag:yaml.org,2002:bool", word, node.start_mark, node.end_mark, None
+        )
+        return text in _OLD_TRUE, replace(prov, node=bool_node)
+    if _TIMESTAMP.fullmatch(text) is not None:
+        return text, replace(prov, node=quoted_like(node))
+    return value, prov
 
 
 def _render_plain(text: str) -> str | None:

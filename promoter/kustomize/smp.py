@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from promoter._yaml import Prov, YMap, YSeq
+from promoter.kustomize.scalars import merged_scalar
 
 # Groups whose kinds kustomize knows the OpenAPI schema of (merge keys apply there).
 BUILTIN_GROUPS = frozenset(
@@ -151,9 +152,7 @@ def _merge_map(
             else:
                 out[key] = _merge_list(current, value, mkey, kind, builtin, mech, depth + 1)
             continue
-        origin = _origin(patch, key, mech)
-        if current is not None and not isinstance(current, (dict, list)):
-            origin = _keep_quoting(origin, out, key)
+        origin = _kept_style(_origin(patch, key, mech), out, key)
         out[key] = _stamp(value, mech) if isinstance(value, (YMap, YSeq)) else value
         prov[key] = origin
     return out
@@ -211,20 +210,24 @@ def _origin(patch: YMap, key: Any, mech: str) -> Prov:
     return Prov(found.file, found.node, mech, found.line_offset, found.col_offset)
 
 
-def _keep_quoting(prov: Prov, dest: YMap, key: Any) -> Prov:
-    """kustomize gives a plain patch scalar the quoting of the scalar it replaces: a plain
-    ``6.0`` merged over ``"1.10"`` stays the string ``6.0`` instead of becoming ``6``."""
+def _kept_style(prov: Prov, dest: YMap, key: Any) -> Prov:
+    """A patch scalar merged over ``dest[key]``: kustomize keeps the patch's value with the
+    quoting *style* of the value it replaces (``merged_scalar``): a plain ``6.0`` merged
+    over ``"1.10"`` stays the string ``6.0`` instead of becoming ``6``, and a quoted
+    ``"1.10"`` merged over a plain value leaves that value's plain style."""
     node = prov.node
-    if not isinstance(node, yaml.ScalarNode) or node.style:
+    if not isinstance(node, yaml.ScalarNode):
         return prov
-    found = dest.prov.get(key)
-    dest_node = found.node if found is not None else dest.nodes.get(key)
-    if not isinstance(dest_node, yaml.ScalarNode) or not dest_node.style:
+    dest_node: yaml.Node | None = None
+    if key in dest:
+        found = dest.prov.get(key)
+        dest_node = found.node if found is not None else dest.nodes.get(key)
+        if dest_node is None:  # a value without a node (set by a transformer): plain
+            dest_node = yaml.ScalarNode("tag:yaml.org,2002:str", "", node.start_mark, node.end_mark)
+    merged = merged_scalar(node, dest_node)
+    if merged is node:
         return prov
-    quoted = yaml.ScalarNode(
-        "tag:yaml.org,2002:str", node.value, node.start_mark, node.end_mark, '"'
-    )
-    return Prov(prov.file, quoted, prov.mech, prov.line_offset, prov.col_offset)
+    return Prov(prov.file, merged, prov.mech, prov.line_offset, prov.col_offset)
 
 
 def _stamp(value: Any, mech: str) -> Any:
