@@ -47,7 +47,7 @@ class GitOpsRepo:
         self,
         root: Path,
         pipelines: tuple[Pipeline, ...],
-        flux: dict[tuple[str, str], YMap],
+        flux: Mapping[tuple[str, str], YMap],
         overrides: Mapping[str, bytes] | None = None,
         *,
         source: FileSource | None = None,

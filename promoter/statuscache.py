@@ -47,21 +47,25 @@ import posixpath
 import stat
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from promoter.errors import RepoError
 from promoter.gcpause import paused_gc
 from promoter.safefs import max_file_bytes
 from promoter.tree import skipped
 
 if TYPE_CHECKING:  # imported where used: a warm ``-o json`` run builds no model object
+    from promoter._yaml import YMap
     from promoter.forked import Pair
     from promoter.model import Pipeline, RepoStatus, Stage, StageStatus
     from promoter.repo import GitOpsRepo, StatusJson
 
-FORMAT = 2
+FORMAT = 3
+Discovered = tuple["tuple[Pipeline, ...]", "Mapping[tuple[str, str], YMap]"]
+"""A recorded discovery: the pipelines, and the Flux specs by (pipeline, stage)."""
 MAGIC = b"kustomize-promoter status cache\n"
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 """A larger cache file is neither read nor written."""
@@ -290,6 +294,37 @@ def _loads(data: bytes) -> Any:
         raise _Damaged(str(exc)) from exc
 
 
+class _Specs(Mapping[tuple[str, str], "YMap"]):
+    """Flux specs by stage key, each unpickled when first asked for."""
+
+    def __init__(self, pickled: dict[tuple[str, str], bytes]) -> None:
+        self._pickled = pickled
+        self._loaded: dict[tuple[str, str], YMap] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> YMap:
+        found = self._loaded.get(key)
+        if found is None:
+            try:
+                found = self._loaded[key] = _loads(self._pickled[key])
+            except _Damaged as exc:
+                raise RepoError(
+                    f"the status cache is damaged ({exc}); run with --no-cache once"
+                ) from exc
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pickled)
+
+    def __len__(self) -> int:
+        return len(self._pickled)
+
+
+def _dump_specs(specs: Mapping[tuple[str, str], YMap]) -> bytes:
+    """Flux specs for ``_Specs``: each pickled on its own."""
+    each = {key: pickle.dumps(spec, pickle.HIGHEST_PROTOCOL) for key, spec in specs.items()}
+    return pickle.dumps(each, pickle.HIGHEST_PROTOCOL)
+
+
 def _program_key() -> tuple[Any, ...]:
     package = Path(__file__).resolve().parent
     sources = []
@@ -310,7 +345,9 @@ class _State:
     """Every (path, kind, fingerprint) some stage or discovery depends on."""
     discovery_deps: tuple[int, ...]
     discovery: tuple[bytes, bytes]
-    """The pickled pipelines and Flux specs of the discovery."""
+    """The pickled pipelines of the discovery, and its Flux specs: a pickled mapping of
+    stage key -> that stage's pickled spec (unpickled when asked for: a promotion's early
+    render needs one of them)."""
     stages: dict[str, tuple[int, ...]]
     """``repr(stage)`` -> its dependencies (indices into ``paths``)."""
     statuses: bytes
@@ -320,13 +357,13 @@ class _State:
     outline: tuple[Outline, ...]
     """The discovered pipelines (valid with the discovery) as ``cached_json`` joins them."""
     _loaded: dict[str, StageStatus] | None = None
-    _discovered: tuple[tuple[Pipeline, ...], dict[Any, Any]] | None = None
+    _discovered: Discovered | None = None
 
-    def discovered(self) -> tuple[tuple[Pipeline, ...], dict[Any, Any]]:
+    def discovered(self) -> Discovered:
         """The pipelines and Flux specs of the recorded discovery (``_Damaged`` when they
         cannot be read back); loaded once."""
         if self._discovered is None:
-            self._discovered = (_loads(self.discovery[0]), _loads(self.discovery[1]))
+            self._discovered = (_loads(self.discovery[0]), _Specs(_loads(self.discovery[1])))
         return self._discovered
 
     def status(self, name: str) -> StageStatus:
@@ -621,7 +658,7 @@ class _Reader:
         self.pipelines = found.pipelines
         self.blob = (
             pickle.dumps(found.pipelines, pickle.HIGHEST_PROTOCOL),
-            pickle.dumps(found.flux_specs, pickle.HIGHEST_PROTOCOL),
+            _dump_specs(found.flux_specs),
         )
         deps = {(d, "d") for d in dirs} | {(f, "f") for f in yaml_files}
         deps.add((CONFIG_FILE, "f"))
@@ -634,7 +671,7 @@ class _Reader:
         if self._repo is None:
             from promoter.repo import GitOpsRepo
 
-            specs = _loads(self.blob[1])
+            specs = _Specs(_loads(self.blob[1]))
             self._repo = GitOpsRepo(self.root, self.pipelines, specs)
         return self._repo
 
@@ -675,7 +712,7 @@ def _next_state(
     )
 
 
-def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
+def cached_discovery(root: Path) -> Discovered | None:
     """The pipelines and Flux specs the last cached ``status`` discovered in the repository
     at ``root`` (resolved), when no directory, YAML file or stage path changed since; None
     otherwise (then discover as usual)."""
@@ -692,7 +729,7 @@ def cached_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] 
             return None
 
 
-def peek_discovery(root: Path) -> tuple[tuple[Pipeline, ...], dict[Any, Any]] | None:
+def peek_discovery(root: Path) -> Discovered | None:
     """What the last cached ``status`` discovered in the repository at ``root`` (resolved),
     WITHOUT checking that nothing changed since: a guess, only for work that is checked
     against the real discovery before it is used (a promotion's early render)."""
