@@ -70,10 +70,18 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def _unraisable(info: Any) -> None:
     """Drop the interruption a signal handler raised where it could not propagate (the run
-    still ends as interrupted through ``_signalled``); report anything else as usual."""
-    if isinstance(info.exc_value, KeyboardInterrupt) and _RECEIVED:
+    still ends as interrupted through ``_signalled``), and what it leaves behind there: an
+    interruption inside a fork's "before" hook (``logging`` takes its lock there) makes the
+    paired "after" hook release a lock it never took.  Report anything else as usual."""
+    if _RECEIVED and (
+        isinstance(info.exc_value, KeyboardInterrupt) or _released_unacquired(info.exc_value)
+    ):
         return
     sys.__unraisablehook__(info)
+
+
+def _released_unacquired(exc: BaseException | None) -> bool:
+    return isinstance(exc, RuntimeError) and str(exc) == "cannot release un-acquired lock"
 
 
 def install_signal_handlers() -> None:

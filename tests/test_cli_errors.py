@@ -133,3 +133,33 @@ def test_run_exits_with_the_code_after_output_and_exit_handlers(
     )
     assert (done.returncode, len(done.stdout), marker.read_text()) == (code, 200_000, marks)
     assert done.stderr == ("told\n" if mode == "text" else "")
+
+
+@pytest.mark.parametrize(
+    ("received", "exc", "reported"),
+    [
+        ([2], KeyboardInterrupt(), False),
+        ([2], RuntimeError("cannot release un-acquired lock"), False),
+        ([15], RuntimeError("cannot release un-acquired lock"), False),
+        ([2], RuntimeError("something else"), True),
+        ([], RuntimeError("cannot release un-acquired lock"), True),
+        ([], KeyboardInterrupt(), True),
+    ],
+)
+def test_unraisable_after_a_signal(
+    monkeypatch: pytest.MonkeyPatch, received: list[int], exc: BaseException, reported: bool
+) -> None:
+    """Once a signal arrived, the interruption raised where it cannot propagate, and the
+    lock release a fork's hook then fails (``logging``'s at-fork hooks: the interrupted
+    "before" hook never took the lock its "after" hook releases), are not printed; the run
+    still ends as interrupted.  Anything else, or before any signal, is reported."""
+    from types import SimpleNamespace
+
+    from cli import errors
+
+    seen: list[Any] = []
+    monkeypatch.setattr(errors, "_RECEIVED", received)
+    monkeypatch.setattr(sys, "__unraisablehook__", seen.append)
+    info = SimpleNamespace(exc_type=type(exc), exc_value=exc, exc_traceback=None, object=None)
+    errors._unraisable(info)
+    assert seen == ([info] if reported else [])
