@@ -95,7 +95,10 @@ def _start(root: Path, source: str, target: str, pipeline: str | None) -> _Early
 def _target(
     pipelines: tuple[Pipeline, ...], source: str, target: str, pipeline: str | None
 ) -> Stage | None:
-    """Stage ``target`` of ``pipeline``, or of the only pipeline with both stages."""
+    """Stage ``target`` of ``pipeline``, or of the only pipeline with both stages: the
+    rule of ``promoter.resolve.resolve_route`` without its use of the apps (that needs
+    builds, and importing the reader here would delay the render this starts); a guess
+    it rejects is not adopted."""
     chosen = [
         p
         for p in pipelines

@@ -165,18 +165,6 @@ class _Disk:
                 found.add(index)
         return found
 
-    def unchanged(
-        self, paths: Sequence[tuple[str, str, Fingerprint]], indices: Iterable[int]
-    ) -> bool:
-        """Whether none of the recorded ``paths`` at ``indices`` is racy or changed (the
-        first change ends the check; nothing is remembered)."""
-        take, prefix, root = self._take, self.prefix, self.root
-        for index in indices:
-            rel, kind, fp = paths[index]
-            if fp == _RACY or fp != take(prefix + rel if rel else root, kind):
-                return False
-        return True
-
     def _take(self, path: str, kind: str) -> Fingerprint:
         try:
             info = os.lstat(path)
@@ -721,7 +709,8 @@ def cached_discovery(root: Path) -> Discovered | None:
         old = _read(cache_path(root), _program_key(), str(root))
         if old is None or not old.discovery[0]:
             return None
-        if not _Disk(root, started).unchanged(old.paths, old.discovery_deps):
+        deps = [old.paths[i] for i in old.discovery_deps]
+        if _Disk(root, started).stale(deps, remember=False):
             return None
         try:
             return old.discovered()
