@@ -16,8 +16,9 @@ Modules, by what they hold:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promoter.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from promoter.kustomize._layer import FluxLayer
@@ -49,15 +50,8 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The exported names are imported on first use: a render (``render``) does not
-    import the native builder."""
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module 'promoter.kustomize' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"promoter.kustomize.{where}"), name)
-    globals()[name] = value
-    return value
+# Imported on first use: a render (``render``) does not import the native builder.
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [

@@ -21,8 +21,9 @@ calls needed are few, so this package speaks them with ``requests`` directly.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promoter.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from promoter.registry.auth import Credentials, DockerConfig
@@ -46,15 +47,9 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The exported names are imported on first use: what only needs ``RegistryRef``
-    (pinning, the configuration) does not import the client, its auth and tag policies."""
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module 'promoter.registry' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"promoter.registry.{where}"), name)
-    globals()[name] = value
-    return value
+# Imported on first use: what only needs ``RegistryRef`` (pinning, the configuration)
+# does not import the client, its auth and tag policies.
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [
