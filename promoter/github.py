@@ -282,7 +282,6 @@ class GitHubPulls:
         result: str | None = self._call(read)
         return result
 
-
     def compare(self, base: str, head: str) -> tuple[list[tuple[str, str, str]], int]:
         """The commits from ``base`` to ``head`` (``GET .../compare/BASE...HEAD``), oldest
         first, as ``(sha, message, author)`` (the first page: up to 250), and their count."""
@@ -301,6 +300,7 @@ def _commit(item: dict[str, Any]) -> tuple[str, str, str]:
     commit = item.get("commit") or {}
     author = (item.get("author") or {}).get("login") or (commit.get("author") or {}).get("name")
     return str(item.get("sha") or ""), str(commit.get("message") or ""), str(author or "unknown")
+
 
 def _info(pr: PullRequest, *, created: bool) -> PullRequestInfo:
     return PullRequestInfo(pr.number, pr.html_url, created)

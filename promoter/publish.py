@@ -26,6 +26,7 @@ from promoter.errors import (
     PullRequestFailed,
     PushRaced,
 )
+from promoter.guess import unchecked
 from promoter.pinning import PinRequest
 from promoter.planner import plan_promotion
 from promoter.prerender import prerendering
@@ -268,13 +269,40 @@ def publish_change(
         else contextlib.nullcontext()
     )
     with early:  # TO's render starts from the cached discovery, checked before it is used
-        gitops = GitOpsRepo.open(path, cache=True)  # what the last status found, if unchanged
-        plan = maker(gitops, Path(path))
+        gitops, plan = plan_in_tree(maker, Path(path))
     if not plan.is_noop:
         plan = enforce_gates(gitops, plan, ignore=options.ignore_gates)
         if mode == "write":
             plan.write()
     return ChangeResult(plan, mode)
+
+
+def plan_in_tree(maker: PlanMaker, path: Path) -> tuple[GitOpsRepo, PromotionPlan]:
+    """``maker``'s plan in the working tree at ``path``, and the repository it was made in.
+
+    It is made from what the last cached ``status`` discovered, checked while kustomize
+    renders (``promoter.guess``); when the check fails, the repository is discovered again,
+    and unless that finds exactly the same, the plan (or the error) made from the guess is
+    dropped and made again."""
+    guessed = GitOpsRepo.open_guessed(path)
+    if guessed is None:
+        gitops = GitOpsRepo.open(path)
+        return gitops, maker(gitops, path)
+    gitops, guess = guessed
+    error: PromoterError | None = None
+    with unchecked(guess.check):
+        try:
+            plan = maker(gitops, path)
+        except PromoterError as exc:
+            error = exc
+    if not guess.check():
+        fresh = GitOpsRepo.open(path)
+        if not guess.same(fresh.pipelines, fresh.flux_specs):
+            progress.step("the repository changed since the last status; planning again")
+            return fresh, maker(fresh, path)
+    if error is not None:
+        raise error
+    return gitops, plan
 
 
 def _promote(

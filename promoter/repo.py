@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from promoter.clusterstatus import ClusterReport
     from promoter.history import HistoryEntry
     from promoter.promotion import PromotionPlan
+    from promoter.statuscache import Guess
     from promoter.waiting import StageWait
 
 _FLUX_BUILD_FIELDS = (
@@ -85,6 +86,27 @@ class GitOpsRepo:
         opened = cls(source.root, found.pipelines, found.flux_specs, source=source)
         opened.share_with(pair)
         return opened
+
+    @classmethod
+    def open_guessed(cls, path: str | Path) -> tuple[GitOpsRepo, Guess] | None:
+        """The repository at ``path`` as the last cached ``status`` discovered it, not yet
+        checked (nothing made from it may be shown or written before its ``Guess`` says it
+        holds); None without a cached discovery."""
+        root = Path(path)
+        if not root.is_dir():
+            return None
+        from promoter.statuscache import guessed_discovery
+
+        guess = guessed_discovery(root.resolve())
+        if guess is None:
+            return None
+        pipelines, flux = guess.discovered
+        return cls(root.resolve(), pipelines, flux), guess
+
+    @property
+    def flux_specs(self) -> Mapping[tuple[str, str], YMap]:
+        """The spec of each labelled stage's Flux Kustomization, by (pipeline, stage)."""
+        return self._flux
 
     def share_with(self, pair: Pair | None) -> None:
         """Read the next stages (``read_stages``) with ``pair``'s child, which shared the

@@ -48,9 +48,7 @@ def resolve_route(
     return Route(chosen, repo.stage(chosen.name, source), repo.stage(chosen.name, target))
 
 
-def _choose(
-    repo: GitOpsRepo, source: str, target: str, apps: Sequence[str] | None
-) -> Pipeline:
+def _choose(repo: GitOpsRepo, source: str, target: str, apps: Sequence[str] | None) -> Pipeline:
     stage_names = {s.name for p in repo.pipelines for s in p.stages}
     for name in dict.fromkeys((source, target)):
         if name not in stage_names:

@@ -704,16 +704,50 @@ def cached_discovery(root: Path) -> Discovered | None:
     """The pipelines and Flux specs the last cached ``status`` discovered in the repository
     at ``root`` (resolved), when no directory, YAML file or stage path changed since; None
     otherwise (then discover as usual)."""
+    guess = guessed_discovery(root)
+    return guess.discovered if guess is not None and guess.check() else None
+
+
+class Guess:
+    """What the last cached ``status`` discovered, to use before it is checked: whatever
+    is made from it must wait for ``check()`` (or, when that fails, ``same()`` of a fresh
+    discovery) to say True before it is shown or written."""
+
+    def __init__(self, state: _State, root: Path, started: int) -> None:
+        self.discovered = state.discovered()
+        self._recorded = state.discovery
+        self._deps = [state.paths[i] for i in state.discovery_deps]
+        self._disk = _Disk(root, started)
+        self._answer: bool | None = None
+
+    def check(self) -> bool:
+        """True when no directory, YAML file or stage path it depends on changed since it
+        was recorded, or since the guess was taken (racy ones count as changed).  One
+        ``stat`` of each of thousands of paths, made once: a promotion makes it while
+        kustomize renders."""
+        if self._answer is None:
+            with paused_gc():
+                self._answer = not self._disk.stale(self._deps, remember=False)
+        return self._answer
+
+    def same(self, pipelines: Sequence[Pipeline], flux_specs: Mapping[Any, YMap]) -> bool:
+        """Whether a fresh discovery found exactly what was recorded (the same pickles,
+        so the same values where they were written): a failed ``check`` that was only
+        unsure (a file written moments before the last status) is then no change."""
+        pickled = pickle.dumps(tuple(pipelines), pickle.HIGHEST_PROTOCOL)
+        return (pickled, _dump_specs(flux_specs)) == self._recorded
+
+
+def guessed_discovery(root: Path) -> Guess | None:
+    """What the last cached ``status`` discovered in the repository at ``root`` (resolved),
+    unchecked (``Guess``); None when there is no usable record."""
     started = time.time_ns()
     with paused_gc():
         old = _read(cache_path(root), _program_key(), str(root))
         if old is None or not old.discovery[0]:
             return None
-        deps = [old.paths[i] for i in old.discovery_deps]
-        if _Disk(root, started).stale(deps, remember=False):
-            return None
         try:
-            return old.discovered()
+            return Guess(old, root, started)
         except _Damaged:
             return None
 
@@ -722,14 +756,8 @@ def peek_discovery(root: Path) -> Discovered | None:
     """What the last cached ``status`` discovered in the repository at ``root`` (resolved),
     WITHOUT checking that nothing changed since: a guess, only for work that is checked
     against the real discovery before it is used (a promotion's early render)."""
-    with paused_gc():
-        old = _read(cache_path(root), _program_key(), str(root))
-        if old is None or not old.discovery[0]:
-            return None
-        try:
-            return old.discovered()
-        except _Damaged:
-            return None
+    guess = guessed_discovery(root)
+    return None if guess is None else guess.discovered
 
 
 def _storable(status: StageStatus, files: frozenset[str] | None) -> list[tuple[str, str]] | None:

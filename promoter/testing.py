@@ -110,6 +110,7 @@ class FakePulls:
         if self.auto_merge_note is None:
             pr.auto_merge = True
         return self.auto_merge_note
+
     def merged_commit(self, number: int) -> str | None:
         """The merge commit set by ``merge``, None before."""
         return self._get(number).merged

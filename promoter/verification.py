@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from promoter import prerender, tempdirs
+from promoter import guess, prerender, tempdirs
 from promoter.errors import PromotionError, RenderError
 from promoter.images import ImageRef
 from promoter.model import App, Stage
@@ -75,6 +75,7 @@ class Verification:
         self.expect(edits)
         assert self._after is not None
         target = self._target
+        guess.check_meanwhile()  # instead of waiting for kustomize (a plan from the cache)
         before_text = self._before.result()
         # What needs only the first render is done while kustomize renders the edits.
         before_docs = [d for d in yaml.load_all(before_text, Loader=_FAST_LOADER) if d]

@@ -66,9 +66,9 @@ def test_the_early_render_is_the_one_verification_uses(
 def test_a_stage_moved_since_the_cache_is_rendered_where_it_is_now(
     tmp_path: Path, kubectl: str, renders: list[str]
 ) -> None:
-    """The cached discovery has prod in demo/prod; it moved to live/prod since: the guess
-    fails (its directory is gone), is not adopted, and the plan is verified by rendering
-    live/prod."""
+    """The cached discovery has prod in demo/prod; it moved to live/prod since: the plan
+    made from the cached discovery fails (its directory is gone), the check finds the
+    change, and the plan is made again and verified by rendering live/prod."""
     root = simple_pipeline(tmp_path / "repo").resolve()
     promoter.status(root, cache=True)
     (root / "live").mkdir()
@@ -78,7 +78,8 @@ def test_a_stage_moved_since_the_cache_is_rendered_where_it_is_now(
     )
     result = dry_run(root)
     assert renders[0] == str(root / "demo/prod")  # the guess
-    assert len(renders) == 3
+    assert renders[-2] == str(root / "live/prod")
+    assert renders[-1].endswith("/repo/live/prod") and "promoter-verify-" in renders[-1]
     diff = result.plan.rendered_diff or ""
     assert diff.startswith("--- live/prod (before)")
     assert "-      - image: example.com/app:1.0.0" in diff
@@ -88,16 +89,18 @@ def test_a_stage_moved_since_the_cache_is_rendered_where_it_is_now(
 def test_a_changed_flux_spec_is_not_adopted(
     tmp_path: Path, kubectl: str, renders: list[str]
 ) -> None:
-    """Same directory, but the Flux Kustomization now sets a target namespace: the early
-    render (without it) is dropped.  Had it been used, verification would have compared
-    objects without the namespace (before) with objects in it (after) and refused."""
+    """Same directory, but the Flux Kustomization now sets a target namespace: the plan
+    made from the cached discovery (with the early render, without the namespace) is
+    dropped with its two renders, and the plan made again renders twice with it.  Had the
+    early render been used, verification would have compared objects without the
+    namespace (before) with objects in it (after) and refused."""
     root = simple_pipeline(tmp_path / "repo").resolve()
     promoter.status(root, cache=True)
     sync = root / "demo/prod/sync.yaml"
     text = sync.read_text(encoding="utf-8")
     sync.write_text(text.replace("  path:", "  targetNamespace: shop\n  path:", 1), "utf-8")
     result = dry_run(root)
-    assert len(renders) == 3
+    assert len(renders) == 4
     assert "+      - image: example.com/app:1.1.0" in (result.plan.rendered_diff or "")
 
 

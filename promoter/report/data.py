@@ -215,9 +215,7 @@ def collect_report(
     except PromoterError as exc:
         not_included.append(f"history: {exc}")
     links = forge if commit else None
-    matrices = tuple(
-        _matrix(p, links, commit or "", sub, overlay) for p in repo_status.pipelines
-    )
+    matrices = tuple(_matrix(p, links, commit or "", sub, overlay) for p in repo_status.pipelines)
     gitops = GitOpsRepo.open(root)
     pending = tuple(_pending(gitops, m, entries, moment, not_included) for m in matrices)
     chosen = [e for e in entries if since is None or _when(e.date) >= _aware(since)]
