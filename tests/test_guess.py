@@ -6,6 +6,7 @@ shown: the answer is always the one a plan from a fresh discovery gives."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import promoter
 from promoter import guess, statuscache
 from promoter.kustomize import render
 from promoter.publish import ChangeResult, PromotionRequest, PublishOptions, publish_change
-from tests.builders.repos import simple_pipeline
+from tests.builders.repos import flux_sync, simple_pipeline
 
 pytestmark = pytest.mark.usefixtures("temp")
 
@@ -121,6 +122,33 @@ def test_a_new_stage_since_the_status_is_planned_again(
     with pytest.raises(promoter.PromoterError, match=r"several pipelines \(demo, other\)"):
         dry_run(root)
     assert "check False" in events
+
+
+def test_a_plan_from_a_changed_discovery_is_never_written(
+    tmp_path: Path, kubectl: str, events: list[str]
+) -> None:
+    """prod's Flux Kustomization now reconciles shadow/prod (a copy at 0.9.0); demo/prod
+    is still there, so the plan made from the recorded discovery goes through (it would
+    edit demo/prod).  ``--write`` writes only the plan made again: shadow/prod."""
+    root = simple_pipeline(tmp_path / "repo").resolve()
+    age(root)
+    promoter.status(root, cache=True)
+    shutil.copytree(root / "demo/prod", root / "shadow/prod")
+    (root / "shadow/prod/sync.yaml").unlink()
+    live = root / "shadow/prod/deployment.yaml"
+    live.write_text(live.read_text(encoding="utf-8").replace("app:1.0.0", "app:0.9.0"), "utf-8")
+    sync = root / "demo/prod/sync.yaml"
+    sync.write_text(flux_sync("demo-prod", "./shadow/prod", "demo", 1), encoding="utf-8")
+    prod_before = (root / "demo/prod/deployment.yaml").read_bytes()
+    events.clear()
+    request = PromotionRequest(["app"], "dev", "prod")
+    result = publish_change(root, request, PublishOptions(changelog=False), "write")
+    assert "check False" in events
+    renders = [e.removeprefix("render ") for e in events if e.startswith("render")]
+    assert [r.endswith("/demo/prod") for r in renders] == [True, True, False, False], renders
+    assert [e.path for e in result.plan.edits] == ["shadow/prod/deployment.yaml"]
+    assert "image: example.com/app:1.1.0" in live.read_text(encoding="utf-8")
+    assert (root / "demo/prod/deployment.yaml").read_bytes() == prod_before
 
 
 def test_an_error_from_a_checked_discovery_is_the_answer(
