@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from promoter._yaml import Prov, YMap
 from promoter.images import ImageRef
-from promoter.kustomize import Resource
+from promoter.kustomize import Resource, buildmemo
 from promoter.model import App, ContainerImage, SourceType, VersionSource
 from promoter.names import control_problem, name_problem
 from promoter.problems import Problem
@@ -30,8 +31,17 @@ def is_app(resource: Resource) -> bool:
 
 
 def apps_of(resources: Iterable[Resource], read_line: LineReader) -> tuple[App, ...]:
-    """Every app among ``resources``, in render order."""
-    return tuple(app_of(r, read_line) for r in resources if is_app(r))
+    """Every app among ``resources``, in render order.  Inside a history walk, an object
+    met before is the app it was (``kustomize.buildmemo``: the same object was made of the
+    same file contents, so the lines ``read_line`` gives for it are the same too)."""
+    memo = buildmemo.current()
+    if memo is None:
+        return tuple(app_of(r, read_line) for r in resources if is_app(r))
+    return tuple(
+        buildmemo.recall(memo, "app", (r.doc,), r.ids, partial(app_of, r, read_line))
+        for r in resources
+        if is_app(r)
+    )
 
 
 def source_of(prov: Prov | None, read_line: LineReader) -> VersionSource | None:

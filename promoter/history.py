@@ -117,13 +117,13 @@ class HistoryWalker:
     def walk(self, ref: str = "HEAD") -> list[HistoryEntry]:
         """Every version change, oldest first."""
         from promoter.gcpause import paused_gc
-        from promoter.kustomize.mergememo import remembering
+        from promoter.kustomize.buildmemo import remembering
 
         if self.declaration == "current":
             self.pin_declaration(blob_id(self.top, ref, self._config))
         commits = list(iter_commits(self.top, ref))
-        # A stage rebuilt after a commit merges mostly the same patches into the same
-        # objects as before: those merges are remembered (promoter.kustomize.mergememo).
+        # A stage rebuilt after a commit puts mostly the same objects through the same
+        # steps as before: those are remembered (promoter.kustomize.buildmemo).
         with paused_gc(), remembering():
             placed = self._walk(commits, fork=True)
             if placed is None:  # the forked child failed: walk everything again, alone

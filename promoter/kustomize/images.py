@@ -40,6 +40,12 @@ def _image_pattern(name: str) -> re.Pattern[str]:
 
 def apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
     """Every ``images:`` entry in order, in one walk over each object."""
+    update = image_updater(entries)
+    return [update(r) for r in acc]
+
+
+def image_updater(entries: list[YMap]) -> Callable[[Resource], Resource]:
+    """An object with every ``images:`` entry applied in order, in one walk over it."""
     edits = [_ImageEdit.of(entry) for entry in entries]
 
     def update(container: YMap) -> YMap | None:
@@ -54,7 +60,7 @@ def apply_images(acc: list[Resource], entries: list[YMap]) -> list[Resource]:
                 image = changed["image"]
         return changed
 
-    return [_map_containers(r, update) for r in acc]
+    return functools.partial(_map_containers, update=update)
 
 
 class _ImageEdit:

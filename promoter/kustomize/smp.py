@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from promoter._yaml import Prov, YMap, YSeq
-from promoter.kustomize import mergememo
+from promoter.kustomize import buildmemo
 from promoter.kustomize.scalars import merged_scalar
 
 # Groups whose kinds kustomize knows the OpenAPI schema of (merge keys apply there).
@@ -77,18 +77,16 @@ def merge(
 
     With ``keep_id`` the patch's ``kind``, ``apiVersion``, ``metadata.name`` and
     ``metadata.namespace`` are not merged: a patch applies to the object it selects,
-    whatever name it carries.  Inside ``mergememo.remembering``, the merge of the same two
+    whatever name it carries.  Inside ``buildmemo.remembering``, the merge of the same two
     objects with the same options is made once."""
-    memo = mergememo.current()
+    memo = buildmemo.current()
     if memo is None:
         return _merge(dest, patch, kind, builtin, mech, keep_id)
-    key = (id(dest), id(patch), kind, builtin, mech, keep_id)
-    known = memo.get(key)
-    if known is not None:
-        return known[2]
-    merged = _merge(dest, patch, kind, builtin, mech, keep_id)
-    mergememo.keep(memo, key, dest, patch, merged)
-    return merged
+    options = (kind, builtin, mech, keep_id)
+    return buildmemo.recall(
+        memo, "merge", (dest, patch), options,
+        lambda: _merge(dest, patch, kind, builtin, mech, keep_id),
+    )  # fmt: skip
 
 
 def _merge(dest: YMap, patch: YMap, kind: str, builtin: bool, mech: str, keep_id: bool) -> YMap:

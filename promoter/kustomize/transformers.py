@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from promoter._yaml import YMap
+from promoter.kustomize import buildmemo
 from promoter.kustomize._layer import Files, FluxLayer, Layer, items, maps, opt_str
-from promoter.kustomize.images import apply_images
+from promoter.kustomize.images import image_updater
 from promoter.kustomize.metadata import MetadataEdit, labels_of
 from promoter.kustomize.patches import apply_patch, apply_strategic_merges
 from promoter.kustomize.resmap import ResMap
@@ -48,8 +50,18 @@ def transform(
         labels_of(k),
         dict(annotations) if isinstance(annotations, dict) else None,
     )
+    # Inside a history walk, objects met before answer from the memo (``buildmemo``): the
+    # edits and images are functions of the kustomization and the Flux spec.
+    memo = buildmemo.current()
+    made_of = (k, flux.spec if flux is not None else None)
     if edit:
-        acc = [edit.apply(r) for r in acc]
+        if memo is None:
+            acc = [edit.apply(r) for r in acc]
+        else:
+            acc = [
+                buildmemo.recall(memo, "metadata", (r.doc, *made_of), r.ids, partial(edit.apply, r))
+                for r in acc
+            ]
     json_patches = maps(k, "patchesJson6902")
     if json_patches:
         working = ResMap(acc)
@@ -60,7 +72,14 @@ def transform(
     if flux is not None:
         images += maps(flux.spec, "images")
     if images:
-        acc = apply_images(acc, images)
+        update = image_updater(images)
+        if memo is None:
+            acc = [update(r) for r in acc]
+        else:
+            acc = [
+                buildmemo.recall(memo, "images", (r.doc, *made_of), r.ids, partial(update, r))
+                for r in acc
+            ]
     _check_replacements(layer)
     return acc
 

@@ -1,18 +1,24 @@
-"""Strategic merges remembered within a ``history`` walk (``promoter.kustomize.mergememo``,
-issue 15): the same two objects are merged once, the answer is the merge itself, and a
-history read with the memo equals one read without it."""
+"""Build steps remembered within a ``history`` walk (``promoter.kustomize.buildmemo``,
+issue 15): the same objects go through a step once (merges, namespace and labels, images,
+the app read out), the answer is the step's own, and a history read with the memo equals
+one read without it."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from promoter._yaml import parse_text
 from promoter.history import read_history
-from promoter.kustomize import mergememo, smp
+from promoter.kustomize import Resource, buildmemo, smp
+from promoter.model import App
+from promoter.repo import GitOpsRepo
+from promoter.tree import DiskSource
 from tests.builders.history import Story, shared_story
+from tests.builders.repos import deployment, flux_sync, kustomization, write
 
 pytestmark = pytest.mark.usefixtures("temp")
 
@@ -69,7 +75,7 @@ def merge_twice() -> tuple[object, object]:
 def test_inside_remembering_the_same_merge_is_made_once(made: list[int]) -> None:
     """The second merge of the very same objects is the first one's answer; other options
     or other objects are merged again."""
-    with mergememo.remembering():
+    with buildmemo.remembering():
         first, again = merge_twice()
         assert again is first
         assert len(made) == 1
@@ -88,15 +94,15 @@ def test_outside_remembering_nothing_is_kept(made: list[int]) -> None:
     first, again = merge_twice()
     assert first == again and first is not again
     assert len(made) == 2
-    assert mergememo.current() is None
+    assert buildmemo.current() is None
 
 
 def test_a_full_memo_starts_again(monkeypatch: pytest.MonkeyPatch, made: list[int]) -> None:
     """At its limit the memo is emptied, not grown."""
-    monkeypatch.setattr(mergememo, "_LIMIT", 1)
-    with mergememo.remembering():
+    monkeypatch.setattr(buildmemo, "_LIMIT", 1)
+    with buildmemo.remembering():
         merge_twice()
-        memo = mergememo.current()
+        memo = buildmemo.current()
         assert memo is not None and len(memo) == 1
         merge_twice()
         assert len(memo) == 1
@@ -110,13 +116,13 @@ def test_history_with_the_memo_is_history_without_it(
     with the memo switched off give the same entries."""
     story: Story = shared_story(tmp_path_factory)
     asked: list[int] = []
-    current = mergememo.current
+    current = buildmemo.current
 
-    def counted() -> mergememo.Memo | None:
+    def counted() -> buildmemo.Memo | None:
         asked.append(1)
         return current()
 
-    monkeypatch.setattr(mergememo, "current", counted)
+    monkeypatch.setattr(buildmemo, "current", counted)
     made.clear()  # building the story merged too
     remembered = read_history(story.ops.work)
     assert len(made) < len(asked)  # answered from the memo
@@ -125,7 +131,7 @@ def test_history_with_the_memo_is_history_without_it(
     def off() -> Iterator[None]:
         yield
 
-    monkeypatch.setattr(mergememo, "remembering", off)
+    monkeypatch.setattr(buildmemo, "remembering", off)
     assert read_history(story.ops.work) == remembered
 
 
@@ -139,9 +145,73 @@ def test_a_history_is_walked_with_the_memo(
     original = smp._merge
 
     def watching(*args: object) -> object:
-        seen.append(mergememo.current() is not None)
+        seen.append(buildmemo.current() is not None)
         return original(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(smp, "_merge", watching)
     read_history(story.ops.work)
     assert seen and all(seen)
+
+
+def stage_repo(root: Path) -> Path:
+    """One stage of two Deployments, each with its own patch; the kustomization sets a
+    namespace, labels and an image."""
+    extra = """
+        namespace: shop
+        labels:
+          - pairs:
+              team: blue
+        images:
+          - name: example.com/app
+            newTag: 2.0.0
+        patches:
+          - path: app-replicas.yaml
+          - path: web-replicas.yaml
+    """
+    return write(
+        root,
+        {
+            "demo/dev/kustomization.yaml": kustomization("app.yaml", "web.yaml", extra=extra),
+            "demo/dev/app.yaml": deployment("app", "example.com/app:1.0.0"),
+            "demo/dev/web.yaml": deployment("web", "example.com/web:1.0.0"),
+            "demo/dev/app-replicas.yaml": replicas("app", 2),
+            "demo/dev/web-replicas.yaml": replicas("web", 2),
+            "demo/dev/sync.yaml": flux_sync("demo-dev", "./demo/dev", "demo", 0),
+        },
+    )
+
+
+def replicas(name: str, count: int) -> str:
+    head = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+    return f"{head}  name: {name}\nspec:\n  replicas: {count}\n"
+
+
+def rebuilt(root: Path) -> tuple[list[Resource], list[Resource], list[App], list[App]]:
+    """The stage's objects and apps, then again after web's patch changed (a new commit
+    of a walk): app's objects went through the same steps again."""
+    repo = GitOpsRepo.open(root)
+    (stage,) = repo.pipelines[0].stages
+    first, first_apps = list(repo.build(stage).resources), list(repo.stage_status(stage).apps)
+    write(root, {"demo/dev/web-replicas.yaml": replicas("web", 3)})
+    again = repo.with_source(DiskSource(root.resolve()), {"demo/dev/web-replicas.yaml"})
+    second, second_apps = list(again.build(stage).resources), list(again.stage_status(stage).apps)
+    write(root, {"demo/dev/web-replicas.yaml": replicas("web", 2)})
+    return first, second, first_apps, second_apps
+
+
+def test_a_stage_built_again_in_a_walk_is_made_of_the_same_objects(tmp_path: Path) -> None:
+    """Inside ``remembering``, the object whose inputs did not change comes out of the
+    rebuild as the very same document (and app); the changed one is made anew.  Outside,
+    everything is made anew: equal documents, other objects."""
+    root = stage_repo(tmp_path / "repo")
+    with buildmemo.remembering():
+        first, second, first_apps, second_apps = rebuilt(root)
+    assert [r.id.name for r in first] == ["app", "web"]
+    assert second[0].doc is first[0].doc and second_apps[0] is first_apps[0]
+    assert second[1].doc is not first[1].doc and second[1].doc["spec"]["replicas"] == 3
+    doc = first[0].doc
+    assert doc["metadata"]["namespace"] == "shop" and doc["metadata"]["labels"]["team"] == "blue"
+    assert doc["spec"]["replicas"] == 2 and first_apps[0].version == "2.0.0"
+    plain = rebuilt(root)
+    assert plain[1][0].doc == first[0].doc and plain[1][0].doc is not plain[0][0].doc
+    assert plain[3] == second_apps
