@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.errors import EXIT_FAILED, fail, handled
+from cli.jsonout import write_bytes
 from cli.options import RepoOption, repo_root
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, ca
                 return opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
 
             found = paired(read)
-        _write_bytes(found.document)
+        write_bytes(found.document)
         if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
             return
         from cli import views
@@ -182,19 +183,8 @@ def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
     data = cached_json(root, pipelines)
     if data is None:
         return False
-    _write_bytes(data)
+    write_bytes(data)
     return True
-
-
-def _write_bytes(data: bytes) -> None:
-    """Write an ASCII document to stdout as it is."""
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is None:  # a text-only stream (tests)
-        sys.stdout.write(data.decode())
-    else:
-        sys.stdout.flush()
-        binary.write(data)
-        binary.flush()
 
 
 def _print(
