@@ -1,11 +1,13 @@
 """Entry points: ``pipelines`` (status, promote, ...) and ``promote`` (a shortcut).
 
-Importing this module imports no Typer: the Typer apps are built when a script runs
-(``cli.pipelines``, ``_promote_app``)."""
+Importing this module imports no Typer: the ``pipelines`` script first offers its command
+line to ``cli.fastpath``, which answers a warm ``status -o json`` alone, and builds the
+Typer app (``cli.pipelines``) only for everything else (issue 15)."""
 
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING, Any
 
 from cli.errors import run
@@ -59,7 +61,8 @@ def promote_main() -> None:
 
 
 def pipelines_script() -> None:
-    """``pipelines_main`` as installed: the process ends as soon as the output is out."""
+    """``pipelines_main`` as installed: a command line ``cli.fastpath`` recognises is answered
+    without Typer when it can be; the process ends as soon as the output is out."""
     run(_pipelines, leave=True)
 
 
@@ -69,6 +72,10 @@ def promote_script() -> None:
 
 
 def _pipelines() -> None:
+    from cli.fastpath import answered
+
+    if answered(sys.argv[1:]):
+        return
     from cli.pipelines import app
 
     app()

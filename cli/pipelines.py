@@ -1,6 +1,7 @@
 """The ``pipelines`` Typer app: its commands, built when first used (``cli.subcommands``),
 and listed by ``pipelines --help`` from their names and help texts alone.  Kept out of
-``cli.main``, whose import loads no Typer (issue 15)."""
+``cli.main`` so that the console script can answer a warm ``status -o json`` without
+importing Typer (``cli.fastpath``, issue 15)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.errors import EXIT_FAILED, fail, handled
+from cli.fastpath import missed
 from cli.jsonout import write_bytes
 from cli.options import RepoOption, repo_root
 
@@ -178,6 +179,8 @@ def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, ca
 def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
     """Print the compact JSON straight from the cache when nothing it depends on changed
     (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
+    if missed(root, pipelines):  # just asked by the console script (``cli.fastpath``)
+        return False
     from promoter.statuscache import cached_json
 
     data = cached_json(root, pipelines)
