@@ -15,7 +15,9 @@ from typing import Any, NamedTuple
 import pytest
 
 from cli import fastpath
-from cli.fastpath import StatusCommand, answered, status_command
+from cli.fastpath import StatusCommand, answered, history_query, status_command
+from cli.historyquery import HistoryQuery
+from tests.builders.history import Story, shared_story
 from tests.builders.repos import example_repo, flux_sync, git_init, write
 from tests.test_statuscache import age, cold_compact
 
@@ -235,6 +237,81 @@ def test_a_closed_pipe_ends_as_with_the_typer_cli(repo: Path, tmp_path: Path) ->
     assert expected == found
 
 
+# -- history -o json ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def story(temp: Path, tmp_path_factory: pytest.TempPathFactory) -> Story:
+    """The session's history story (read only)."""
+    return shared_story(tmp_path_factory)
+
+
+HISTORY_RUN = [
+    ["history", "-o", "json", "--repo", "{repo}"],
+    ["history", "nginx", "--output=json", "--repo={repo}", "-p", "web", "-s", "prod", "-n", "1"],
+    ["history", "--since", "2026-11-05", "--max-count", "3", "--output", "json"],
+    ["history", "-o", "json", "--declaration", "as-of-commit", "--pipeline=web"],
+    ["history", "-o", "json", "--since", "yesterday"],
+    ["history", "nope", "-o", "json"],
+    ["history", "-o", "json", "-p", "nope"],
+    ["history", "-o", "json", "--repo", "{repo}/pipelines"],
+    ["history", "-o", "json", "--repo", "{repo}/missing"],
+]
+"""Simple command lines: run without Typer, errors included (run in the clone)."""
+
+HISTORY_FALLEN_BACK = [
+    ["history", "-o", "json", "-n", "0"],
+    ["history", "-o", "json", "-n", "01"],
+    ["history", "-o", "json", "-n", "1_0"],
+    ["history", "-o", "json", "-n=1"],
+    ["history", "-o", "json", "--max-count", "x"],
+    ["history", "nginx", "podinfo", "-o", "json"],
+    ["history", "-o", "json", "--declaration", "bogus"],
+    ["history", "-o", "json", "-p", "web", "-p", "web"],
+    ["history", "-o", "json", "--since", "-1"],
+    ["history", "-o", "wide"],
+    ["history", "--repo", "{repo}"],
+    ["history", "-o", "json", "--", "nginx"],
+    ["history", "-o", "json", "-h"],
+]
+"""Near misses: the Typer CLI answers (run in the clone)."""
+
+
+@pytest.mark.parametrize(
+    ("args", "fast"),
+    [(a, True) for a in HISTORY_RUN] + [(a, False) for a in HISTORY_FALLEN_BACK],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_history_answers_as_the_typer_cli(
+    story: Story, tmp_path: Path, args: list[str], fast: bool
+) -> None:
+    """``history``: stdout, stderr and exit code are the Typer CLI's, byte for byte; Typer is
+    imported exactly when the command line is not a simple ``history -o json``."""
+    work = story.ops.work
+    argv = [a.replace("{repo}", str(work)) for a in args]
+    typer_run, fast_run = both(argv, work, tmp_path)
+    assert typer_run[:3] == fast_run[:3]
+    assert (typer_run.typer, fast_run.typer) == (True, not fast)
+
+
+def test_history_outside_git_says_so_without_typer(story: Story, tmp_path: Path) -> None:
+    """Outside a git work tree, the fast path prints the ``history`` command's one line."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    typer_run, fast_run = both(["history", "-o", "json"], outside, tmp_path)
+    expected = (1, b"", b"error: not inside a git repository; pass --repo PATH\n", False)
+    assert expected == (*fast_run[:3], fast_run.typer)
+    assert typer_run[:3] == fast_run[:3]
+
+
+def test_history_json_is_the_story(story: Story, tmp_path: Path) -> None:
+    """The fast path prints every entry of the story (one compact line), exit 0."""
+    run = pipelines(FAST, ["history", "-o", "json"], story.ops.work, tmp_path / "fast.json")
+    entries = json.loads(run.stdout)["entries"]
+    expected = (0, b"", False, True, 1)
+    assert expected == (run.code, run.stderr, run.typer, len(entries) > 10, run.stdout.count(b"\n"))
+
+
 # -- the command lines taken, in process ------------------------------------------------------
 
 
@@ -264,6 +341,7 @@ def test_a_closed_pipe_ends_as_with_the_typer_cli(repo: Path, tmp_path: Path) ->
         (["status", "--out", "json"], None),
         (["status", "-o", "json", "--"], None),
         (["status", "-o", "json", "-"], None),
+        (["status", "-o", "json", ""], None),
         (["status", "-o", "json", "--no-cache"], None),
         (["status", "-o", "json", "--render"], None),
         (["status", "-o", "json", "-h"], None),
@@ -277,6 +355,44 @@ def test_status_command(argv: list[str], expected: StatusCommand | None) -> None
     """Only ``status`` with ``-o json``, at most one ``--repo`` and PIPELINE names is
     taken; each option once, no value or name starting with ``-``, nothing else."""
     assert expected == status_command(argv)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["history", "-o", "json"], HistoryQuery()),
+        (
+            ["history", "--since=2026-11-01", "app", "-o", "json", "-n", "12", "-p", "p"],
+            HistoryQuery(app="app", pipeline="p", since="2026-11-01", max_count=12),
+        ),
+        (
+            ["history", "--output=json", "--stage=s", "-s", "s"],
+            None,
+        ),
+        (
+            ["history", "-o", "json", "--declaration=as-of-commit", "--repo", "r", "--stage=s"],
+            HistoryQuery(stage="s", repo=Path("r"), declaration="as-of-commit"),
+        ),
+        (["history", "-o", "json", "-n", "0"], None),
+        (["history", "-o", "json", "-n", "007"], None),
+        (["history", "-o", "json", "-n", "+7"], None),
+        (["history", "-o", "json", "-n", "\u0667"], None),
+        (["history", "-o", "json", "-n", "1" * 19], None),
+        (["history", "-o", "json", "-n=7"], None),
+        (["history", "-o", "json", "-p=web"], None),
+        (["history", "-o", "json", "--declaration", "Current"], None),
+        (["history", "a", "b", "-o", "json"], None),
+        (["history", "", "-o", "json"], None),
+        (["history", "-o", "json", "--since", "-1"], None),
+        (["history", "-o", "table"], None),
+        (["history"], None),
+        (["status", "-o", "json"], None),
+    ],
+)
+def test_history_query(argv: list[str], expected: HistoryQuery | None) -> None:
+    """Only ``history -o json`` with at most one APP and its options, each once with a plain
+    value (``--max-count`` a plain positive number), is taken."""
+    assert expected == history_query(argv)
 
 
 def test_a_completion_request_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
