@@ -395,6 +395,66 @@ def test_history_query(argv: list[str], expected: HistoryQuery | None) -> None:
     assert expected == history_query(argv)
 
 
+TAKEN_STATUS = [
+    ["status", "-o", "json"],
+    ["status", "b", "--output", "json", "a", "--repo", "a//b/", "b", " "],
+    ["status", "--repo=~/r=s", "--output=json", "\udcff", "é"],
+]
+TAKEN_HISTORY = [
+    ["history", "-o", "json"],
+    ["history", "-n", "30", "Deployment/nginx", "--output=json", "--since", "2026-11-01T12:00Z"],
+    ["history", "-s", "prod", "--declaration=as-of-commit", "-o", "json", "--repo", "./r/."],
+    ["history", "--stage=a", "--pipeline=b", "--max-count=999999999999999999", "-o", "json"],
+]
+
+
+@pytest.mark.parametrize("argv", TAKEN_STATUS)
+def test_a_taken_status_command_line_means_what_typer_reads(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repository and pipelines of a taken ``status`` command line are those the Typer
+    command asks the cache for."""
+    from typer.testing import CliRunner
+
+    from cli import status
+    from cli.main import app
+
+    asked: list[tuple[Path, tuple[str, ...]]] = []
+
+    def cached(root: Path, pipelines: Any) -> bool:
+        asked.append((root, tuple(pipelines)))
+        return True
+
+    monkeypatch.setattr(status, "repo_root", lambda repo: repo)
+    monkeypatch.setattr(status, "_print_cached_json", cached)
+    result = CliRunner().invoke(app, argv)
+    taken = status_command(argv)
+    assert taken is not None and result.exit_code == 0
+    assert [tuple(taken)] == asked
+
+
+@pytest.mark.parametrize("argv", TAKEN_HISTORY)
+def test_a_taken_history_command_line_means_what_typer_reads(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query of a taken ``history`` command line is the one the Typer command runs."""
+    from typer.testing import CliRunner
+
+    from cli import historyquery
+    from cli.main import app
+
+    asked: list[HistoryQuery] = []
+
+    def history(query: HistoryQuery) -> historyquery.Answer:
+        asked.append(query)
+        return historyquery.Answer((), None)
+
+    monkeypatch.setattr(historyquery, "history", history)
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0
+    assert [history_query(argv)] == asked
+
+
 def test_a_completion_request_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     """Click's completion variable set (whatever the program's name): not taken."""
     monkeypatch.setenv("_PROMOTER_COMPLETE", "zsh_complete")
