@@ -1,8 +1,8 @@
 """Entry points: ``pipelines`` (status, promote, ...) and ``promote`` (a shortcut).
 
 Importing this module imports no Typer: the ``pipelines`` script first offers its command
-line to ``cli.fastpath``, which answers a warm ``status -o json`` alone, and builds the
-Typer app (``cli.pipelines``) only for everything else (issue 15)."""
+line to ``cli.fastpath``, which answers a warm ``status -o json`` and runs ``history -o json``
+alone, and builds the Typer app (``cli.pipelines``) only for everything else (issue 15)."""
 
 from __future__ import annotations
 
