@@ -15,13 +15,10 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
-
-import typer
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -117,7 +114,7 @@ def handled() -> Iterator[None]:
         raise SystemExit(EXIT_FAILED) from exc
     except KeyboardInterrupt as exc:
         raise _interrupted(exc) from exc
-    except (SystemExit, GeneratorExit, typer.Exit, typer.Abort, typer.TyperException):
+    except _exits():
         # Typer's own exits and usage errors keep their exit codes (0, 1, 2).
         raise
     except BrokenPipeError as exc:
@@ -128,9 +125,21 @@ def handled() -> Iterator[None]:
         if (interruption := _signalled()) is not None:
             raise _interrupted(interruption) from exc
         if os.environ.get("PROMOTER_DEBUG"):
+            import traceback  # not imported up front: a bug's traceback is rare
+
             traceback.print_exc()
         fail(f"unexpected {type(exc).__name__}: {exc} (PROMOTER_DEBUG=1 shows the traceback)")
         raise SystemExit(EXIT_BUG) from exc
+
+
+def _exits() -> tuple[type[BaseException], ...]:
+    """The exits ``handled`` lets through: Typer's (exits and usage errors) only once Typer
+    is loaded, as none can be raised before and the console script's fast path
+    (``cli.fastpath``) never loads it."""
+    typer = sys.modules.get("typer")
+    if typer is None:
+        return (SystemExit, GeneratorExit)
+    return (SystemExit, GeneratorExit, typer.Exit, typer.Abort, typer.TyperException)
 
 
 def _one_line(text: str) -> str:

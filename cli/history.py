@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli import historyquery
 from cli.errors import handled
-from cli.options import RepoOption, repo_root
+from cli.historyquery import HistoryQuery, since_date
+from cli.options import RepoOption
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from promoter.history import HistoryEntry
 
 
@@ -59,46 +61,22 @@ def history(
     ] = Declaration.current,
 ) -> None:
     """Every change of an app's version in a stage, newest first, from git history."""
+    query = HistoryQuery(app, pipeline, stage, since, max_count, repo, declaration.value)
     with handled():
-        import promoter
-
-        moment = _date(since) if since else None
-        if since and moment is None:
-            raise promoter.PromoterError(
-                f"--since {since!r} is not a date like 2026-11-01 or 2026-11-01T12:00"
-            )
-        from promoter.truncation import history_truncation
-
-        root = repo_root(repo)
-        entries = promoter.list_history(
-            root,
-            app,
-            pipeline=pipeline,
-            stage=stage,
-            since=moment,
-            max_count=max_count,
-            declaration=declaration.value,
-        )
-        truncated = history_truncation(root)
+        answer = historyquery.history(query)
         if output is HistoryOutput.json:
-            from cli.jsonout import json_text
-            from promoter.serialize import history_dict
-
-            sys.stdout.write(json_text(history_dict(entries, truncated)))
+            historyquery.write_json(answer)
         else:
-            _table(entries, wide=output is HistoryOutput.wide)
-            if truncated is not None:
+            _table(answer.entries, wide=output is HistoryOutput.wide)
+            if answer.truncated is not None:
                 from cli.views import console
 
-                console().print(truncated.message, soft_wrap=True)
+                console().print(answer.truncated.message, soft_wrap=True)
 
 
 def _date(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    """``--since`` as ``cli.report`` reads it too (``cli.historyquery.since_date``)."""
+    return since_date(text)
 
 
 def _table(entries: tuple[HistoryEntry, ...], *, wide: bool = False) -> None:

@@ -25,3 +25,15 @@ def _interactive() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):  # a closed or replaced stream
         return False
+
+
+def write_bytes(data: bytes) -> None:
+    """Write a document already serialized as ASCII (``status -o json`` from its parts) to
+    stdout as it is."""
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream (tests)
+        sys.stdout.write(data.decode())
+    else:
+        sys.stdout.flush()
+        binary.write(data)
+        binary.flush()

@@ -1,94 +1,30 @@
-"""Entry points: ``pipelines`` (status, promote, ...) and ``promote`` (a shortcut)."""
+"""Entry points: ``pipelines`` (status, promote, ...) and ``promote`` (a shortcut).
+
+Importing this module imports no Typer: the ``pipelines`` script first offers its command
+line to ``cli.fastpath``, which answers a warm ``status -o json`` and runs ``history -o json``
+alone, and builds the Typer app (``cli.pipelines``) only for everything else (issue 15)."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
-
-import typer
+import sys
+from typing import TYPE_CHECKING, Any
 
 from cli.errors import run
-from cli.subcommands import LazyCommands
-from cli.usage import UsageCommand, UsageGroup
 
-COMMANDS = {
-    "status": "cli.status:status",
-    "promote": "cli.promote:promote",
-    "check": "cli.check:check",
-    "diff": "cli.diff:diff",
-    "history": "cli.history:history",
-    "rollback": "cli.rollback:rollback",
-    "wait": "cli.wait:wait",
-    "report": "cli.report:report",
-}
-"""The commands of ``pipelines``, in the order its help lists them."""
+if TYPE_CHECKING:
+    import typer
 
-SUMMARIES = {
-    "status": "Show every app's version in every stage of every pipeline.",
-    "promote": "Promote an app's version from one stage to the next, as a pull request.",
-    "check": "Validate every pipeline and stage of the repository (for CI); exit 1 when an "
-    "error\nremains (with --strict, a warning too).",
-    "diff": "Show the rendered difference between two stages (kustomize), object by object:\n"
-    "version changes first (what a promotion carries), then what stays stage-specific.",
-    "history": "Every change of an app's version in a stage, newest first, from git history.",
-    "rollback": "Roll a stage back to an earlier version of an app, as a pull request.",
-    "wait": "Wait until STAGE's Flux Kustomization applied a commit, is Ready, and its apps "
-    "are\nrolled out with git's images.",
-    "report": "A release overview: versions per stage, pending promotions and their gates, "
-    "history.",
-}
-"""Each command's help text (its function's docstring, which a test checks): what
-``pipelines --help`` lists without importing and building every command."""
-
-
-class PipelinesGroup(UsageGroup):
-    """``pipelines``: each command is built when first used (``cli.subcommands``)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        names = self.context_settings.get("help_option_names", ["--help"])
-        self.commands = cast(Any, LazyCommands(COMMANDS, names))
-
-    _listing = False
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        """The names, without building the commands."""
-        return list(self.commands)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        """The command, or while the help lists them, its stand-in (``SUMMARIES``)."""
-        if self._listing and cmd_name in SUMMARIES:
-            return cast(LazyCommands, self.commands).summary(cmd_name, SUMMARIES[cmd_name])
-        return super().get_command(ctx, cmd_name)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        """The help, listing the commands from ``SUMMARIES``."""
-        self._listing = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            self._listing = False
-
-
-app = typer.Typer(
-    name="pipelines",
-    help="See and promote app versions through kustomize + Flux GitOps pipelines.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    cls=PipelinesGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-@app.callback()
-def _root() -> None:
-    """See and promote app versions through kustomize + Flux GitOps pipelines."""
+_PIPELINES = frozenset({"app", "COMMANDS", "SUMMARIES", "PipelinesGroup"})
+"""What ``cli.pipelines`` holds and this module has always offered (``cli.main.app``)."""
 
 
 @functools.cache
 def _promote_app() -> typer.Typer:
+    import typer
+
     from cli import promote as _promote
+    from cli.usage import UsageCommand
 
     promote_app = typer.Typer(
         name="promote",
@@ -101,14 +37,21 @@ def _promote_app() -> typer.Typer:
 
 
 def __getattr__(name: str) -> Any:
-    """``promote_app`` (the ``promote`` script's app), built when first asked for."""
+    """``promote_app`` (the ``promote`` script's app), and the ``pipelines`` app and its
+    parts (``cli.pipelines``), each imported when first asked for."""
     if name == "promote_app":
         return _promote_app()
+    if name in _PIPELINES:
+        from cli import pipelines
+
+        return getattr(pipelines, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pipelines_main() -> None:
-    """The ``pipelines`` console script."""
+    """The ``pipelines`` console script (always through Typer)."""
+    from cli.pipelines import app
+
     run(app)
 
 
@@ -118,10 +61,21 @@ def promote_main() -> None:
 
 
 def pipelines_script() -> None:
-    """``pipelines_main`` as installed: the process ends as soon as the output is out."""
-    run(app, leave=True)
+    """``pipelines_main`` as installed: a command line ``cli.fastpath`` recognises is answered
+    without Typer when it can be; the process ends as soon as the output is out."""
+    run(_pipelines, leave=True)
 
 
 def promote_script() -> None:
     """``promote_main`` as installed: the process ends as soon as the output is out."""
     run(_promote_app(), leave=True)
+
+
+def _pipelines() -> None:
+    from cli.fastpath import answered
+
+    if answered(sys.argv[1:]):
+        return
+    from cli.pipelines import app
+
+    app()

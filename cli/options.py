@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from cli.root import NOT_A_REPOSITORY as NOT_A_REPOSITORY
+from cli.root import repo_root as repo_root
+
 RepoOption = Annotated[
     Path | None,
     typer.Option(
@@ -15,24 +18,3 @@ RepoOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-def repo_root(repo: Path | None) -> Path:
-    """``--repo`` or the git top-level of the current directory; outside a git work tree,
-    one line asking for ``--repo`` (never a scan of whatever directory the user is in)."""
-    if repo is not None:
-        return repo
-    from promoter import git
-    from promoter.errors import GitError, RepoError
-
-    try:
-        top = git.toplevel_of(Path.cwd())
-    except GitError:  # git cannot run: the current directory is all there is
-        return Path.cwd()
-    if top is None:
-        raise RepoError(NOT_A_REPOSITORY)
-    return top
-
-
-NOT_A_REPOSITORY = "not inside a git repository; pass --repo PATH"
-"""What every command says when run outside a git work tree without ``--repo``."""

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.errors import EXIT_FAILED, fail, handled
+from cli.fastpath import missed
+from cli.jsonout import write_bytes
 from cli.options import RepoOption, repo_root
 
 if TYPE_CHECKING:
@@ -163,7 +165,7 @@ def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, ca
                 return opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
 
             found = paired(read)
-        _write_bytes(found.document)
+        write_bytes(found.document)
         if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
             return
         from cli import views
@@ -177,24 +179,15 @@ def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, ca
 def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
     """Print the compact JSON straight from the cache when nothing it depends on changed
     (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
+    if missed(root, pipelines):  # just asked by the console script (``cli.fastpath``)
+        return False
     from promoter.statuscache import cached_json
 
     data = cached_json(root, pipelines)
     if data is None:
         return False
-    _write_bytes(data)
+    write_bytes(data)
     return True
-
-
-def _write_bytes(data: bytes) -> None:
-    """Write an ASCII document to stdout as it is."""
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is None:  # a text-only stream (tests)
-        sys.stdout.write(data.decode())
-    else:
-        sys.stdout.flush()
-        binary.write(data)
-        binary.flush()
 
 
 def _print(

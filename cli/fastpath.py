@@ -1,0 +1,207 @@
+"""The console script's fast path: a warm ``pipelines status -o json`` answered without
+importing Typer (issue 15: Typer's import and command building were 0.1 s of a 0.25 s run),
+and ``history -o json`` run the same way.
+
+Only a command line whose meaning under Typer is beyond doubt is taken (``status_command``,
+``history_query``), and only when stdout is no terminal.  ``status`` uses only a cache that
+answers alone (``promoter.statuscache.cached_json``: no problem to report); anything else,
+any error before the output: ``answered`` returns False having printed nothing, and the
+Typer CLI then does the whole run as always, so every message and exit code stays Typer's.
+``history`` runs the ``history`` command's own code (``cli.historyquery``) inside the same
+``cli.errors.handled``, so its errors are that command's lines and exit codes without
+reading the history twice.  Once output is being written, a run ends as the Typer path's
+would (``handled``: a closed pipe is exit 1)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from cli.historyquery import HistoryQuery
+
+
+class StatusCommand(NamedTuple):
+    """A simple ``status -o json`` command line: what ``cli.status.status`` gets from Typer."""
+
+    repo: Path | None
+    pipelines: tuple[str, ...]
+
+
+_STATUS_OPTIONS = {"--repo": "repo", "--output": "output", "-o": "output"}
+_HISTORY_OPTIONS = {
+    "--pipeline": "pipeline",
+    "-p": "pipeline",
+    "--stage": "stage",
+    "-s": "stage",
+    "--since": "since",
+    "--max-count": "max_count",
+    "-n": "max_count",
+    "--repo": "repo",
+    "--output": "output",
+    "-o": "output",
+    "--declaration": "declaration",
+}
+"""The options a simple command line may give, by spelling: each at most once, with a value."""
+_DECLARATIONS = frozenset({"current", "as-of-commit"})
+
+
+def status_command(argv: Sequence[str]) -> StatusCommand | None:
+    """``argv`` (without the program) when it is ``status`` with ``-o json`` (``--output json``,
+    ``--output=json``), at most one ``--repo PATH`` (``--repo=PATH``) and PIPELINE names in
+    any order; None for anything else, even what Typer would read the same way (``-ojson``,
+    a repeated option, ``--``, an empty value, a value or name starting with ``-``), and
+    while a shell asks for completions (``_PIPELINES_COMPLETE``)."""
+    found = _parsed(argv, "status", _STATUS_OPTIONS)
+    if found is None:
+        return None
+    values, names = found
+    if values.get("output") != "json":
+        return None
+    repo = values.get("repo")
+    return StatusCommand(Path(repo) if repo is not None else None, tuple(names))
+
+
+def history_query(argv: Sequence[str]) -> HistoryQuery | None:
+    """``argv`` (without the program) when it is ``history -o json`` with at most one APP and
+    any of ``--pipeline``/``-p``, ``--stage``/``-s``, ``--since``, ``--max-count``/``-n`` (a
+    plain positive number), ``--repo`` and ``--declaration`` (``current``, ``as-of-commit``),
+    each once, as ``status_command`` takes them; None for anything else."""
+    found = _parsed(argv, "history", _HISTORY_OPTIONS)
+    if found is None:
+        return None
+    values, names = found
+    count = values.get("max_count")
+    declaration = values.get("declaration", "current")
+    if (
+        values.get("output") != "json"
+        or len(names) > 1
+        or declaration not in _DECLARATIONS
+        or (count is not None and not _plain_count(count))
+    ):
+        return None
+    repo = values.get("repo")
+    return HistoryQuery(
+        app=names[0] if names else None,
+        pipeline=values.get("pipeline"),
+        stage=values.get("stage"),
+        since=values.get("since"),
+        max_count=int(count) if count is not None else None,
+        repo=Path(repo) if repo is not None else None,
+        declaration=declaration,
+    )
+
+
+def _parsed(
+    argv: Sequence[str], command: str, options: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]] | None:
+    """The option values (by key) and the arguments of ``command``'s simple command line."""
+    if not argv or argv[0] != command or _completing():
+        return None
+    values: dict[str, str] = {}
+    names: list[str] = []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if not arg.startswith("-"):
+            if not arg:
+                return None
+            names.append(arg)
+            continue
+        option, equals, value = arg.partition("=")
+        key = options.get(option)
+        if key is None or (equals and not option.startswith("--")):  # click: -o=x is "=x"
+            return None
+        value = value if equals else next(rest, "")
+        if not value or value.startswith("-") or key in values:
+            return None
+        values[key] = value
+    return values, names
+
+
+def _plain_count(text: str) -> bool:
+    """A number click reads as Python does: ASCII digits, no sign, no zero in front."""
+    return text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= 18
+
+
+def answered(argv: Sequence[str]) -> bool:
+    """Run ``argv`` without Typer when it is a simple ``status`` or ``history`` command line
+    and stdout is no terminal: True when done, False (nothing printed) when the Typer CLI
+    must run instead."""
+    command = status_command(argv)
+    if command is not None:
+        return not _interactive() and _status(command)
+    query = history_query(argv)
+    if query is not None:
+        return not _interactive() and _history(query)
+    return False
+
+
+def _status(command: StatusCommand) -> bool:
+    """Print ``status -o json`` from the cache when nothing changed since the last run."""
+    from cli.errors import handled
+    from cli.jsonout import write_bytes
+
+    with handled():  # as the Typer path's: the same spinner, Ctrl-C and closed pipe
+        data = _cached(command)
+        if data is None:
+            return False
+        write_bytes(data)
+    return True
+
+
+_MISSED: list[tuple[Path, tuple[str, ...]]] = []
+"""The repository and pipelines the cache could not answer for, just before falling back."""
+
+
+def missed(root: Path, pipelines: Sequence[str]) -> bool:
+    """Whether ``answered`` just found that the cache cannot answer for ``root`` and
+    ``pipelines`` (the Typer path then goes straight to reading); asked once."""
+    key = (root, tuple(pipelines))
+    if key not in _MISSED:
+        return False
+    _MISSED.remove(key)
+    return True
+
+
+def _history(query: HistoryQuery) -> bool:
+    """Print ``history -o json`` as the ``history`` command does: its errors too, through the
+    same ``handled`` (falling back would read the whole history a second time)."""
+    from cli import historyquery
+    from cli.errors import handled
+
+    with handled():
+        historyquery.write_json(historyquery.history(query))
+    return True
+
+
+def _cached(command: StatusCommand) -> bytes | None:
+    """What ``cli.status`` prints from the cache alone, or None (any error included: the
+    Typer path meets it again and reports it)."""
+    from cli.root import repo_root
+
+    try:
+        root = repo_root(command.repo)
+        from promoter.statuscache import cached_json
+
+        data = cached_json(root, command.pipelines)
+    except Exception:  # reported by the Typer path, which runs next
+        return None
+    if data is None:
+        _MISSED.append((root, command.pipelines))
+    return data
+
+
+def _completing() -> bool:
+    """Whether a shell asks for completions (click's ``_<PROG>_COMPLETE`` variable)."""
+    return any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ)
+
+
+def _interactive() -> bool:
+    """Whether stdout is a terminal (``status`` then indents the JSON); unknown counts as
+    yes."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return True
