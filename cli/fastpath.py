@@ -1,6 +1,7 @@
 """The console script's fast path: a warm ``pipelines status -o json`` answered without
 importing Typer (issue 15: Typer's import and command building were 0.1 s of a 0.25 s run),
-and ``history -o json`` run the same way.
+``history -o json`` run the same way, and so is a ``promote`` dry run or working-tree write
+(``promote_command``).
 
 Only a command line whose meaning under Typer is beyond doubt is taken (``status_command``,
 ``history_query``), and only when stdout is no terminal.  ``status`` uses only a cache that
@@ -20,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from cli.change import ChangeOutput, GitFlags
 from cli.historyquery import HistoryQuery
 
 
@@ -98,16 +100,32 @@ def _parsed(
     argv: Sequence[str], command: str, options: Mapping[str, str]
 ) -> tuple[dict[str, str], list[str]] | None:
     """The option values (by key) and the arguments of ``command``'s simple command line."""
-    if not argv or argv[0] != command or _completing():
+    if not argv or argv[0] != command:
         return None
+    return _scanned(argv[1:], options)
+
+
+def _scanned(
+    args: Sequence[str], options: Mapping[str, str], flags: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]] | None:
+    """The option values (by key; a flag given is ``"true"``) and the arguments of a simple
+    command line: each option once, with a plain value, no ``--``; None otherwise."""
+    if _completing():
+        return None
+    flags = flags or {}
     values: dict[str, str] = {}
     names: list[str] = []
-    rest = iter(argv[1:])
+    rest = iter(args)
     for arg in rest:
         if not arg.startswith("-"):
             if not arg:
                 return None
             names.append(arg)
+            continue
+        if arg in flags:
+            if flags[arg] in values:
+                return None
+            values[flags[arg]] = "true"
             continue
         option, equals, value = arg.partition("=")
         key = options.get(option)
@@ -118,6 +136,94 @@ def _parsed(
             return None
         values[key] = value
     return values, names
+
+
+class PromoteCommand(NamedTuple):
+    """A simple ``promote APP FROM TO --dry-run`` (or ``--write``) command line: what
+    ``cli.promote.promote`` gets from Typer."""
+
+    apps: tuple[str, ...]
+    source: str
+    target: str
+    pipeline: str | None
+    repo: Path | None
+    skip_stages: bool
+    allow_downgrade: bool
+    flags: GitFlags
+
+
+_PROMOTE_OPTIONS = {
+    "--pipeline": "pipeline",
+    "-p": "pipeline",
+    "--repo": "repo",
+    "--output": "output",
+    "-o": "output",
+}
+_PROMOTE_FLAGS = {
+    "--dry-run": "dry_run",
+    "--write": "write",
+    "--no-changelog": "no_changelog",
+    "--skip-stages": "skip_stages",
+    "--allow-downgrade": "allow_downgrade",
+}
+_OUTPUTS = {"text": ChangeOutput.text, "json": ChangeOutput.json}
+
+
+def promote_command(argv: Sequence[str]) -> PromoteCommand | None:
+    """``argv`` (without the program) when it is ``APP FROM TO`` with exactly one of
+    ``--dry-run`` and ``--write`` (the plan stays in the working tree: no git remote, no
+    forge), and any of ``--pipeline``/``-p``, ``--repo``, ``--output``/``-o`` (``text``,
+    ``json``), ``--no-changelog``, ``--skip-stages``, ``--allow-downgrade``, each once, as
+    ``status_command`` takes them; None for anything else (``--all``, publishing options,
+    ``--wait``, an APP that names nothing, ...)."""
+    found = _scanned(argv, _PROMOTE_OPTIONS, _PROMOTE_FLAGS)
+    if found is None:
+        return None
+    values, names = found
+    output = _OUTPUTS.get(values.get("output", "text"))
+    dry_run, write = "dry_run" in values, "write" in values
+    if len(names) != 3 or output is None or dry_run == write:
+        return None
+    apps = tuple(a.strip() for a in names[0].split(",") if a.strip())
+    if not apps:
+        return None
+    repo = values.get("repo")
+    flags = GitFlags(
+        dry_run=dry_run, write=write, no_changelog="no_changelog" in values, output=output
+    )
+    return PromoteCommand(
+        apps,
+        names[1],
+        names[2],
+        values.get("pipeline"),
+        Path(repo) if repo is not None else None,
+        "skip_stages" in values,
+        "allow_downgrade" in values,
+        flags,
+    )
+
+
+def promoted(argv: Sequence[str]) -> bool:
+    """Run ``argv`` as the ``promote`` command does, without Typer, when it is a simple
+    dry run or working-tree write (``promote_command``): True when done (its errors are
+    the command's own lines and exit codes, through the same ``cli.errors.handled``),
+    False (nothing done) when the Typer CLI must run instead."""
+    command = promote_command(argv)
+    if command is None:
+        return False
+    from cli.promoting import promote_apps
+
+    promote_apps(
+        list(command.apps),
+        command.source,
+        command.target,
+        pipeline=command.pipeline,
+        skip_stages=command.skip_stages,
+        allow_downgrade=command.allow_downgrade,
+        repo=command.repo,
+        flags=command.flags,
+    )
+    return True
 
 
 def _plain_count(text: str) -> bool:

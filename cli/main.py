@@ -67,8 +67,18 @@ def pipelines_script() -> None:
 
 
 def promote_script() -> None:
-    """``promote_main`` as installed: the process ends as soon as the output is out."""
-    run(_promote_app(), leave=True)
+    """``promote_main`` as installed: a simple dry run or working-tree write
+    (``cli.fastpath.promoted``) runs without Typer; the process ends as soon as the output
+    is out."""
+    run(_promote, leave=True)
+
+
+def _promote() -> None:
+    from cli.fastpath import promoted
+
+    if promoted(sys.argv[1:]):
+        return
+    _promote_app()()
 
 
 def _pipelines() -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.errors import handled
-from cli.options import RepoOption, repo_root
-from cli.publishing import GitFlags, LabelOption, publishing_options, run_change
+from cli.change import GitFlags
+from cli.options import RepoOption
+from cli.promoting import promote_apps
+from cli.publishing import LabelOption, publishing_options
 from cli.wait import TimeoutOption, parse_timeout, report, wait_after_promote
+
+if TYPE_CHECKING:
+    from promoter.publish import ChangeResult
+    from promoter.waiting import StageWait
 
 
 @publishing_options(LabelOption)
@@ -51,44 +55,27 @@ def promote(
 ) -> None:
     """Promote an app's version from one stage to the next, as a pull request."""
     apps, source, target = _split_args(args, all_apps)
-    with handled():
-        root = repo_root(repo)
-        early = _early_render(root, source, target, pipeline, flags)
-    with handled(), early:
-        import promoter
 
-        request = promoter.PromotionRequest(
-            apps,
-            source,
-            target,
-            pipeline,
-            skip_stages,
-            allow_downgrade,
-            flags.pin(),
-            also_affected=flags.also_affected,
-            force=flags.force,
-        )
-        result = run_change(root, flags, request)
-        done = None
-        if wait and result.published is not None and result.published.pull_request is not None:
-            seconds = parse_timeout(timeout)
-            done = wait_after_promote(
-                root, result.published, flags.remote, flags.github_repo, seconds
-            )
+    def wait_for_it(root: Path, result: ChangeResult) -> StageWait | None:
+        published = result.published
+        if not wait or published is None or published.pull_request is None:
+            return None
+        seconds = parse_timeout(timeout)
+        return wait_after_promote(root, published, flags.remote, flags.github_repo, seconds)
+
+    done = promote_apps(
+        apps,
+        source,
+        target,
+        pipeline=pipeline,
+        skip_stages=skip_stages,
+        allow_downgrade=allow_downgrade,
+        repo=repo,
+        flags=flags,
+        then=wait_for_it,
+    )
     if done is not None:
         report(done)
-
-
-def _early_render(
-    root: Path, source: str, target: str, pipeline: str | None, flags: GitFlags
-) -> AbstractContextManager[None]:
-    """TO's render, to start before the promotion's modules are imported (a plan in the
-    working tree: ``--dry-run`` or ``--write``; ``promoter.prerender``)."""
-    if not (flags.dry_run or flags.write):
-        return nullcontext()
-    from promoter.prerender import prerendering
-
-    return prerendering(root, source, target, pipeline)
 
 
 def _split_args(args: list[str], all_apps: bool) -> tuple[list[str] | None, str, str]:

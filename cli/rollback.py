@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from cli.change import GitFlags, run_change
 from cli.errors import handled
 from cli.options import RepoOption, repo_root
-from cli.publishing import GitFlags, RollbackLabelOption, publishing_options, run_change
+from cli.publishing import RollbackLabelOption, publishing_options
 
 
 @publishing_options(RollbackLabelOption)
