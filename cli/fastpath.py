@@ -1,17 +1,14 @@
-"""The console script's fast path: a warm ``pipelines status -o json`` answered without
-importing Typer (issue 15: Typer's import and command building were 0.1 s of a 0.25 s run),
-``history -o json`` run the same way, and so is a ``promote`` dry run or working-tree write
-(``promote_command``).
+"""The console scripts' fast path: the commands run most often, from scripts and CI, run
+without importing Typer when their command line is simple (issue 15: Typer's import and
+command building were 0.1 s of a 0.25 s warm ``status``): ``pipelines status -o json``
+(``status_command``), ``pipelines history -o json`` (``history_query``) into a pipe, and
+``promote APP FROM TO`` with ``--dry-run`` or ``--write`` (``promote_command``).
 
-Only a command line whose meaning under Typer is beyond doubt is taken (``status_command``,
-``history_query``), and only when stdout is no terminal.  ``status`` uses only a cache that
-answers alone (``promoter.statuscache.cached_json``: no problem to report); anything else,
-any error before the output: ``answered`` returns False having printed nothing, and the
-Typer CLI then does the whole run as always, so every message and exit code stays Typer's.
-``history`` runs the ``history`` command's own code (``cli.historyquery``) inside the same
-``cli.errors.handled``, so its errors are that command's lines and exit codes without
-reading the history twice.  Once output is being written, a run ends as the Typer path's
-would (``handled``: a closed pipe is exit 1)."""
+Only a command line whose meaning under Typer is beyond doubt is taken; anything else runs
+through the Typer CLI as always.  A taken one runs the command's own code (``cli.statusjson``,
+``cli.historyquery``, ``cli.promoting``) inside the same ``cli.errors.handled``, so its
+output, error lines and exit codes are the command's; a warm ``status`` first tries the cache
+alone (``promoter.statuscache.cached_json``), as the command does."""
 
 from __future__ import annotations
 
@@ -23,6 +20,7 @@ from typing import NamedTuple
 
 from cli.change import ChangeOutput, GitFlags
 from cli.historyquery import HistoryQuery
+from cli.root import repo_root
 
 
 class StatusCommand(NamedTuple):
@@ -30,6 +28,7 @@ class StatusCommand(NamedTuple):
 
     repo: Path | None
     pipelines: tuple[str, ...]
+    no_cache: bool = False
 
 
 _STATUS_OPTIONS = {"--repo": "repo", "--output": "output", "-o": "output"}
@@ -56,14 +55,16 @@ def status_command(argv: Sequence[str]) -> StatusCommand | None:
     any order; None for anything else, even what Typer would read the same way (``-ojson``,
     a repeated option, ``--``, an empty value, a value or name starting with ``-``), and
     while a shell asks for completions (``_PIPELINES_COMPLETE``)."""
-    found = _parsed(argv, "status", _STATUS_OPTIONS)
+    found = _parsed(argv, "status", _STATUS_OPTIONS, {"--no-cache": "no_cache"})
     if found is None:
         return None
     values, names = found
     if values.get("output") != "json":
         return None
     repo = values.get("repo")
-    return StatusCommand(Path(repo) if repo is not None else None, tuple(names))
+    return StatusCommand(
+        Path(repo) if repo is not None else None, tuple(names), "no_cache" in values
+    )
 
 
 def history_query(argv: Sequence[str]) -> HistoryQuery | None:
@@ -97,12 +98,15 @@ def history_query(argv: Sequence[str]) -> HistoryQuery | None:
 
 
 def _parsed(
-    argv: Sequence[str], command: str, options: Mapping[str, str]
+    argv: Sequence[str],
+    command: str,
+    options: Mapping[str, str],
+    flags: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str]] | None:
     """The option values (by key) and the arguments of ``command``'s simple command line."""
     if not argv or argv[0] != command:
         return None
-    return _scanned(argv[1:], options)
+    return _scanned(argv[1:], options, flags)
 
 
 def _scanned(
@@ -233,8 +237,8 @@ def _plain_count(text: str) -> bool:
 
 def answered(argv: Sequence[str]) -> bool:
     """Run ``argv`` without Typer when it is a simple ``status`` or ``history`` command line
-    and stdout is no terminal: True when done, False (nothing printed) when the Typer CLI
-    must run instead."""
+    and stdout is no terminal (``status`` then indents its JSON): True when done, False
+    (nothing done) when the Typer CLI must run instead."""
     command = status_command(argv)
     if command is not None:
         return not _interactive() and _status(command)
@@ -245,29 +249,22 @@ def answered(argv: Sequence[str]) -> bool:
 
 
 def _status(command: StatusCommand) -> bool:
-    """Print ``status -o json`` from the cache when nothing changed since the last run."""
-    from cli.errors import handled
+    """Print ``status -o json``: from the cache alone when nothing changed since the last
+    run, else as the ``status`` command does (``cli.statusjson``: a cold read with
+    ``--no-cache``, the changed stages read again otherwise), its errors, problem lines and
+    exit code included."""
+    from cli.errors import EXIT_FAILED, handled
     from cli.jsonout import write_bytes
+    from cli.statusjson import cached_json, print_json
 
-    with handled():  # as the Typer path's: the same spinner, Ctrl-C and closed pipe
-        data = _cached(command)
-        if data is None:
-            return False
-        write_bytes(data)
-    return True
-
-
-_MISSED: list[tuple[Path, tuple[str, ...]]] = []
-"""The repository and pipelines the cache could not answer for, just before falling back."""
-
-
-def missed(root: Path, pipelines: Sequence[str]) -> bool:
-    """Whether ``answered`` just found that the cache cannot answer for ``root`` and
-    ``pipelines`` (the Typer path then goes straight to reading); asked once."""
-    key = (root, tuple(pipelines))
-    if key not in _MISSED:
-        return False
-    _MISSED.remove(key)
+    if not command.no_cache:
+        with handled():  # as the Typer path's: the same spinner, Ctrl-C and closed pipe
+            data = cached_json(repo_root(command.repo), command.pipelines)
+            if data is not None:
+                write_bytes(data)
+                return True
+    if print_json(command.repo, command.pipelines, render=False, cache=not command.no_cache):
+        raise SystemExit(EXIT_FAILED)
     return True
 
 
@@ -280,23 +277,6 @@ def _history(query: HistoryQuery) -> bool:
     with handled():
         historyquery.write_json(historyquery.history(query))
     return True
-
-
-def _cached(command: StatusCommand) -> bytes | None:
-    """What ``cli.status`` prints from the cache alone, or None (any error included: the
-    Typer path meets it again and reports it)."""
-    from cli.root import repo_root
-
-    try:
-        root = repo_root(command.repo)
-        from promoter.statuscache import cached_json
-
-        data = cached_json(root, command.pipelines)
-    except Exception:  # reported by the Typer path, which runs next
-        return None
-    if data is None:
-        _MISSED.append((root, command.pipelines))
-    return data
 
 
 def _completing() -> bool:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.errors import EXIT_FAILED, fail, handled
-from cli.fastpath import missed
 from cli.jsonout import write_bytes
 from cli.options import RepoOption, repo_root
+from cli.statusjson import cached_json, print_json
 
 if TYPE_CHECKING:
     from promoter.clusterstatus import ClusterReport
@@ -93,9 +91,12 @@ def status(
         cache = not (render or no_cache)
         if cache:
             with handled():
-                if _print_cached_json(repo_root(repo), pipelines or ()):
+                data = cached_json(repo_root(repo), pipelines or ())
+                if data is not None:
+                    write_bytes(data)
                     return
-        _print_json(repo, pipelines or (), render=render, cache=cache)
+        if print_json(repo, pipelines or (), render=render, cache=cache):
+            raise typer.Exit(EXIT_FAILED)
         return
     from cli.clusterstatus import parse_fail_on, unreachable_lines
 
@@ -137,57 +138,6 @@ def status(
     blocked = report is not None and bool(failing & report.states)
     if problems or unreadable or blocked or not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-_KEPT: list[object] = []
-"""What the last run read, kept until the process ends (``_print_json``)."""
-
-
-def _print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, cache: bool) -> None:
-    """The compact JSON, each stage's part made where it is read (``GitOpsRepo.status_json``)
-    or taken from the cache (``cache``: ``promoter.statuscache.cached_status_json``), then a
-    line per problem."""
-    with handled():
-        root = repo_root(repo)
-        if cache:
-            from promoter.statuscache import cached_status_json
-
-            found = cached_status_json(root, pipelines)
-        else:
-            from promoter.forked import Pair, paired
-            from promoter.repo import StatusJson, open_status_repo
-
-            def read(pair: Pair) -> StatusJson:  # a forked child may share discovery and reading
-                opened = open_status_repo(root, pair)
-                # Not freed when this returns: the parsed repository is hundreds of thousands
-                # of objects, and the console script ends (os._exit) without freeing them.
-                _KEPT[:] = [opened]
-                return opened.status_json(tuple(dict.fromkeys(pipelines)), render=render)
-
-            found = paired(read)
-        write_bytes(found.document)
-        if found.problems.ok:  # no line to print: Rich (``cli.views``) is not even imported
-            return
-        from cli import views
-
-        problems = views.problem_lines(found.problems)
-    for line in problems:
-        fail(line)
-    raise typer.Exit(EXIT_FAILED)
-
-
-def _print_cached_json(root: Path, pipelines: Sequence[str]) -> bool:
-    """Print the compact JSON straight from the cache when nothing it depends on changed
-    (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
-    if missed(root, pipelines):  # just asked by the console script (``cli.fastpath``)
-        return False
-    from promoter.statuscache import cached_json
-
-    data = cached_json(root, pipelines)
-    if data is None:
-        return False
-    write_bytes(data)
-    return True
 
 
 def _print(

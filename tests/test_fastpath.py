@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from cli import fastpath
+from cli.errors import EXIT_BUG
 from cli.fastpath import StatusCommand, answered, history_query, status_command
 from cli.historyquery import HistoryQuery
 from tests.builders.history import Story, shared_story
@@ -100,6 +100,12 @@ ANSWERED = [
     ["status", "web", "-o", "json", "--repo", "{repo}", "platform"],
     ["status", "--repo", "{repo}", "-o", "json", "platform", "web", "platform"],
     ["status", "-o", "json"],
+    ["status", "-o", "json", "--repo", "{repo}", "--no-cache"],
+    ["status", "--no-cache", "web", "-o", "json", "--repo", "{repo}"],
+    # Errors of the command itself: its own line and exit code.
+    ["status", "-o", "json", "--repo", "{repo}", "nope"],
+    ["status", "-o", "json", "--repo", "{repo}", "web", "nope"],
+    ["status", "-o", "json", "--repo", "{repo}/missing"],
 ]
 """Simple command lines: answered by the fast path (run in the repository)."""
 
@@ -112,7 +118,8 @@ FALLEN_BACK = [
     ["status", "-o", "yaml", "--repo", "{repo}"],
     ["status", "-o", "tree", "--repo", "{repo}"],
     ["status", "--repo", "{repo}"],
-    ["status", "-o", "json", "--repo", "{repo}", "--no-cache"],
+    ["status", "-o", "json", "--repo", "{repo}", "--no-cache", "--no-cache"],
+    ["status", "-o", "json", "--repo", "{repo}", "--no-cache=1"],
     ["status", "-o", "json", "--repo", "{repo}", "--", "web"],
     ["status", "-o", "json", "--rep", "{repo}"],
     ["status", "-o", "json", "--repo", "{repo}", "--bogus"],
@@ -121,9 +128,6 @@ FALLEN_BACK = [
     ["status", "--repo", "-o", "json"],
     ["status", "-o", "json", "--repo="],
     ["status", "-o", "json", "--repo", "{repo}", "-"],
-    ["status", "-o", "json", "--repo", "{repo}", "nope"],
-    ["status", "-o", "json", "--repo", "{repo}", "web", "nope"],
-    ["status", "-o", "json", "--repo", "{repo}/missing"],
     ["status", "-o", "json", "-h"],
     ["status", "--help"],
     ["status"],
@@ -169,38 +173,41 @@ def test_the_answer_is_the_example_repositorys_status(repo: Path, tmp_path: Path
         assert expected == (*run[:3], run.typer)
 
 
-def test_outside_a_git_repository_the_typer_cli_says_so(repo: Path, tmp_path: Path) -> None:
-    """Outside a git work tree without ``--repo``: the Typer CLI's one line and exit 1."""
+def test_outside_a_git_repository_the_command_says_so(repo: Path, tmp_path: Path) -> None:
+    """Outside a git work tree without ``--repo``: the command's one line and exit 1."""
     outside = tmp_path / "outside"
     outside.mkdir()
     typer_run, fast_run = both(["status", "-o", "json"], outside, tmp_path)
-    expected = (1, b"", b"error: not inside a git repository; pass --repo PATH\n", True)
+    expected = (1, b"", b"error: not inside a git repository; pass --repo PATH\n", False)
     assert expected == (*fast_run[:3], fast_run.typer)
     assert typer_run[:3] == fast_run[:3]
 
 
-def test_a_repository_with_problems_falls_back(repo: Path, tmp_path: Path) -> None:
-    """A repository with a problem (a broken declaration) is answered by the Typer CLI: the
-    JSON, a line per problem, exit 1; the cache is asked once."""
+def test_a_repository_with_problems_is_answered_as_the_command_does(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A repository with a problem (a broken declaration): the cache cannot answer alone,
+    and the status command's own JSON path gives the JSON, a line per problem, exit 1; the
+    cache is asked to answer alone once."""
     write(repo, {"clusters/odd/sync.yaml": flux_sync("x-odd", "./pipelines/web/dev", "x", "one")})
     age(repo)
     args = ["status", "-o", "json", "--repo", str(repo)]
     first = pipelines(TYPER, args, repo, tmp_path / "first.json")  # the cache is as full as can be
     typer_run, fast_run = both(args, repo, tmp_path)
     assert first[:3] == typer_run[:3] == fast_run[:3]
-    assert (fast_run.code, fast_run.typer, fast_run.asked) == (1, True, 1)
+    assert (fast_run.code, fast_run.typer, fast_run.asked) == (1, False, 1)
     assert fast_run.stderr.startswith(b"error: ")
 
 
 def test_a_changed_repository_asks_the_cache_once(repo: Path, tmp_path: Path) -> None:
-    """After a change, the fast path's unanswered question is not asked again by the Typer
-    CLI, which reads the changed stage and prints what a cold run prints."""
+    """After a change, the cache cannot answer alone (asked once); the changed stage is
+    read again and the output is what a cold run prints, without Typer."""
     patch = repo / "pipelines/web/dev/nginx-tag.yaml"
     patch.write_text(patch.read_text().replace("nginx:1.23.1", "nginx:1.23.9"))
     age(repo)
     args = ["status", "-o", "json", "--repo", str(repo)]
     fast_run = pipelines(FAST, args, repo, tmp_path / "fast.json")
-    expected = (0, cold_compact(repo).encode(), b"", True, 1)
+    expected = (0, cold_compact(repo).encode(), b"", False, 1)
     assert expected == fast_run
     assert (pipelines(FAST, args, repo, tmp_path / "again.json").typer) is False
 
@@ -342,7 +349,8 @@ def test_history_json_is_the_story(story: Story, tmp_path: Path) -> None:
         (["status", "-o", "json", "--"], None),
         (["status", "-o", "json", "-"], None),
         (["status", "-o", "json", ""], None),
-        (["status", "-o", "json", "--no-cache"], None),
+        (["status", "-o", "json", "--no-cache"], StatusCommand(None, (), no_cache=True)),
+        (["status", "-o", "json", "--no-cache", "--no-cache"], None),
         (["status", "-o", "json", "--render"], None),
         (["status", "-o", "json", "-h"], None),
         (["status"], None),
@@ -352,8 +360,8 @@ def test_history_json_is_the_story(story: Story, tmp_path: Path) -> None:
     ],
 )
 def test_status_command(argv: list[str], expected: StatusCommand | None) -> None:
-    """Only ``status`` with ``-o json``, at most one ``--repo`` and PIPELINE names is
-    taken; each option once, no value or name starting with ``-``, nothing else."""
+    """Only ``status`` with ``-o json``, at most one ``--repo``, ``--no-cache`` and PIPELINE
+    names is taken; each option once, no value or name starting with ``-``, nothing else."""
     assert expected == status_command(argv)
 
 
@@ -421,16 +429,16 @@ def test_a_taken_status_command_line_means_what_typer_reads(
 
     asked: list[tuple[Path, tuple[str, ...]]] = []
 
-    def cached(root: Path, pipelines: Any) -> bool:
+    def cached(root: Path, pipelines: Any) -> bytes:
         asked.append((root, tuple(pipelines)))
-        return True
+        return b"{}"
 
     monkeypatch.setattr(status, "repo_root", lambda repo: repo)
-    monkeypatch.setattr(status, "_print_cached_json", cached)
+    monkeypatch.setattr(status, "cached_json", cached)
     result = CliRunner().invoke(app, argv)
     taken = status_command(argv)
     assert taken is not None and result.exit_code == 0
-    assert [tuple(taken)] == asked
+    assert [(taken.repo, taken.pipelines)] == asked
 
 
 @pytest.mark.parametrize("argv", TAKEN_HISTORY)
@@ -479,28 +487,39 @@ def test_a_terminal_is_left_to_the_typer_cli(repo: Path, monkeypatch: pytest.Mon
     )
 
 
-def test_an_error_before_the_output_falls_back_silently(
+def test_an_error_asking_the_cache_is_the_commands(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An error while asking the cache: nothing printed, no miss remembered (the Typer CLI
-    meets the error again and reports it)."""
+    """An error while asking the cache: the one line and exit code ``handled`` gives it, as
+    in the Typer command (which asks inside the same ``handled``); nothing on stdout."""
 
     def broken(*args: object) -> bytes:
         raise PermissionError("cache unreadable")
 
     monkeypatch.setattr("promoter.statuscache.cached_json", broken)
-    expected = (False, ("", ""), False)
-    found = answered(["status", "-o", "json", "--repo", str(repo)])
-    assert expected == (found, tuple(capsys.readouterr()), fastpath.missed(repo, ()))
+    with pytest.raises(SystemExit) as ended:
+        answered(["status", "-o", "json", "--repo", str(repo)])
+    out, err = capsys.readouterr()
+    assert (ended.value.code, out) == (EXIT_BUG, "")
+    assert err.startswith("error: unexpected PermissionError: cache unreadable")
 
 
-def test_a_miss_is_remembered_once(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache that cannot answer is remembered for the Typer path's one question."""
-    monkeypatch.setattr("promoter.statuscache.cached_json", lambda *a: None)
-    assert answered(["status", "-o", "json", "--repo", str(repo), "web"]) is False
-    expected = (False, True, False)
-    assert expected == (
-        fastpath.missed(repo, ()),
-        fastpath.missed(repo, ("web",)),
-        fastpath.missed(repo, ("web",)),
-    )
+def test_a_miss_reads_as_the_command_does(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache that cannot answer alone: the command's JSON path reads what changed
+    (``cache``); with ``--no-cache`` the cache is not asked and every stage is read."""
+    asked: list[object] = []
+    printed: list[tuple[object, ...]] = []
+
+    def miss(*args: object) -> None:
+        asked.append(args)
+
+    def print_json(repo: Path | None, pipelines: Any, *, render: bool, cache: bool) -> bool:
+        printed.append((repo, tuple(pipelines), render, cache))
+        return False
+
+    monkeypatch.setattr("promoter.statuscache.cached_json", miss)
+    monkeypatch.setattr("cli.statusjson.print_json", print_json)
+    assert answered(["status", "-o", "json", "--repo", str(repo), "web"]) is True
+    assert answered(["status", "-o", "json", "--no-cache", "--repo", str(repo)]) is True
+    assert len(asked) == 1
+    assert printed == [(repo, ("web",), False, True), (repo, (), False, False)]
