@@ -12,7 +12,9 @@ every transformation builds new containers and shares the untouched ones.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +124,18 @@ class YSeq(list[Any]):
         self.node: yaml.Node | None = None
 
 
+BOM = codecs.BOM_UTF8
+
+
+def decode(data: bytes, errors: str = "strict") -> str:
+    """``data.decode("utf-8-sig", errors)``: UTF-8 without a leading byte order mark, the
+    same text and errors, minus the pure-Python codec wrapper "utf-8-sig" goes through
+    (files are decoded on the hot path)."""
+    if data[:3] == BOM:
+        data = data[3:]
+    return data.decode("utf-8", errors)
+
+
 def _scalar_text(value: Any) -> str:
     if value is True:
         return "true"
@@ -140,11 +154,12 @@ class _Composer(_Parser):  # type: ignore[misc]
         kind's default tag), without its per-node lookups: it runs once per node."""
         return _DEFAULT_TAGS[kind]
 
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """No path resolvers: nothing to track."""
-
-    def ascend_resolver(self) -> None:
-        """No path resolvers: nothing to track."""
+    # No path resolvers: nothing to track.  The composer calls these two around every
+    # node; builtins without side effects (they are not bound as methods) cost far less
+    # than Python no-op methods: ``descend_resolver(parent, index)`` and
+    # ``ascend_resolver()``.
+    descend_resolver = operator.is_
+    ascend_resolver = tuple
 
 
 _STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
@@ -478,7 +493,7 @@ def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
         docs = [_relabel(doc, file) for doc in same]  # parse_bytes parses at offset 0
     else:
         try:
-            text = data.decode("utf-8-sig")
+            text = decode(data)
         except UnicodeDecodeError as exc:
             raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from exc
         docs = [doc for doc in parse_text(text, file, mech) if doc is not None]

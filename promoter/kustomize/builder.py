@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promoter._yaml import YMap, YSeq, parse_bytes
+from promoter._yaml import YMap, YSeq, decode, parse_bytes
 from promoter.errors import KustomizeError, ManifestError
 from promoter.kustomize._layer import (
     FluxLayer,
@@ -173,7 +173,7 @@ class Builder:
 
     def _load_layer(self, rel_dir: str, kfile: str) -> Layer:
         data = self.read(kfile)
-        text = data.decode("utf-8-sig", errors="replace")
+        text = decode(data, errors="replace")
         docs = parse_bytes(data, kfile, "kustomization")
         if not docs:
             return Layer(rel_dir, kfile, empty_map(kfile), text)
