@@ -16,8 +16,7 @@ import codecs
 import hashlib
 import operator
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -30,9 +29,11 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _Parser = yaml.BaseLoader
 
 
-@dataclass(frozen=True)
-class Prov:
-    """Where a scalar was written: the file, its parser node, and how it was applied."""
+class Prov(NamedTuple):
+    """Where a scalar was written: the file, its parser node, and how it was applied.
+
+    A named tuple rather than a frozen dataclass: builds make one for every value a
+    patch sets, and a tuple is several times cheaper to make."""
 
     file: str
     node: yaml.Node
@@ -430,29 +431,37 @@ def parse_text(
 def _relabel(value: Any, file: str, line_offset: int = 0, col_offset: int = 0) -> Any:
     """A copy of a parsed tree as if read from ``file`` at these offsets (same text, so
     the same nodes)."""
-    kind = value.__class__
-    if kind is YMap:
-        new = _new_dict(YMap)
-        _update_dict(new, value)
-        for key, child in value.items():
-            if child.__class__ is YMap or child.__class__ is YSeq:
-                new[key] = _relabel(child, file, line_offset, col_offset)
-        new.file = file
-        new.mech = value.mech
-        new.line_offset = line_offset
-        new.col_offset = col_offset
-        new.nodes = value.nodes
-        new.node = value.node
-        new.prov = {}
-        return new
-    if kind is YSeq:
-        seq = YSeq.__new__(YSeq)
-        seq.extend([_relabel(child, file, line_offset, col_offset) for child in value])
+    new_map = _new_dict
+    new_seq = YSeq.__new__
+
+    def copy(value: Any) -> Any:
+        if value.__class__ is YMap:
+            new = new_map(YMap)
+            for key, child in value.items():
+                kind = child.__class__
+                new[key] = copy(child) if kind is YMap or kind is YSeq else child
+            new.file = file
+            new.mech = value.mech
+            new.line_offset = line_offset
+            new.col_offset = col_offset
+            new.nodes = value.nodes
+            new.node = value.node
+            new.prov = {}
+            return new
+        seq = new_seq(YSeq)
+        seq.extend(
+            [
+                copy(child) if child.__class__ is YMap or child.__class__ is YSeq else child
+                for child in value
+            ]
+        )
         seq.file = file
         seq.mech = value.mech
         seq.node = value.node
         return seq
-    return value
+
+    kind = value.__class__
+    return copy(value) if kind is YMap or kind is YSeq else value
 
 
 _SNIPPETS: dict[tuple[str, str], list[Any]] = {}

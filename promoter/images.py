@@ -23,14 +23,14 @@ class ImageRef:
     @classmethod
     def parse(cls, text: str) -> ImageRef:
         """Split an image string the way container runtimes and kustomize do."""
-        rest, _, digest = text.partition("@")
-        slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > slash:
-            name, tag = rest[:colon], rest[colon + 1 :]
-        else:
-            name, tag = rest, ""
-        return cls(name=name, tag=tag or None, digest=digest or None)
+        if cls is ImageRef:  # the same few images in every stage: parsed once (immutable)
+            found = _PARSED.get(text)
+            if found is None:
+                if len(_PARSED) >= _PARSED_LIMIT:
+                    _PARSED.clear()
+                found = _PARSED[text] = _split(cls, text)
+            return found
+        return _split(cls, text)
 
     @property
     def registry(self) -> str:
@@ -66,3 +66,18 @@ class ImageRef:
         if self.digest:
             text += f"@{self.digest}"
         return text
+
+
+def _split(cls: type[ImageRef], text: str) -> ImageRef:
+    rest, _, digest = text.partition("@")
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        name, tag = rest[:colon], rest[colon + 1 :]
+    else:
+        name, tag = rest, ""
+    return cls(name=name, tag=tag or None, digest=digest or None)
+
+
+_PARSED: dict[str, ImageRef] = {}
+_PARSED_LIMIT = 10_000

@@ -240,7 +240,8 @@ class Builder:
                 layer.cannot_follow(f"remote resource {entry}", line)
                 continue
             target = self.resolve(layer.dir, entry, layer.file, line)
-            if self.source.is_dir(target):
+            # A directory built already is one in this snapshot (no ``stat`` again).
+            if target in self._dirs or self.source.is_dir(target):
                 sub_resources, sub_unsupported = self._build_dir(target, stack)
                 layer.unsupported.extend(sub_unsupported)
                 for resource in sub_resources:
@@ -340,11 +341,12 @@ def _add(
     line: int,
 ) -> None:
     new = resource.id
-    if new.key in seen:
+    key = new.key
+    if key in seen:
         raise KustomizeError(
             referrer, f"may not add resource with an already registered id: {new}", line
         )
-    seen.add(new.key)
+    seen.add(key)
     acc.append(resource)
 
 
