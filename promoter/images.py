@@ -46,9 +46,7 @@ class ImageRef:
         first, sep, rest = self.name.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             return rest
-        if self.registry == DEFAULT_REGISTRY and "/" not in self.name:
-            return f"library/{self.name}"
-        return self.name
+        return self.name if sep else f"library/{self.name}"  # on Docker Hub
 
     @property
     def version(self) -> str:

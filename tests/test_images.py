@@ -30,3 +30,19 @@ def test_parsing_again_gives_an_equal_reference() -> None:
     assert again is first
     assert ImageRef("ghcr.io/acme/app", "1.2.3") == again
     assert str(again) == "ghcr.io/acme/app:1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("text", "registry", "repository"),
+    [
+        ("nginx:1", "docker.io", "library/nginx"),
+        ("acme/app", "docker.io", "acme/app"),
+        ("ghcr.io/acme/app:1", "ghcr.io", "acme/app"),
+        ("localhost/app", "localhost", "app"),
+        ("registry:5000/team/app", "registry:5000", "team/app"),
+    ],
+)
+def test_registry_and_repository_are_normalised(text: str, registry: str, repository: str) -> None:
+    """A reference without a registry host is on Docker Hub, a single name under ``library/``."""
+    ref = ImageRef.parse(text)
+    assert (registry, repository) == (ref.registry, ref.repository)
