@@ -12,10 +12,11 @@ every transformation builds new containers and shares the untouched ones.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import operator
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -28,9 +29,11 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _Parser = yaml.BaseLoader
 
 
-@dataclass(frozen=True)
-class Prov:
-    """Where a scalar was written: the file, its parser node, and how it was applied."""
+class Prov(NamedTuple):
+    """Where a scalar was written: the file, its parser node, and how it was applied.
+
+    A named tuple rather than a frozen dataclass: builds make one for every value a
+    patch sets, and a tuple is several times cheaper to make."""
 
     file: str
     node: yaml.Node
@@ -122,6 +125,18 @@ class YSeq(list[Any]):
         self.node: yaml.Node | None = None
 
 
+BOM = codecs.BOM_UTF8
+
+
+def decode(data: bytes, errors: str = "strict") -> str:
+    """``data.decode("utf-8-sig", errors)``: UTF-8 without a leading byte order mark, the
+    same text and errors, minus the pure-Python codec wrapper "utf-8-sig" goes through
+    (files are decoded on the hot path)."""
+    if data[:3] == BOM:
+        data = data[3:]
+    return data.decode("utf-8", errors)
+
+
 def _scalar_text(value: Any) -> str:
     if value is True:
         return "true"
@@ -140,11 +155,12 @@ class _Composer(_Parser):  # type: ignore[misc]
         kind's default tag), without its per-node lookups: it runs once per node."""
         return _DEFAULT_TAGS[kind]
 
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """No path resolvers: nothing to track."""
-
-    def ascend_resolver(self) -> None:
-        """No path resolvers: nothing to track."""
+    # No path resolvers: nothing to track.  The composer calls these two around every
+    # node; builtins without side effects (they are not bound as methods) cost far less
+    # than Python no-op methods: ``descend_resolver(parent, index)`` and
+    # ``ascend_resolver()``.
+    descend_resolver = operator.is_
+    ascend_resolver = tuple
 
 
 _STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
@@ -415,29 +431,37 @@ def parse_text(
 def _relabel(value: Any, file: str, line_offset: int = 0, col_offset: int = 0) -> Any:
     """A copy of a parsed tree as if read from ``file`` at these offsets (same text, so
     the same nodes)."""
-    kind = value.__class__
-    if kind is YMap:
-        new = _new_dict(YMap)
-        _update_dict(new, value)
-        for key, child in value.items():
-            if child.__class__ is YMap or child.__class__ is YSeq:
-                new[key] = _relabel(child, file, line_offset, col_offset)
-        new.file = file
-        new.mech = value.mech
-        new.line_offset = line_offset
-        new.col_offset = col_offset
-        new.nodes = value.nodes
-        new.node = value.node
-        new.prov = {}
-        return new
-    if kind is YSeq:
-        seq = YSeq.__new__(YSeq)
-        seq.extend([_relabel(child, file, line_offset, col_offset) for child in value])
+    new_map = _new_dict
+    new_seq = YSeq.__new__
+
+    def copy(value: Any) -> Any:
+        if value.__class__ is YMap:
+            new = new_map(YMap)
+            for key, child in value.items():
+                kind = child.__class__
+                new[key] = copy(child) if kind is YMap or kind is YSeq else child
+            new.file = file
+            new.mech = value.mech
+            new.line_offset = line_offset
+            new.col_offset = col_offset
+            new.nodes = value.nodes
+            new.node = value.node
+            new.prov = {}
+            return new
+        seq = new_seq(YSeq)
+        seq.extend(
+            [
+                copy(child) if child.__class__ is YMap or child.__class__ is YSeq else child
+                for child in value
+            ]
+        )
         seq.file = file
         seq.mech = value.mech
         seq.node = value.node
         return seq
-    return value
+
+    kind = value.__class__
+    return copy(value) if kind is YMap or kind is YSeq else value
 
 
 _SNIPPETS: dict[tuple[str, str], list[Any]] = {}
@@ -478,7 +502,7 @@ def parse_bytes(data: bytes, file: str, mech: str = "resource") -> list[Any]:
         docs = [_relabel(doc, file) for doc in same]  # parse_bytes parses at offset 0
     else:
         try:
-            text = data.decode("utf-8-sig")
+            text = decode(data)
         except UnicodeDecodeError as exc:
             raise ManifestError(file, f"not UTF-8 text ({exc.reason})") from exc
         docs = [doc for doc in parse_text(text, file, mech) if doc is not None]

@@ -121,12 +121,14 @@ def invalid_name(resources: Iterable[Resource]) -> Problem | None:
     as rendered) has a control character: such a name would reach commit messages, branch
     names and pull requests, so its stage cannot be read (code ``name-invalid``, at the
     line of its ``metadata.name``)."""
-    for resource in resources:
-        if not is_app(resource):
-            continue
+    apps = [r for r in resources if is_app(r)]
+    names = [text for r in apps for rid in (r.original, r.id) for text in rid[2:]]
+    if control_problem("".join(names)) is None:
+        return None  # the common case: one search over every name, no origin to look up
+    for resource in apps:
         ids = (resource.original, resource.id)
         if control_problem("".join(t for rid in ids for t in rid[2:])) is None:
-            continue  # the common case: nothing to report, no origin to look up
+            continue
         meta = resource.doc.get("metadata")
         origin = meta.origin("name") if isinstance(meta, YMap) else None
         file, line = (origin.file, origin.line) if origin is not None else (None, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 DEFAULT_REGISTRY = "docker.io"
 
@@ -23,14 +23,14 @@ class ImageRef:
     @classmethod
     def parse(cls, text: str) -> ImageRef:
         """Split an image string the way container runtimes and kustomize do."""
-        rest, _, digest = text.partition("@")
-        slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > slash:
-            name, tag = rest[:colon], rest[colon + 1 :]
-        else:
-            name, tag = rest, ""
-        return cls(name=name, tag=tag or None, digest=digest or None)
+        if cls is ImageRef:  # the same few images in every stage: parsed once (immutable)
+            found = _PARSED.get(text)
+            if found is None:
+                if len(_PARSED) >= _PARSED_LIMIT:
+                    _PARSED.clear()
+                found = _PARSED[text] = _split(cls, text)
+            return found
+        return _split(cls, text)
 
     @property
     def registry(self) -> str:
@@ -46,9 +46,7 @@ class ImageRef:
         first, sep, rest = self.name.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             return rest
-        if self.registry == DEFAULT_REGISTRY and "/" not in self.name:
-            return f"library/{self.name}"
-        return self.name
+        return self.name if sep else f"library/{self.name}"  # on Docker Hub
 
     @property
     def version(self) -> str:
@@ -57,7 +55,7 @@ class ImageRef:
 
     def with_version(self, tag: str | None, digest: str | None) -> ImageRef:
         """The same image name with another tag and digest."""
-        return replace(self, tag=tag, digest=digest)
+        return type(self)(self.name, tag, digest)  # not dataclasses.replace: a hot path
 
     def __str__(self) -> str:
         text = self.name
@@ -66,3 +64,18 @@ class ImageRef:
         if self.digest:
             text += f"@{self.digest}"
         return text
+
+
+def _split(cls: type[ImageRef], text: str) -> ImageRef:
+    rest, _, digest = text.partition("@")
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        name, tag = rest[:colon], rest[colon + 1 :]
+    else:
+        name, tag = rest, ""
+    return cls(name=name, tag=tag or None, digest=digest or None)
+
+
+_PARSED: dict[str, ImageRef] = {}
+_PARSED_LIMIT = 10_000

@@ -141,3 +141,21 @@ def test_a_snippet_again_is_labelled_with_its_own_file_and_offsets() -> None:
         (op.origin("value").file, op.origin("value").line) for op in (first[0][0], second[0][0])
     ]
     assert where == [("dev/k.yaml", 13), ("prod/k.yaml", 23)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"a: 1\n", b"\xef\xbb\xbfa: 1\n", b"\xef\xbb\xbf\xef\xbb\xbfa", b"\xef\xbb", b"x\xffy"],
+)
+@pytest.mark.parametrize("errors", ["strict", "replace"])
+def test_decode_is_utf8_sig(data: bytes, errors: str) -> None:
+    """``decode`` gives what the "utf-8-sig" codec gives: one leading mark dropped, the
+    same replacement characters, the same refusal."""
+    try:
+        expected: str | None = data.decode("utf-8-sig", errors)
+    except UnicodeDecodeError as exc:
+        with pytest.raises(UnicodeDecodeError) as found:
+            _yaml.decode(data, errors)
+        assert exc.reason == found.value.reason
+        return
+    assert expected == _yaml.decode(data, errors)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Protocol
 
 from promoter._yaml import YMap, YSeq
@@ -82,18 +83,12 @@ def items(k: YMap, key: str) -> list[tuple[Any, int]]:
         return []
     if not isinstance(value, YSeq):
         raise KustomizeError(k.file, f"'{key}' must be a list", k.line_of(key))
+    offset = k.line_offset + 1
+    nodes: Iterable[Any] = repeat(None) if value.node is None else value.node.value
     return [
-        (item, node.start_mark.line + 1 + k.line_offset if node is not None else 0)
-        for item, node in zip(value, _child_nodes(value), strict=False)
+        (item, node.start_mark.line + offset if node is not None else 0)
+        for item, node in zip(value, nodes, strict=False)
     ]
-
-
-def _child_nodes(seq: YSeq) -> Iterator[Any]:
-    if seq.node is not None:
-        yield from seq.node.value
-    else:
-        while True:
-            yield None
 
 
 def entries(k: YMap, key: str) -> list[tuple[str, int]]:

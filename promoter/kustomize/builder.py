@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promoter._yaml import YMap, YSeq, parse_bytes
+from promoter._yaml import YMap, YSeq, decode, parse_bytes
 from promoter.errors import KustomizeError, ManifestError
 from promoter.kustomize._layer import (
     FluxLayer,
@@ -173,7 +173,7 @@ class Builder:
 
     def _load_layer(self, rel_dir: str, kfile: str) -> Layer:
         data = self.read(kfile)
-        text = data.decode("utf-8-sig", errors="replace")
+        text = decode(data, errors="replace")
         docs = parse_bytes(data, kfile, "kustomization")
         if not docs:
             return Layer(rel_dir, kfile, empty_map(kfile), text)
@@ -240,7 +240,8 @@ class Builder:
                 layer.cannot_follow(f"remote resource {entry}", line)
                 continue
             target = self.resolve(layer.dir, entry, layer.file, line)
-            if self.source.is_dir(target):
+            # A directory built already is one in this snapshot (no ``stat`` again).
+            if target in self._dirs or self.source.is_dir(target):
                 sub_resources, sub_unsupported = self._build_dir(target, stack)
                 layer.unsupported.extend(sub_unsupported)
                 for resource in sub_resources:
@@ -340,11 +341,12 @@ def _add(
     line: int,
 ) -> None:
     new = resource.id
-    if new.key in seen:
+    key = new.key
+    if key in seen:
         raise KustomizeError(
             referrer, f"may not add resource with an already registered id: {new}", line
         )
-    seen.add(new.key)
+    seen.add(key)
     acc.append(resource)
 
 

@@ -30,34 +30,41 @@ class MetadataEdit:
 
     def apply(self, resource: Resource) -> Resource:
         """``resource`` with every edit made: one copy of its document and metadata."""
-        rid = resource.id
+        rid = resource.ids[-1]
         namespace, name = rid.namespace, rid.name
         if self.namespace and rid.kind not in CLUSTER_SCOPED:
             namespace = self.namespace
         if (self.prefix or self.suffix) and rid.kind not in _NOT_RENAMED:
             name = f"{self.prefix}{rid.name}{self.suffix}"
-        changes: dict[str, Any] = {}
-        if namespace != rid.namespace:
-            changes["namespace"] = namespace
-        if name != rid.name:
-            changes["name"] = name
-        if not changes and not self.labels and not self.annotations:
+        labels, annotations = self.labels, self.annotations
+        moved, renamed = namespace != rid.namespace, name != rid.name
+        if not (moved or renamed or labels or annotations):
             return resource
         doc = resource.doc.evolve()
         meta = doc.get("metadata")
         located = isinstance(meta, YMap)
         meta = meta.evolve() if isinstance(meta, YMap) else empty_map(doc.file)
-        meta.update(changes)
-        for field_name, values in (("labels", self.labels), ("annotations", self.annotations)):
-            if values:
-                current = meta.get(field_name)
-                merged = current.evolve() if isinstance(current, YMap) else empty_map(meta.file)
-                merged.update(values)
-                meta[field_name] = merged
+        if moved:
+            meta["namespace"] = namespace
+        if renamed:
+            meta["name"] = name
+        if labels:
+            meta["labels"] = _merged(meta, "labels", labels)
+        if annotations:
+            meta["annotations"] = _merged(meta, "annotations", annotations)
         doc["metadata"] = meta
         if not located:  # the object's id is read again from what is left
             return resource.with_doc(doc)
+        if not (moved or renamed):
+            return resource.with_doc(doc, rid)
         return resource.with_doc(doc, ResId(rid.group, rid.version, rid.kind, name, namespace))
+
+
+def _merged(meta: YMap, field_name: str, values: Mapping[str, Any]) -> YMap:
+    current = meta.get(field_name)
+    merged = current.evolve() if isinstance(current, YMap) else empty_map(meta.file)
+    merged.update(values)
+    return merged
 
 
 def labels_of(k: YMap) -> dict[str, Any]:

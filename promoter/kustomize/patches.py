@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from promoter._yaml import YMap, parse_bytes
+from promoter._yaml import BOM, YMap, decode, parse_bytes
 from promoter.errors import KustomizeError
 from promoter.kustomize._layer import Files, Layer, check_under, items
 from promoter.kustomize.inline import parse_inline
@@ -52,7 +52,8 @@ def apply_patch(
         rel = files.resolve(layer.dir, entry, layer.file, line)
         check_under(files, layer, rel, line)
         data = files.read(rel, referrer=layer.file, line=line)
-        _check_json(data.decode("utf-8-sig", errors="replace"), rel, None)
+        if _may_be_json(data):
+            _check_json(decode(data, errors="replace"), rel, None)
         docs = parse_bytes(data, rel, "patch")
         if not docs and target is None:
             raise KustomizeError(layer.file, _empty_patch(data, entry), line)
@@ -104,6 +105,18 @@ def _empty_patch(data: bytes, entry: str) -> str:
     if data.strip():  # comments or bare document markers
         return f'illegally qualifies as both an SM and JSON patch: [path: "{entry}"]'
     return f'must specify a target for JSON patch [path: "{entry}"]'
+
+
+# Bytes ``str.lstrip`` strips that ``bytes.lstrip`` keeps (information separators).
+_SEPARATORS = frozenset(b"\x1c\x1d\x1e\x1f")
+
+
+def _may_be_json(data: bytes) -> bool:
+    """Whether a patch file may start with ``[`` once decoded and stripped (what
+    ``_check_json`` tests), told from its first bytes: most files need no decoding."""
+    head = data[3:] if data[:3] == BOM else data
+    first = head.lstrip()[:1]
+    return bool(first) and (first == b"[" or first[0] >= 0x80 or first[0] in _SEPARATORS)
 
 
 def _check_json(text: str, where: str, line: int | None) -> None:

@@ -7,7 +7,6 @@ An unquoted ``1.10`` renders as ``1.1``, ``6.0`` as ``6`` and ``2022-01-15`` as
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -209,9 +208,9 @@ def yaml11_op_value(value: Any, prov: Prov | None) -> tuple[Any, Prov | None]:
         bool_node = yaml.ScalarNode(
             "tag:yaml.org,2002:bool", word, node.start_mark, node.end_mark, None
         )
-        return text in _OLD_TRUE, replace(prov, node=bool_node)
+        return text in _OLD_TRUE, prov._replace(node=bool_node)
     if _TIMESTAMP.fullmatch(text) is not None:
-        return text, replace(prov, node=quoted_like(node))
+        return text, prov._replace(node=quoted_like(node))
     return value, prov
 
 

@@ -8,7 +8,7 @@ import re
 from functools import partial
 from typing import Any
 
-from promoter._yaml import YMap
+from promoter._yaml import YMap, decode
 from promoter.kustomize import buildmemo
 from promoter.kustomize._layer import Files, FluxLayer, Layer, items, maps, opt_str
 from promoter.kustomize.images import image_updater
@@ -29,7 +29,7 @@ def transform(
     apply_strategic_merges(files, layer, working)
     patches: list[tuple[YMap, Layer]] = [(p, layer) for p in maps(k, "patches")]
     if flux is not None:
-        text = files.read(flux.file).decode("utf-8-sig", errors="replace")
+        text = decode(files.read(flux.file), errors="replace")
         flux_layer = Layer(layer.dir, flux.file, flux.spec, text)
         patches += [(p, flux_layer) for p in maps(flux.spec, "patches")]
     for spec, owner in patches:
