@@ -198,7 +198,7 @@ def check_repo(repo: GitOpsRepo, *, render: bool = False) -> tuple[Finding, ...]
         _pipeline_errors(pipeline, findings)
     _labels_against_config(repo, findings)
     builds = _build_stages(repo, stages, findings)
-    apps = {i: apps_of(build.resources, repo.read_line) for i, build in builds.items()}
+    apps = {i: apps_of(build.resources, repo.marker_line) for i, build in builds.items()}
     _patch_targets(repo, stages, builds, findings)
     _shared_overrides(stages, builds, apps, findings)
     _marker_syntax(repo.source, findings)
@@ -787,7 +787,7 @@ def _renders(
             continue
         if builds[index].unsupported:
             continue  # the native reader is known to fall short there
-        _compare(repo, stage, apps[index], apps_of(result, repo.read_line), findings)
+        _compare(repo, stage, apps[index], apps_of(result, repo.marker_line), findings)
 
 
 def _compare(

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from promoter._yaml import YMap, parse_text
+from promoter._yaml import YMap, decode, parse_text
 from promoter.apps import apps_of, invalid_name, is_app
 from promoter.discovery import discover
 from promoter.errors import LookupFailed, PromoterError, RenderError, RepoError
@@ -63,6 +63,7 @@ class GitOpsRepo:
         # Only a repository on disk can be rendered by kustomize (not a commit of history).
         self._renderable = isinstance(self.source, DiskSource)
         self._lines: dict[str, list[str]] = {}
+        self._marked: dict[str, bool] = {}
         self._files: dict[tuple[str, str], frozenset[str]] = {}
         self._pair: Pair | None = None
 
@@ -147,7 +148,7 @@ class GitOpsRepo:
                 data = self.source.read_bytes(file)
             except OSError:
                 return None
-        return data.decode("utf-8-sig")
+        return decode(data)
 
     def stage_files(self, stage: Stage) -> frozenset[str]:
         """Every file the stage's build reads (empty when it cannot be built)."""
@@ -289,7 +290,7 @@ class GitOpsRepo:
         bad = invalid_name(native.resources)
         if bad is not None:
             return StageStatus(stage, problem=bad, unsupported=unsupported)
-        return StageStatus(stage, apps_of(native.resources, self.read_line), None, unsupported)
+        return StageStatus(stage, apps_of(native.resources, self.marker_line), None, unsupported)
 
     def build(self, stage: Stage) -> Build:
         """The native build of a stage, Flux Kustomization additions included."""
@@ -329,6 +330,21 @@ class GitOpsRepo:
         if stage.flux is None:
             return None
         return self._flux.get((stage.pipeline, stage.name))
+
+    def marker_line(self, file: str, line: int) -> str:
+        """``read_line`` for what reads a line only for its Flux image policy marker
+        (``apps.SETTER``): ``""`` for a file without ``$imagepolicy`` anywhere, whose bytes
+        are then never decoded or split (most files of a stage)."""
+        marked = self._marked.get(file)
+        if marked is None:
+            data = self._overrides.get(file)
+            if data is None:
+                try:
+                    data = self.source.read_bytes(file)
+                except OSError:
+                    data = b""
+            marked = self._marked[file] = b"$imagepolicy" in data
+        return self.read_line(file, line) if marked else ""
 
     def read_line(self, file: str, line: int) -> str:
         """Line ``line`` (1-based) of a repo file, ``""`` when out of range or unreadable."""
@@ -446,9 +462,9 @@ class GitOpsRepo:
             twin = by_id.get((resource.id.kind, resource.id.name, resource.id.namespace))
             if twin is not None:
                 resource = Resource(resource.doc, (twin.original, resource.id))
-            (app,) = apps_of([resource], self.read_line)
+            (app,) = apps_of([resource], self.marker_line)
             if twin is not None:
-                app = _sourced(app, apps_of([twin], self.read_line)[0])
+                app = _sourced(app, apps_of([twin], self.marker_line)[0])
             key = (resource.id.kind, resource.id.name, resource.id.namespace)
             apps.append((order.get(key, len(order) + len(apps)), app))
         return tuple(app for _, app in sorted(apps, key=lambda item: item[0]))
