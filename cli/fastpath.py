@@ -20,7 +20,6 @@ from typing import NamedTuple
 
 from cli.change import ChangeOutput, GitFlags
 from cli.historyquery import HistoryQuery
-from cli.root import repo_root
 
 
 class StatusCommand(NamedTuple):
@@ -253,17 +252,10 @@ def _status(command: StatusCommand) -> bool:
     run, else as the ``status`` command does (``cli.statusjson``: a cold read with
     ``--no-cache``, the changed stages read again otherwise), its errors, problem lines and
     exit code included."""
-    from cli.errors import EXIT_FAILED, handled
-    from cli.jsonout import write_bytes
-    from cli.statusjson import cached_json, print_json
+    from cli.errors import EXIT_FAILED
+    from cli.statusjson import print_status_json
 
-    if not command.no_cache:
-        with handled():  # as the Typer path's: the same spinner, Ctrl-C and closed pipe
-            data = cached_json(repo_root(command.repo), command.pipelines)
-            if data is not None:
-                write_bytes(data)
-                return True
-    if print_json(command.repo, command.pipelines, render=False, cache=not command.no_cache):
+    if print_status_json(command.repo, command.pipelines, render=False, cache=not command.no_cache):
         raise SystemExit(EXIT_FAILED)
     return True
 

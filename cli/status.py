@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.errors import EXIT_FAILED, fail, handled
-from cli.jsonout import write_bytes
 from cli.options import RepoOption, repo_root
-from cli.statusjson import cached_json, print_json
+from cli.statusjson import print_status_json
 
 if TYPE_CHECKING:
     from promoter.clusterstatus import ClusterReport
@@ -89,13 +88,7 @@ def status(
         raise typer.BadParameter("--context and --fail-on need --cluster")
     if output is Output.json and not (cluster or registry or sys.stdout.isatty()):
         cache = not (render or no_cache)
-        if cache:
-            with handled():
-                data = cached_json(repo_root(repo), pipelines or ())
-                if data is not None:
-                    write_bytes(data)
-                    return
-        if print_json(repo, pipelines or (), render=render, cache=cache):
+        if print_status_json(repo, pipelines or (), render=render, cache=cache):
             raise typer.Exit(EXIT_FAILED)
         return
     from cli.clusterstatus import parse_fail_on, unreachable_lines

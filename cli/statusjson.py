@@ -55,9 +55,18 @@ def print_json(repo: Path | None, pipelines: Sequence[str], *, render: bool, cac
     return True
 
 
-def cached_json(root: Path, pipelines: Sequence[str]) -> bytes | None:
-    """The compact JSON straight from the cache when nothing it depends on changed
-    (``promoter.statuscache.cached_json``: no model object built, no reader imported)."""
-    from promoter.statuscache import cached_json as from_cache
+def print_status_json(
+    repo: Path | None, pipelines: Sequence[str], *, render: bool, cache: bool
+) -> bool:
+    """``status -o json`` into a pipe: straight from the cache when nothing it depends on
+    changed (``promoter.statuscache.cached_json``: no model object built, no reader
+    imported), else ``print_json``; True when a problem line was printed."""
+    if cache:
+        with handled():
+            from promoter.statuscache import cached_json
 
-    return from_cache(root, pipelines)
+            data = cached_json(repo_root(repo), pipelines)
+            if data is not None:
+                write_bytes(data)
+                return False
+    return print_json(repo, pipelines, render=render, cache=cache)

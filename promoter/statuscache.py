@@ -715,8 +715,7 @@ class Guess:
 
     def __init__(self, state: _State, root: Path, started: int) -> None:
         self.discovered = state.discovered()
-        self._recorded = state.discovery
-        self._deps = [state.paths[i] for i in state.discovery_deps]
+        self._state = state
         self._disk = _Disk(root, started)
         self._answer: bool | None = None
 
@@ -726,8 +725,10 @@ class Guess:
         ``stat`` of each of thousands of paths, made once: a promotion makes it while
         kustomize renders."""
         if self._answer is None:
+            state = self._state
+            deps = [state.paths[i] for i in state.discovery_deps]  # not for a mere peek
             with paused_gc():
-                self._answer = not self._disk.stale(self._deps, remember=False)
+                self._answer = not self._disk.stale(deps, remember=False)
         return self._answer
 
     def same(self, pipelines: Sequence[Pipeline], flux_specs: Mapping[Any, YMap]) -> bool:
@@ -735,7 +736,7 @@ class Guess:
         so the same values where they were written): a failed ``check`` that was only
         unsure (a file written moments before the last status) is then no change."""
         pickled = pickle.dumps(tuple(pipelines), pickle.HIGHEST_PROTOCOL)
-        return (pickled, _dump_specs(flux_specs)) == self._recorded
+        return (pickled, _dump_specs(flux_specs)) == self._state.discovery
 
 
 def guessed_discovery(root: Path) -> Guess | None:

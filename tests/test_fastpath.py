@@ -424,7 +424,6 @@ def test_a_taken_status_command_line_means_what_typer_reads(
     command asks the cache for."""
     from typer.testing import CliRunner
 
-    from cli import status
     from cli.main import app
 
     asked: list[tuple[Path, tuple[str, ...]]] = []
@@ -433,8 +432,8 @@ def test_a_taken_status_command_line_means_what_typer_reads(
         asked.append((root, tuple(pipelines)))
         return b"{}"
 
-    monkeypatch.setattr(status, "repo_root", lambda repo: repo)
-    monkeypatch.setattr(status, "cached_json", cached)
+    monkeypatch.setattr("cli.statusjson.repo_root", lambda repo: repo)
+    monkeypatch.setattr("promoter.statuscache.cached_json", cached)
     result = CliRunner().invoke(app, argv)
     taken = status_command(argv)
     assert taken is not None and result.exit_code == 0

@@ -429,9 +429,9 @@ def test_cached_stages_match_kubectl(kubectl: str, repo: Path) -> None:
 
 
 def test_promote_reuses_the_discovery_only_while_it_is_valid(repo: Path) -> None:
-    """``GitOpsRepo.open(cache=True)`` (what promote uses) takes the pipelines and Flux
-    specs the last status discovered while nothing changed, and discovers again after a
-    Flux label changed; plans are the same either way."""
+    """``GitOpsRepo.open(cache=True)`` (the check promote makes while kustomize renders)
+    takes the pipelines and Flux specs the last status discovered while nothing changed,
+    and discovers again after a Flux label changed; plans are the same either way."""
     assert cached_discovery(repo.resolve()) is not None
     cached, fresh = GitOpsRepo.open(repo, cache=True), GitOpsRepo.open(repo)
     assert cached.pipelines == fresh.pipelines
